@@ -1,0 +1,272 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+type appJSON struct {
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	BaseURL  string `json:"base_url"`
+	HasToken bool   `json:"has_token"`
+	Settings struct {
+		Provisioning bool            `json:"provisioning"`
+		Features     map[string]bool `json:"features"`
+		Silent       bool            `json:"silent_provisioning"`
+		Deactivation struct {
+			Type           string `json:"type"`
+			WipeData       bool   `json:"wipe_data"`
+			FileManagement string `json:"file_management"`
+			TransferDest   string `json:"transfer_dest_email"`
+			TransferAdmin  string `json:"transfer_admin_email"`
+		} `json:"deactivation"`
+		Guard struct {
+			Percent int `json:"percent"`
+			Min     int `json:"min"`
+		} `json:"deletion_guard"`
+	} `json:"settings"`
+}
+
+const settingKeys = `Settings (KEY=VALUE, dotted for nested ones):
+  provisioning=true|false                enable provisioning for this app
+  silent_provisioning=true|false         create members without a welcome email (needs SSO required and a verified domain)
+  features.push_new_users, features.push_profile_updates, features.push_deactivation,
+  features.reactivate_users, features.import_new_users, features.import_profile_updates,
+  features.push_groups=true|false
+  deactivation.type=suspend|remove       suspend is recommended: files are kept
+  deactivation.wipe_data=true|false      wipe linked devices on deactivation
+  deactivation.file_management=manage_in_dropbox|transfer
+  deactivation.transfer_dest_email=EMAIL  member who receives a removed user's files
+  deactivation.transfer_admin_email=EMAIL team admin told about transfer errors
+  deletion_guard.percent=N, deletion_guard.min=N
+  base_url=URL                           Dropbox API base (default the real one)
+  name=NEW-NAME`
+
+func newAppsCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "apps", Short: "Manage app instances (one Dropbox team each)"}
+	c.AddCommand(appsAddCmd(g), appsListCmd(g), appsShowCmd(g), appsSetCmd(g), appsTestCmd(g), appsPendingCmd(g))
+	return c
+}
+
+// tokenFlags read a Dropbox token from a file or stdin, never from the command line.
+type tokenFlags struct {
+	file  string
+	stdin bool
+}
+
+func (t *tokenFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&t.file, "dropbox-token-file", "", "read the Dropbox team access token from this file")
+	c.Flags().BoolVar(&t.stdin, "dropbox-token-stdin", false, "read the Dropbox team access token from standard input")
+}
+
+func (t *tokenFlags) read(in io.Reader) (string, bool, error) {
+	var data []byte
+	var err error
+	switch {
+	case t.file != "" && t.stdin:
+		return "", false, usageErr("give --dropbox-token-file or --dropbox-token-stdin, not both")
+	case t.file != "":
+		data, err = os.ReadFile(t.file)
+	case t.stdin:
+		data, err = io.ReadAll(io.LimitReader(in, 8192))
+	default:
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, usageErr("read Dropbox token: %v", err)
+	}
+	return strings.TrimSpace(string(data)), true, nil
+}
+
+func appsAddCmd(g *globals) *cobra.Command {
+	var baseURL string
+	var tok tokenFlags
+	c := &cobra.Command{
+		Use:     "add NAME [KEY=VALUE...]",
+		Short:   "Add a Dropbox app instance",
+		Long:    "Adds a Dropbox team as an app instance, with default settings (provisioning off; deactivation removes and wipes, no file transfer) changed by any KEY=VALUE given.\n\n" + settingKeys,
+		Example: "  roster apps add dropbox --dropbox-token-file token.txt provisioning=true deactivation.type=suspend",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			body, err := settingsBody(args[1:])
+			if err != nil {
+				return err
+			}
+			body["name"], body["kind"] = args[0], "dropbox"
+			if baseURL != "" {
+				body["base_url"] = baseURL
+			}
+			if t, ok, err := tok.read(c.InOrStdin()); err != nil {
+				return err
+			} else if ok {
+				body["token"] = t
+			}
+			return showApp(c, g, "POST", "/api/v1/apps", body)
+		},
+	}
+	c.Flags().StringVar(&baseURL, "base-url", "", "Dropbox API base URL (default https://api.dropboxapi.com)")
+	tok.register(c)
+	return c
+}
+
+func appsSetCmd(g *globals) *cobra.Command {
+	var tok tokenFlags
+	c := &cobra.Command{
+		Use:     "set NAME [KEY=VALUE...]",
+		Short:   "Change an app's settings or token",
+		Long:    "Changes only the settings given. Settings are checked as a whole and refused with the reason when they do not fit together.\n\n" + settingKeys,
+		Example: "  roster apps set dropbox deactivation.type=remove deactivation.file_management=transfer \\\n    deactivation.transfer_dest_email=archive@corp.example deactivation.transfer_admin_email=it@corp.example",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			cl, err := g.client()
+			if err != nil {
+				return err
+			}
+			path := "/api/v1/apps/" + url.PathEscape(args[0])
+			t, hasTok, err := tok.read(c.InOrStdin())
+			if err != nil {
+				return err
+			}
+			if !hasTok && len(args) == 1 {
+				return usageErr("nothing to change: give KEY=VALUE settings or a Dropbox token")
+			}
+			if hasTok {
+				if err := cl.do(c.Context(), "PUT", path+"/token", map[string]string{"token": t}, nil); err != nil {
+					return err
+				}
+			}
+			if len(args) == 1 {
+				return showApp(c, g, "GET", path, nil)
+			}
+			body, err := settingsBody(args[1:])
+			if err != nil {
+				return err
+			}
+			return showApp(c, g, "PATCH", path, body)
+		},
+	}
+	tok.register(c)
+	return c
+}
+
+// settingsBody turns KEY=VALUE pairs into the API's JSON: name and base_url at
+// the top, everything else nested under settings by its dots.
+func settingsBody(pairs []string) (map[string]any, error) {
+	body := map[string]any{}
+	settings := map[string]any{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, usageErr("%q must be KEY=VALUE; see roster apps set --help", p)
+		}
+		if k == "name" || k == "base_url" {
+			body[k] = v
+			continue
+		}
+		node := settings
+		parts := strings.Split(k, ".")
+		for _, part := range parts[:len(parts)-1] {
+			next, ok := node[part].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				node[part] = next
+			}
+			node = next
+		}
+		node[parts[len(parts)-1]] = settingValue(v)
+	}
+	if len(settings) > 0 {
+		body["settings"] = settings
+	}
+	return body, nil
+}
+
+func settingValue(v string) any {
+	if b, err := strconv.ParseBool(v); err == nil && (v == "true" || v == "false") {
+		return b
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return n
+	}
+	return v
+}
+
+func appsListCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List app instances",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cl, err := g.client()
+			if err != nil {
+				return err
+			}
+			var raw []byte
+			if err := cl.do(c.Context(), "GET", "/api/v1/apps", nil, &raw); err != nil {
+				return err
+			}
+			var l struct{ Items []appJSON }
+			if err := json.Unmarshal(raw, &l); err != nil {
+				return err
+			}
+			rows := make([][]string, len(l.Items))
+			for i, a := range l.Items {
+				rows[i] = []string{a.Name, a.Kind, onOff(a.Settings.Provisioning), yesNo(a.HasToken), a.BaseURL}
+			}
+			return printOut(c.OutOrStdout(), g, raw, []string{"NAME", "KIND", "PROVISIONING", "TOKEN", "BASE URL"}, rows)
+		},
+	}
+}
+
+func appsShowCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show an app's settings",
+		Args:  exactArgs(1, "NAME"),
+		RunE: func(c *cobra.Command, args []string) error {
+			return showApp(c, g, "GET", "/api/v1/apps/"+url.PathEscape(args[0]), nil)
+		},
+	}
+}
+
+func showApp(c *cobra.Command, g *globals, method, path string, body any) error {
+	cl, err := g.client()
+	if err != nil {
+		return err
+	}
+	var raw []byte
+	if err := cl.do(c.Context(), method, path, body, &raw); err != nil {
+		return err
+	}
+	var a appJSON
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return err
+	}
+	s := a.Settings
+	d := s.Deactivation
+	pairs := [][2]string{
+		{"Name", a.Name}, {"Kind", a.Kind}, {"Base URL", a.BaseURL}, {"Token", map[bool]string{true: "set (encrypted)", false: "not set"}[a.HasToken]},
+		{"Provisioning", onOff(s.Provisioning)}, {"Silent provisioning", onOff(s.Silent)},
+	}
+	for _, f := range []string{"push_new_users", "push_profile_updates", "push_deactivation", "reactivate_users", "import_new_users", "import_profile_updates", "push_groups"} {
+		pairs = append(pairs, [2]string{"  " + f, onOff(s.Features[f])})
+	}
+	pairs = append(pairs, [2]string{"Deactivation", d.Type}, [2]string{"Wipe linked devices", yesNo(d.WipeData)},
+		[2]string{"File management", d.FileManagement})
+	if d.FileManagement == "transfer" {
+		pairs = append(pairs, [2]string{"  Transfer files to", d.TransferDest}, [2]string{"  Notify admin", d.TransferAdmin})
+	}
+	pairs = append(pairs, [2]string{"Deletion guard", fmt.Sprintf("%d%% of members, at least %d", s.Guard.Percent, s.Guard.Min)})
+	return fields(c.OutOrStdout(), g, raw, pairs)
+}
+
+func onOff(b bool) string { return map[bool]string{true: "on", false: "off"}[b] }
+func yesNo(b bool) string { return map[bool]string{true: "yes", false: "no"}[b] }

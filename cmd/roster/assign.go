@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+
+	"github.com/spf13/cobra"
+)
+
+// newAssignCmd builds "assign" or, with assign false, "unassign".
+func newAssignCmd(g *globals, assign bool) *cobra.Command {
+	var user, group, role string
+	c := &cobra.Command{
+		Use:   "assign APP (--user USERNAME | --group GROUP) [--role ROLE]",
+		Short: "Assign an app to a user or to every member of a group",
+		Long: `Assigns an app instance to a user directly or to a group. The role is the Dropbox
+permissions attribute: member (default), team_admin, user_management_admin or
+support_admin. Assigning again changes the role. Where a user is assigned both
+directly and through groups, the direct assignment's role wins; among groups,
+the most privileged role.`,
+		Args: exactArgs(1, "APP"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if (user == "") == (group == "") {
+				return usageErr("give exactly one of --user or --group")
+			}
+			cl, err := g.client()
+			if err != nil {
+				return err
+			}
+			if !assign {
+				q := url.Values{"app": {args[0]}, "user": {user}, "group": {group}}
+				if err := cl.do(c.Context(), "DELETE", "/api/v1/assignments?"+q.Encode(), nil, nil); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.OutOrStdout(), "unassigned %s%s from %s\n", user, group, args[0])
+				return nil
+			}
+			var raw []byte
+			body := map[string]string{"app": args[0], "user": user, "group": group, "role": role}
+			if err := cl.do(c.Context(), "POST", "/api/v1/assignments", body, &raw); err != nil {
+				return err
+			}
+			var a struct {
+				Role string `json:"role"`
+			}
+			_ = json.Unmarshal(raw, &a)
+			return fields(c.OutOrStdout(), g, raw, [][2]string{{"App", args[0]}, {"Assigned", user + group}, {"Role", a.Role}})
+		},
+	}
+	if !assign {
+		c.Use = "unassign APP (--user USERNAME | --group GROUP)"
+		c.Short = "Remove an assignment; the app's deactivation settings then apply to who loses it"
+		c.Long = ""
+	}
+	c.Flags().StringVar(&user, "user", "", "username to assign")
+	c.Flags().StringVar(&group, "group", "", "group to assign")
+	if assign {
+		c.Flags().StringVar(&role, "role", "member", "member, team_admin, user_management_admin or support_admin")
+	}
+	return c
+}

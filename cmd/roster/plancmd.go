@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+type planJSON struct {
+	App     string `json:"app"`
+	Changes []struct {
+		User    string               `json:"user"`
+		Op      string               `json:"op"`
+		Changes map[string][2]string `json:"changes"`
+		Detail  map[string]any       `json:"detail"`
+		Skipped string               `json:"skipped"`
+	} `json:"changes"`
+	Summary  map[string]int `json:"summary"`
+	Offboard int            `json:"offboard"`
+	Members  int            `json:"members"`
+	Guard    *struct {
+		Percent int `json:"percent"`
+	} `json:"guard"`
+}
+
+// planSymbols mark each kind of change like a Terraform plan does.
+var planSymbols = map[string]string{"create": "+", "update": "~", "set_role": "~", "unsuspend": "~", "suspend": "-", "remove": "-", "forget": "·"}
+
+func newPlanCmd(g *globals) *cobra.Command {
+	var appName string
+	var full bool
+	c := &cobra.Command{
+		Use:   "plan --app APP [--full]",
+		Short: "Show what a sync would change, without changing anything",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if appName == "" {
+				return usageErr("--app is required")
+			}
+			cl, err := g.client()
+			if err != nil {
+				return err
+			}
+			q := url.Values{}
+			if full {
+				q.Set("full", "true")
+			}
+			var raw []byte
+			if err := cl.do(c.Context(), "GET", "/api/v1/apps/"+url.PathEscape(appName)+"/plan?"+q.Encode(), nil, &raw); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printOut(c.OutOrStdout(), g, raw, nil, nil)
+			}
+			var p planJSON
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return err
+			}
+			printPlan(c.OutOrStdout(), p)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&appName, "app", "", "app instance to plan")
+	c.Flags().BoolVar(&full, "full", false, "plan every user the app holds or should hold, not only queued changes")
+	return c
+}
+
+func printPlan(w io.Writer, p planJSON) {
+	for _, ch := range p.Changes {
+		sym := planSymbols[ch.Op]
+		if ch.Skipped != "" {
+			fmt.Fprintf(w, "  ! %s %s (not sent: %s)\n", ch.Op, ch.User, ch.Skipped)
+			continue
+		}
+		fmt.Fprintf(w, "  %s %s %s%s\n", sym, ch.Op, ch.User, detailText(ch.Detail))
+		keys := make([]string, 0, len(ch.Changes))
+		for k := range ch.Changes {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "      %s: %q -> %q\n", k, ch.Changes[k][0], ch.Changes[k][1])
+		}
+	}
+	ops := make([]string, 0, len(p.Summary))
+	for op, n := range p.Summary {
+		ops = append(ops, fmt.Sprintf("%d to %s", n, op))
+	}
+	sort.Strings(ops)
+	if len(ops) == 0 {
+		fmt.Fprintf(w, "No changes. %s is in step with the directory.\n", p.App)
+		return
+	}
+	fmt.Fprintf(w, "\nPlan for %s: %s.\n", p.App, strings.Join(ops, ", "))
+	if p.Guard != nil {
+		fmt.Fprintf(w, "Deletion guard: %d of %d members would be suspended or removed (more than %d%%); sync needs --allow-deletes.\n",
+			p.Offboard, p.Members, p.Guard.Percent)
+	}
+}
+
+func detailText(d map[string]any) string {
+	if len(d) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, d[k])
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}

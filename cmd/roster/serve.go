@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/secret"
+	"github.com/roster-dev/roster/internal/store"
+	"github.com/roster-dev/roster/internal/store/postgres"
+	"github.com/roster-dev/roster/internal/store/sqlite"
+	"github.com/roster-dev/roster/internal/store/sqlstore"
+)
+
+// dbFlags locate the database and the secret key.
+type dbFlags struct {
+	database string
+	keyFile  string
+}
+
+func (f *dbFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.database, "database", envOr("ROSTER_DATABASE", "roster.db"),
+		"SQLite file, or postgres://user@host/db (env ROSTER_DATABASE)")
+	c.Flags().StringVar(&f.keyFile, "secret-key-file", "",
+		"file holding the key that encrypts stored credentials, created if missing (default: roster.key beside a SQLite file, ./roster.key for PostgreSQL; ROSTER_SECRET_KEY overrides)")
+}
+
+func (f *dbFlags) open(ctx context.Context) (*sqlstore.DB, *secret.Box, error) {
+	keyFile := f.keyFile
+	if keyFile == "" {
+		keyFile = "roster.key"
+		if !store.IsPostgres(f.database) {
+			keyFile = filepath.Join(filepath.Dir(f.database), "roster.key")
+		}
+	}
+	box, err := secret.Load(os.Getenv, keyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	var st *sqlstore.DB
+	if store.IsPostgres(f.database) {
+		st, err = postgres.Open(ctx, f.database)
+	} else {
+		st, err = sqlite.Open(ctx, f.database)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, box, nil
+}
+
+// newLogger logs text on a terminal and JSON otherwise, for log collectors.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func newServeCmd() *cobra.Command {
+	var db dbFlags
+	var listen string
+	var debug, noWorkers bool
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the admin API and the provisioning workers",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			level := slog.LevelInfo
+			if debug {
+				level = slog.LevelDebug
+			}
+			log := newLogger(c.ErrOrStderr(), level)
+			st, box, err := db.open(c.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			svc := newServices(st, box, log, engine.Config{})
+			if !noWorkers {
+				go func() {
+					if err := svc.engine.Run(c.Context()); err != nil {
+						log.Error("workers stopped", "err", err)
+					}
+				}()
+			}
+			return serve(c.Context(), log, svc, listen, nil)
+		},
+	}
+	db.register(c)
+	c.Flags().StringVar(&listen, "listen", envOr("ROSTER_LISTEN", "127.0.0.1:8080"), "address to serve on (env ROSTER_LISTEN)")
+	c.Flags().BoolVar(&debug, "debug", false, "log every request")
+	c.Flags().BoolVar(&noWorkers, "no-workers", false, "serve the API only; run no provisioning workers")
+	return c
+}
+
+// serve runs the API until ctx ends, then drains requests for up to 10 s.
+// ready, if set, receives the bound address once the server listens.
+func serve(ctx context.Context, log *slog.Logger, svc *services, listen string, ready chan<- string) error {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", listen, err)
+	}
+	srv := &http.Server{Handler: api.New(svc.st, svc.box, log, svc.apiOptions()).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if toks, err := svc.st.ListTokens(ctx); err == nil && len(toks) == 0 {
+		log.Warn("no admin API token exists yet; create one with: roster admin token create --name admin")
+	}
+	log.Info("roster serving", "addr", "http://"+ln.Addr().String())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func newSyncCmd(g *globals) *cobra.Command {
+	var appName string
+	var full, allowDeletes bool
+	c := &cobra.Command{
+		Use:   "sync --app APP [--full] [--allow-deletes]",
+		Short: "Provision an app now: process its queued changes",
+		Long: `Processes every queued change of the app now, instead of waiting for the
+workers of roster serve. With --full, every user the app holds or should hold is
+queued first, so that drift in Roster's own records is repaired too.
+
+A sync that would suspend or remove more than the app's deletion guard allows
+(default 20% of its members, at least 10) changes nothing and says so; review
+it with roster plan, then pass --allow-deletes if it is intended.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if appName == "" {
+				return usageErr("--app is required")
+			}
+			cl, err := g.client()
+			if err != nil {
+				return err
+			}
+			q := url.Values{}
+			if full {
+				q.Set("full", "true")
+			}
+			if allowDeletes {
+				q.Set("allow_deletes", "true")
+			}
+			var raw []byte
+			if err := cl.do(c.Context(), "POST", "/api/v1/apps/"+url.PathEscape(appName)+"/sync?"+q.Encode(), nil, &raw); err != nil {
+				return err
+			}
+			var res struct {
+				Stats struct {
+					Items, Done, Retrying, Tasks int
+					Ops                          map[string]int
+				}
+				OpenTasks int `json:"open_tasks"`
+			}
+			if err := json.Unmarshal(raw, &res); err != nil {
+				return err
+			}
+			st := res.Stats
+			pairs := [][2]string{{"Processed", strconv.Itoa(st.Items)}, {"Done", strconv.Itoa(st.Done)},
+				{"Retrying", strconv.Itoa(st.Retrying)}, {"New tasks", strconv.Itoa(st.Tasks)}, {"Open tasks", strconv.Itoa(res.OpenTasks)}}
+			ops := make([]string, 0, len(st.Ops))
+			for k := range st.Ops {
+				ops = append(ops, k)
+			}
+			sort.Strings(ops)
+			for _, k := range ops {
+				pairs = append(pairs, [2]string{"  " + strings.TrimPrefix(k, "dropbox."), strconv.Itoa(st.Ops[k])})
+			}
+			return fields(c.OutOrStdout(), g, raw, pairs)
+		},
+	}
+	c.Flags().StringVar(&appName, "app", "", "app instance to sync")
+	c.Flags().BoolVar(&full, "full", false, "queue every user of the app first")
+	c.Flags().BoolVar(&allowDeletes, "allow-deletes", false, "proceed even if the deletion guard trips")
+	return c
+}
+
+func newTasksCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "tasks", Short: "Work that failed and waits for an admin"}
+	var appName string
+	list := &cobra.Command{
+		Use:   "list [--app APP]",
+		Short: "List open tasks",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cl, err := g.client()
+			if err != nil {
+				return err
+			}
+			var raw []byte
+			if err := cl.do(c.Context(), "GET", "/api/v1/tasks?"+url.Values{"app": {appName}}.Encode(), nil, &raw); err != nil {
+				return err
+			}
+			var l struct {
+				Items []struct {
+					App       string `json:"app"`
+					User      string `json:"user"`
+					Attempts  int    `json:"attempts"`
+					LastError string `json:"last_error"`
+				}
+			}
+			if err := json.Unmarshal(raw, &l); err != nil {
+				return err
+			}
+			rows := make([][]string, len(l.Items))
+			for i, t := range l.Items {
+				rows[i] = []string{t.App, t.User, strconv.Itoa(t.Attempts), t.LastError}
+			}
+			return printOut(c.OutOrStdout(), g, raw, []string{"APP", "USER", "ATTEMPTS", "LAST ERROR"}, rows)
+		},
+	}
+	list.Flags().StringVar(&appName, "app", "", "only this app")
+	act := func(verb, short string) *cobra.Command {
+		return &cobra.Command{
+			Use:   verb + " APP USERNAME",
+			Short: short,
+			Args:  exactArgs(2, "APP and USERNAME"),
+			RunE: func(c *cobra.Command, args []string) error {
+				cl, err := g.client()
+				if err != nil {
+					return err
+				}
+				if err := cl.do(c.Context(), "POST", "/api/v1/tasks/"+verb, map[string]string{"app": args[0], "user": args[1]}, nil); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.OutOrStdout(), "%s: task of %s in %s\n", verb, args[1], args[0])
+				return nil
+			},
+		}
+	}
+	c.AddCommand(list, act("retry", "Queue a task again with fresh attempts"), act("dismiss", "Drop a task; the next change to the user queues it again"))
+	return c
+}
+
+func appsTestCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "test NAME",
+		Short: "Test the connection to the app's Dropbox team",
+		Args:  exactArgs(1, "NAME"),
+		RunE: func(c *cobra.Command, args []string) error {
+			cl, err := g.client()
+			if err != nil {
+				return err
+			}
+			var raw []byte
+			if err := cl.do(c.Context(), "POST", "/api/v1/apps/"+url.PathEscape(args[0])+"/test", nil, &raw); err != nil {
+				return err
+			}
+			var r struct {
+				Team     string `json:"team"`
+				TeamID   string `json:"team_id"`
+				Licensed int    `json:"licensed_users"`
+				Used     int    `json:"provisioned_users"`
+				Admin    string `json:"authenticated_admin"`
+			}
+			_ = json.Unmarshal(raw, &r)
+			return fields(c.OutOrStdout(), g, raw, [][2]string{{"Connection", "ok"}, {"Team", r.Team}, {"Team ID", r.TeamID},
+				{"Licences", fmt.Sprintf("%d provisioned of %d", r.Used, r.Licensed)}, {"Authenticated admin", r.Admin}})
+		},
+	}
+}
+
+func appsPendingCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "pending-activation NAME",
+		Short: "List silently provisioned users who still have to activate through the Dropbox SSO page",
+		Args:  exactArgs(1, "NAME"),
+		RunE: func(c *cobra.Command, args []string) error {
+			cl, err := g.client()
+			if err != nil {
+				return err
+			}
+			var raw []byte
+			if err := cl.do(c.Context(), "GET", "/api/v1/apps/"+url.PathEscape(args[0])+"/pending-activation", nil, &raw); err != nil {
+				return err
+			}
+			var l struct {
+				Items []struct {
+					User  string `json:"user"`
+					Email string `json:"email"`
+				}
+			}
+			if err := json.Unmarshal(raw, &l); err != nil {
+				return err
+			}
+			rows := make([][]string, len(l.Items))
+			for i, a := range l.Items {
+				rows[i] = []string{a.User, a.Email}
+			}
+			if g.output != "json" {
+				fmt.Fprintf(c.OutOrStdout(), "%d user(s) must activate by signing in at https://www.dropbox.com/sso (or through the app tile):\n", len(rows))
+			}
+			return printOut(c.OutOrStdout(), g, raw, []string{"USER", "EMAIL"}, rows)
+		},
+	}
+}

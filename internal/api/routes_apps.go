@@ -1,0 +1,238 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
+	apps, err := s.st.ListApps(r.Context())
+	if err != nil {
+		return err
+	}
+	if apps == nil {
+		apps = []app.Instance{}
+	}
+	writeJSON(w, http.StatusOK, List[app.Instance]{Items: apps})
+	return nil
+}
+
+// appInput is what a client may set on an app; settings merge into the current ones.
+type appInput struct {
+	Name     *string         `json:"name"`
+	Kind     *string         `json:"kind"`
+	BaseURL  *string         `json:"base_url"`
+	Settings json.RawMessage `json:"settings"`
+	Token    *string         `json:"token"`
+}
+
+// apply merges the input into a; unknown setting names are an error.
+func (in appInput) apply(a *app.Instance) error {
+	if in.Name != nil {
+		a.Name = *in.Name
+	}
+	if in.BaseURL != nil {
+		a.BaseURL = strings.TrimRight(strings.TrimSpace(*in.BaseURL), "/")
+	}
+	if len(in.Settings) > 0 {
+		dec := json.NewDecoder(strings.NewReader(string(in.Settings)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&a.Settings); err != nil {
+			return fmt.Errorf("%w: settings: %v", directory.ErrInvalid, err)
+		}
+	}
+	return nil
+}
+
+func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
+	var in appInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	a := app.Instance{Kind: app.KindDropbox, BaseURL: app.DefaultDropboxURL, Settings: app.DefaultSettings()}
+	if in.Kind != nil {
+		a.Kind = *in.Kind
+	}
+	if err := in.apply(&a); err != nil {
+		return err
+	}
+	if in.Token != nil { // refuse a bad token before the app exists
+		if _, err := cleanToken(*in.Token); err != nil {
+			return err
+		}
+	}
+	if err := s.st.CreateApp(r.Context(), actorOf(r), &a); err != nil {
+		return err
+	}
+	if in.Token != nil {
+		if err := s.storeToken(r, a, *in.Token); err != nil {
+			return err
+		}
+		a.HasToken = true
+	}
+	writeJSON(w, http.StatusCreated, a)
+	return nil
+}
+
+func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
+	var in appInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Kind != nil || in.Token != nil {
+		return badRequest("kind cannot change; the token is set with PUT /api/v1/apps/{name}/token")
+	}
+	// Check transfer accounts with Dropbox before saving, outside the
+	// transaction: a bad setting is refused now, not found at the first leaver.
+	cur, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	next := cur
+	if err := in.apply(&next); err != nil {
+		return err
+	}
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	if next.Settings.Deactivation != cur.Settings.Deactivation {
+		if err := s.checkOffboarding(r.Context(), next); err != nil {
+			return err
+		}
+	}
+	a, err := s.st.UpdateApp(r.Context(), actorOf(r), r.PathValue("name"), in.apply)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+// setAppToken stores a pasted team access token, encrypted. It is never returned.
+func (s *Server) setAppToken(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	if err := s.storeToken(r, a, in.Token); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func cleanToken(token string) (string, error) {
+	token = strings.TrimSpace(token)
+	if token == "" || len(token) > 4096 || strings.ContainsAny(token, " \t\r\n") {
+		return "", fmt.Errorf("%w: the token must be 1–4096 characters with no spaces", directory.ErrInvalid)
+	}
+	return token, nil
+}
+
+func (s *Server) storeToken(r *http.Request, a app.Instance, token string) error {
+	token, err := cleanToken(token)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.box.Seal([]byte(token), AppSecretContext(a.ID))
+	if err != nil {
+		return err
+	}
+	return s.st.SetAppCredential(r.Context(), actorOf(r), a.Name, sealed)
+}
+
+// AppSecretContext binds an app's sealed credential to that app.
+func AppSecretContext(appID int64) string { return "app:" + strconv.FormatInt(appID, 10) }
+
+// workItem is a queued reconcile as clients see it.
+type workItem struct {
+	Kind       string `json:"kind"`
+	RefID      int64  `json:"ref_id"`
+	Reason     string `json:"reason"`
+	Generation int64  `json:"generation"`
+	Attempts   int    `json:"attempts"`
+	DueAt      string `json:"due_at"`
+}
+
+func (s *Server) listWork(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	items, err := s.st.PendingWork(r.Context(), a.ID, p.Limit)
+	if err != nil {
+		return err
+	}
+	out := make([]workItem, len(items))
+	for i, it := range items {
+		out[i] = workItem{it.Kind, it.RefID, it.Reason, it.Generation, it.Attempts, it.DueAt.Format("2006-01-02T15:04:05.000Z07:00")}
+	}
+	writeJSON(w, http.StatusOK, List[workItem]{Items: out})
+	return nil
+}
+
+func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	as, err := s.st.ListAssignments(r.Context(), store.AssignmentFilter{App: q.Get("app"), User: q.Get("user"), Group: q.Get("group")})
+	if err != nil {
+		return err
+	}
+	if as == nil {
+		as = []directory.Assignment{}
+	}
+	writeJSON(w, http.StatusOK, List[directory.Assignment]{Items: as})
+	return nil
+}
+
+func (s *Server) assign(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		App   string `json:"app"`
+		User  string `json:"user"`
+		Group string `json:"group"`
+		Role  string `json:"role"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	a := directory.Assignment{AppName: in.App, Username: in.User, GroupName: in.Group, Role: directory.Role(in.Role)}
+	if err := s.st.Assign(r.Context(), actorOf(r), &a); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) unassign(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if err := s.st.Unassign(r.Context(), actorOf(r), q.Get("app"), q.Get("user"), q.Get("group")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

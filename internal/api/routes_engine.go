@@ -1,0 +1,316 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+func init() {
+	routes = append(routes,
+		Route{"POST", "/api/v1/apps/{name}/sync", (*Server).syncApp},
+		Route{"GET", "/api/v1/apps/{name}/plan", (*Server).planApp},
+		Route{"POST", "/api/v1/apps/{name}/test", (*Server).testApp},
+		Route{"GET", "/api/v1/apps/{name}/accounts", (*Server).listAccounts},
+		Route{"GET", "/api/v1/apps/{name}/pending-activation", (*Server).pendingActivation},
+		Route{"GET", "/api/v1/tasks", (*Server).listTasks},
+		Route{"POST", "/api/v1/tasks/retry", (*Server).retryTask},
+		Route{"POST", "/api/v1/tasks/dismiss", (*Server).dismissTask},
+	)
+}
+
+var errNoEngine = &apiError{http.StatusServiceUnavailable, "unavailable", "this server runs no provisioning engine", nil}
+
+// syncApp processes the app's queued work now; full=true first queues every
+// user the app holds or should hold.
+func (s *Server) syncApp(w http.ResponseWriter, r *http.Request) error {
+	if s.opt.Engine == nil {
+		return errNoEngine
+	}
+	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	queued := 0
+	if r.URL.Query().Get("full") == "true" {
+		if queued, err = s.st.EnqueueAll(r.Context(), a.ID, "sync.full"); err != nil {
+			return err
+		}
+	}
+	st, err := s.opt.Engine.Sync(r.Context(), a, engine.SyncOptions{AllowDeletes: r.URL.Query().Get("allow_deletes") == "true"})
+	var g *engine.GuardError
+	if errors.As(err, &g) {
+		return &apiError{http.StatusConflict, "deletion_guard", g.Error(), g}
+	}
+	if err != nil {
+		return err
+	}
+	tasks, err := s.st.ListTasks(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"app": a.Name, "queued": queued, "stats": st, "open_tasks": len(tasks)})
+	return nil
+}
+
+// planApp previews a sync without any write call to the app.
+func (s *Server) planApp(w http.ResponseWriter, r *http.Request) error {
+	if s.opt.Engine == nil {
+		return errNoEngine
+	}
+	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	p, err := s.opt.Engine.Plan(r.Context(), a, r.URL.Query().Get("full") == "true")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) connect(ctx context.Context, a app.Instance) (connector.Connector, error) {
+	if s.opt.Connect == nil {
+		return nil, errNoEngine
+	}
+	if !a.HasToken {
+		return nil, fmt.Errorf("%w: app %s has no Dropbox token yet; authenticate with Dropbox or set a token first", directory.ErrInvalid, a.Name)
+	}
+	return s.opt.Connect(ctx, a, engine.NewPacer(0))
+}
+
+// testApp checks the token and reports the team, as "Test connection" does.
+func (s *Server) testApp(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	conn, err := s.connect(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	team, err := conn.TeamInfo(ctx)
+	if err != nil {
+		return remoteErr(err)
+	}
+	out := map[string]any{"ok": true, "team": team.Name, "team_id": team.TeamID,
+		"licensed_users": team.LicensedUsers, "provisioned_users": team.ProvisionedUsers}
+	if admin, err := conn.AuthenticatedAdmin(ctx); err == nil {
+		out["authenticated_admin"] = admin.Email
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// remoteErr explains a failed call to the app without internal detail.
+func remoteErr(err error) error {
+	var ce *connector.Error
+	if errors.As(err, &ce) && ce.Kind != connector.Retryable {
+		status := http.StatusBadGateway
+		if ce.Kind == connector.Auth {
+			status = http.StatusFailedDependency
+		}
+		return &apiError{status, "remote_" + ce.Kind.String(), "Dropbox answered: " + ce.Error(), nil}
+	}
+	return &apiError{http.StatusBadGateway, "remote_unreachable", "cannot reach Dropbox: " + err.Error(), nil}
+}
+
+// checkOffboarding refuses transfer settings whose accounts Dropbox would
+// refuse at the first leaver: both must be active members, the admin a team admin.
+func (s *Server) checkOffboarding(ctx context.Context, a app.Instance) error {
+	d := a.Settings.Deactivation
+	if d.FileManagement != app.FilesTransfer {
+		return nil
+	}
+	conn, err := s.connect(ctx, a)
+	if err != nil {
+		return err
+	}
+	found, err := conn.GetMembers(ctx, []connector.Selector{{Email: d.TransferDest}, {Email: d.TransferAdmin}})
+	if err != nil {
+		return remoteErr(err)
+	}
+	var problems []error
+	if m := found[0]; m == nil || m.Status != connector.StatusActive {
+		problems = append(problems, fmt.Errorf("destination %s is not an active member of the Dropbox team", d.TransferDest))
+	}
+	if m := found[1]; m == nil || m.Status != connector.StatusActive {
+		problems = append(problems, fmt.Errorf("admin-notification account %s is not an active member of the Dropbox team", d.TransferAdmin))
+	} else if m.Role != connector.RoleTeamAdmin {
+		problems = append(problems, fmt.Errorf("admin-notification account %s is not a team admin (role %s)", d.TransferAdmin, m.Role))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %w", directory.ErrInvalid, errors.Join(problems...))
+	}
+	return nil
+}
+
+type accountView struct {
+	store.Account
+	Username string `json:"user"`
+}
+
+func (s *Server) accountViews(ctx context.Context, accts []store.Account) ([]accountView, error) {
+	ids := make([]int64, len(accts))
+	for i, a := range accts {
+		ids[i] = a.UserID
+	}
+	users, err := s.st.UsersByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]accountView, len(accts))
+	for i, a := range accts {
+		out[i] = accountView{a, users[a.UserID].Username}
+	}
+	return out, nil
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	accts, err := s.st.ListAccounts(r.Context(), a.ID, p)
+	if err != nil {
+		return err
+	}
+	views, err := s.accountViews(r.Context(), accts)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listOf(views, p, func(v accountView) int64 { return v.UserID }))
+	return nil
+}
+
+// pendingActivation lists silently provisioned members who have not signed in
+// yet: they must be told to activate at https://www.dropbox.com/sso.
+func (s *Server) pendingActivation(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	var pending []store.Account
+	for after := int64(0); ; {
+		accts, err := s.st.ListAccounts(r.Context(), a.ID, store.Page{After: after, Limit: 10000})
+		if err != nil {
+			return err
+		}
+		for _, ac := range accts {
+			if ac.Silent && ac.Status == string(connector.StatusInvited) {
+				pending = append(pending, ac)
+			}
+		}
+		if len(accts) < 10000 {
+			break
+		}
+		after = accts[len(accts)-1].UserID
+	}
+	views, err := s.accountViews(r.Context(), pending)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": views, "activation_url": "https://www.dropbox.com/sso",
+		"note": "these members were provisioned without a welcome email; they activate by signing in through the Dropbox SSO page or the app tile"})
+	return nil
+}
+
+type taskView struct {
+	store.Task
+	App      string `json:"app"`
+	Username string `json:"user"`
+}
+
+func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
+	var appID int64
+	names := map[int64]string{}
+	apps, err := s.st.ListApps(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, a := range apps {
+		names[a.ID] = a.Name
+		if q := r.URL.Query().Get("app"); q != "" && directory.Key(q) == directory.Key(a.Name) {
+			appID = a.ID
+		}
+	}
+	if q := r.URL.Query().Get("app"); q != "" && appID == 0 {
+		return fmt.Errorf("%w: app %q", directory.ErrNotFound, q)
+	}
+	tasks, err := s.st.ListTasks(r.Context(), appID)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(tasks))
+	for i, t := range tasks {
+		ids[i] = t.RefID
+	}
+	users, err := s.st.UsersByID(r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	out := make([]taskView, len(tasks))
+	for i, t := range tasks {
+		out[i] = taskView{t, names[t.AppID], users[t.RefID].Username}
+	}
+	writeJSON(w, http.StatusOK, List[taskView]{Items: out})
+	return nil
+}
+
+func (s *Server) taskTarget(r *http.Request) (int64, int64, error) {
+	var in struct {
+		App  string `json:"app"`
+		User string `json:"user"`
+	}
+	if err := decode(r, &in); err != nil {
+		return 0, 0, err
+	}
+	a, err := s.st.GetApp(r.Context(), in.App)
+	if err != nil {
+		return 0, 0, err
+	}
+	u, err := s.st.GetUser(r.Context(), in.User)
+	if err != nil {
+		return 0, 0, err
+	}
+	return a.ID, u.ID, nil
+}
+
+func (s *Server) retryTask(w http.ResponseWriter, r *http.Request) error {
+	appID, userID, err := s.taskTarget(r)
+	if err != nil {
+		return err
+	}
+	if err := s.st.RetryTask(r.Context(), actorOf(r), appID, store.WorkUser, userID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) dismissTask(w http.ResponseWriter, r *http.Request) error {
+	appID, userID, err := s.taskTarget(r)
+	if err != nil {
+		return err
+	}
+	if err := s.st.DismissTask(r.Context(), actorOf(r), appID, store.WorkUser, userID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,214 @@
+// Package api serves Roster's HTTP JSON admin API under /api/v1. Every /api/v1
+// route requires a bearer token; /healthz and /readyz are open for probes.
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/secret"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	st  engine.Store
+	box *secret.Box
+	log *slog.Logger
+	opt Options
+}
+
+// Options connect the API to the provisioning side.
+type Options struct {
+	Engine  *engine.Engine // runs syncs on request
+	Connect engine.Connect // reaches an app, for test connection and settings checks
+}
+
+// New makes a Server.
+func New(st engine.Store, box *secret.Box, log *slog.Logger, opt Options) *Server {
+	return &Server{st: st, box: box, log: log, opt: opt}
+}
+
+// Route is one authenticated API route.
+type Route struct {
+	Method, Pattern string
+	handle          func(*Server, http.ResponseWriter, *http.Request) error
+}
+
+// Routes lists every authenticated route; the auth test walks all of them.
+func Routes() []Route { return routes }
+
+// Handler returns the API with health probes, authentication and request logs.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range routes {
+		mux.Handle(r.Method+" "+r.Pattern, s.authenticated(r.handle))
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("/api/", s.authenticated(func(*Server, http.ResponseWriter, *http.Request) error {
+		return errNoRoute
+	}))
+	return s.logRequests(mux)
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.st.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// TokenPrefix starts every Roster admin token, so a leaked one is recognisable.
+const TokenPrefix = "rst_"
+
+// HashToken is how tokens are stored: high-entropy tokens need no slow hash.
+func HashToken(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}
+
+type actorKey struct{}
+
+func actorOf(r *http.Request) store.Actor {
+	a, _ := r.Context().Value(actorKey{}).(store.Actor)
+	return a
+}
+
+func (s *Server) authenticated(h func(*Server, http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || !strings.HasPrefix(tok, TokenPrefix) {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a bearer token is required (Authorization: Bearer rst_…)")
+			return
+		}
+		t, err := s.st.TokenByHash(r.Context(), HashToken(tok))
+		if errors.Is(err, directory.ErrNotFound) {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "the token is not valid")
+			return
+		}
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("check token: %w", err))
+			return
+		}
+		ctx := context.WithValue(r.Context(), actorKey{}, store.Actor("token:"+t.Name))
+		if err := h(s, w, r.WithContext(ctx)); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+var errNoRoute = errors.New("no such route")
+
+// apiError carries a status and code for errors that are not domain errors.
+type apiError struct {
+	status  int
+	code    string
+	msg     string
+	details any
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(format string, a ...any) error {
+	return &apiError{http.StatusBadRequest, "bad_request", fmt.Sprintf(format, a...), nil}
+}
+
+// fail maps an error to the JSON error envelope. Unknown errors are logged and
+// answered with a generic message, so internals never leak to a client.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		writeErrorDetails(w, ae.status, ae.code, ae.msg, ae.details)
+	case errors.Is(err, errNoRoute):
+		writeError(w, http.StatusNotFound, "not_found", "no such API route: "+r.Method+" "+r.URL.Path)
+	case errors.Is(err, directory.ErrInvalidTransition):
+		writeError(w, http.StatusConflict, "invalid_transition", err.Error())
+	case errors.Is(err, directory.ErrInvalid):
+		writeErrorDetails(w, http.StatusBadRequest, "invalid", err.Error(), detailsOf(err))
+	case errors.Is(err, directory.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, directory.ErrConflict):
+		writeError(w, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, context.Canceled):
+		writeError(w, 499, "canceled", "the request was canceled")
+	default:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error; see the server log")
+	}
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeErrorDetails(w, status, code, msg, nil)
+}
+
+func writeErrorDetails(w http.ResponseWriter, status int, code, msg string, details any) {
+	body := map[string]any{"code": code, "message": msg}
+	if details != nil {
+		body["details"] = details
+	}
+	writeJSON(w, status, map[string]any{"error": body})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+const maxJSONBody = 1 << 20
+
+// decode reads a JSON body strictly: unknown fields are errors, so a typo in a
+// setting name is reported instead of silently ignored.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("request body: %v", err)
+	}
+	if dec.More() {
+		return badRequest("request body: more than one JSON value")
+	}
+	return nil
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+// logRequests logs method, path, status and duration; never headers or bodies,
+// which may hold tokens.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
+				writeError(sw, http.StatusInternalServerError, "internal", "internal error; see the server log")
+			}
+			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}

@@ -1,0 +1,235 @@
+// Package app holds app instances (one Dropbox team each) and their provisioning
+// settings (MISSION S1–S4), with the rules a setting must obey before it is saved.
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/roster-dev/roster/internal/directory"
+)
+
+// KindDropbox is the only app kind so far.
+const KindDropbox = "dropbox"
+
+// DefaultDropboxURL is the real Team API; tests and the demo point it at the emulator.
+const DefaultDropboxURL = "https://api.dropboxapi.com"
+
+// Instance is one connected app, for Dropbox one team.
+type Instance struct {
+	ID       int64     `json:"id"`
+	Name     string    `json:"name"`
+	Kind     string    `json:"kind"`
+	BaseURL  string    `json:"base_url"`
+	Settings Settings  `json:"settings"`
+	HasToken bool      `json:"has_token"`
+	Created  time.Time `json:"created_at"`
+	Updated  time.Time `json:"updated_at"`
+}
+
+// Features are the provisioning features of S1, each switched on its own.
+type Features struct {
+	PushNewUsers         bool `json:"push_new_users"`
+	PushProfileUpdates   bool `json:"push_profile_updates"`
+	PushDeactivation     bool `json:"push_deactivation"`
+	ReactivateUsers      bool `json:"reactivate_users"`
+	ImportNewUsers       bool `json:"import_new_users"`
+	ImportProfileUpdates bool `json:"import_profile_updates"`
+	PushGroups           bool `json:"push_groups"`
+}
+
+// DeactivationType says what a leaver's Dropbox account becomes (S4).
+type DeactivationType string
+
+// The two deactivation types; the product recommends suspend.
+const (
+	DeactivateSuspend DeactivationType = "suspend"
+	DeactivateRemove  DeactivationType = "remove"
+)
+
+// FileManagement says what happens to a removed member's files (S4).
+type FileManagement string
+
+// File management choices when removing.
+const (
+	FilesManageInDropbox FileManagement = "manage_in_dropbox"
+	FilesTransfer        FileManagement = "transfer"
+)
+
+// Deactivation holds the off-boarding settings of S4.
+type Deactivation struct {
+	Type           DeactivationType `json:"type"`
+	WipeData       bool             `json:"wipe_data"`
+	FileManagement FileManagement   `json:"file_management"`
+	TransferDest   string           `json:"transfer_dest_email,omitempty"`
+	TransferAdmin  string           `json:"transfer_admin_email,omitempty"`
+}
+
+// Guard is the deletion guard of E5: a sync that would deactivate more than
+// Percent of an app's members (and at least Min of them) stops and asks.
+type Guard struct {
+	Percent int `json:"percent"`
+	Min     int `json:"min"`
+}
+
+// Import holds the import matching rules and attribute sourcing (MISSION S5, F6).
+type Import struct {
+	MatchOn          string   `json:"match_on"`           // username, email or username_or_email
+	PartialNames     bool     `json:"partial_names"`      // match on first and last name too
+	AutoConfirmExact bool     `json:"auto_confirm_exact"` // confirm exact matches without review
+	AutoConfirmNew   bool     `json:"auto_confirm_new"`   // create directory users for unmatched members
+	AutoActivateNew  bool     `json:"auto_activate_new"`  // such new users start active, not staged
+	SafeguardPercent int      `json:"safeguard_percent"`  // an import that would unassign more stops
+	AppSourced       []string `json:"app_sourced"`        // attributes whose source is the app
+}
+
+// AppSourceable lists the attributes that can be sourced from Dropbox.
+var AppSourceable = []string{"first_name", "last_name", "email"}
+
+// FromApp reports whether the app is the source of attribute attr.
+func (i Import) FromApp(attr string) bool {
+	for _, a := range i.AppSourced {
+		if a == attr {
+			return true
+		}
+	}
+	return false
+}
+
+// Settings are all per-app provisioning settings.
+type Settings struct {
+	Provisioning bool         `json:"provisioning"`
+	Features     Features     `json:"features"`
+	Silent       bool         `json:"silent_provisioning"`
+	Deactivation Deactivation `json:"deactivation"`
+	Guard        Guard        `json:"deletion_guard"`
+	Import       Import       `json:"import"`
+}
+
+// DefaultSettings follow the seed: provisioning off until the admin enables it,
+// deactivation removes and wipes, no file transfer, no silent provisioning.
+func DefaultSettings() Settings {
+	return Settings{
+		Features: Features{
+			PushNewUsers: true, PushProfileUpdates: true, PushDeactivation: true,
+			ReactivateUsers: true, ImportNewUsers: true, ImportProfileUpdates: true,
+		},
+		Deactivation: Deactivation{Type: DeactivateRemove, WipeData: true, FileManagement: FilesManageInDropbox},
+		Guard:        Guard{Percent: 20, Min: 10},
+		Import:       Import{MatchOn: "username_or_email", PartialNames: true, SafeguardPercent: 20},
+	}
+}
+
+// Normalize trims values an admin typed.
+func (s *Settings) Normalize() {
+	s.Deactivation.TransferDest = strings.TrimSpace(s.Deactivation.TransferDest)
+	s.Deactivation.TransferAdmin = strings.TrimSpace(s.Deactivation.TransferAdmin)
+}
+
+// Validate checks the settings on their own; whether the transfer accounts are
+// active team members and an admin is checked against Dropbox by the engine.
+func (s *Settings) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if s.Silent && !s.Provisioning {
+		add("silent provisioning works only while provisioning is enabled")
+	}
+	d := s.Deactivation
+	switch d.Type {
+	case DeactivateSuspend, DeactivateRemove:
+	default:
+		add("deactivation type %q is not one of suspend, remove", d.Type)
+	}
+	switch d.FileManagement {
+	case FilesManageInDropbox:
+		if d.TransferDest != "" || d.TransferAdmin != "" {
+			add("transfer accounts are set but file management is manage_in_dropbox; clear them or choose transfer")
+		}
+	case FilesTransfer:
+		if d.Type != DeactivateRemove {
+			add("file transfer happens only when users are removed; set deactivation type to remove or file management to manage_in_dropbox")
+		}
+		if d.TransferDest == "" || d.TransferAdmin == "" {
+			add("file transfer needs both a destination member and an admin-notification account")
+		}
+		for _, e := range []string{d.TransferDest, d.TransferAdmin} {
+			if e != "" {
+				if err := directory.ValidateEmail(e); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	default:
+		add("file management %q is not one of manage_in_dropbox, transfer", d.FileManagement)
+	}
+	if s.Guard.Percent < 1 || s.Guard.Percent > 100 {
+		add("deletion guard percent must be between 1 and 100, got %d", s.Guard.Percent)
+	}
+	if s.Guard.Min < 0 {
+		add("deletion guard minimum must not be negative")
+	}
+	errs = append(errs, s.Import.validate()...)
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", directory.ErrInvalid, errors.Join(errs...))
+}
+
+// Validate checks an instance's own fields and its settings.
+func (a *Instance) Validate() error {
+	a.Name = strings.TrimSpace(a.Name)
+	var errs []error
+	if a.Name == "" || len(a.Name) > 100 || strings.ContainsAny(a.Name, "/ \t\n") {
+		errs = append(errs, fmt.Errorf("app name %q must be 1–100 characters with no spaces or slashes", a.Name))
+	}
+	if a.Kind != KindDropbox {
+		errs = append(errs, fmt.Errorf("app kind %q is not supported (only %q)", a.Kind, KindDropbox))
+	}
+	if err := validateBaseURL(a.BaseURL); err != nil {
+		errs = append(errs, err)
+	}
+	a.Settings.Normalize()
+	if err := a.Settings.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", directory.ErrInvalid, errors.Join(errs...))
+}
+
+func validateBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+		return fmt.Errorf("base URL %q must be an http(s) URL with a host and no query", s)
+	}
+	return nil
+}
+
+func (i Import) validate() []error {
+	var errs []error
+	switch i.MatchOn {
+	case "username", "email", "username_or_email":
+	default:
+		errs = append(errs, fmt.Errorf("import match_on %q is not one of username, email, username_or_email", i.MatchOn))
+	}
+	if i.SafeguardPercent < 1 || i.SafeguardPercent > 100 {
+		errs = append(errs, fmt.Errorf("import safeguard percent must be between 1 and 100, got %d", i.SafeguardPercent))
+	}
+	if i.AutoActivateNew && !i.AutoConfirmNew {
+		errs = append(errs, errors.New("auto-activating new users needs auto-confirming them (import.auto_confirm_new=true)"))
+	}
+	for _, a := range i.AppSourced {
+		ok := false
+		for _, s := range AppSourceable {
+			ok = ok || a == s
+		}
+		if !ok {
+			errs = append(errs, fmt.Errorf("attribute %q cannot be sourced from the app (only first_name, last_name, email)", a))
+		}
+	}
+	return errs
+}

@@ -1,0 +1,81 @@
+package app
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/roster-dev/roster/internal/directory"
+)
+
+func TestDefaultsFollowTheSeed(t *testing.T) {
+	s := DefaultSettings()
+	if s.Provisioning || s.Silent {
+		t.Error("provisioning and silent provisioning must start off")
+	}
+	if s.Deactivation.Type != DeactivateRemove || !s.Deactivation.WipeData || s.Deactivation.FileManagement != FilesManageInDropbox {
+		t.Errorf("deactivation defaults = %+v; the seed says remove, wipe, no transfer", s.Deactivation)
+	}
+	if err := s.Validate(); err != nil {
+		t.Errorf("defaults invalid: %v", err)
+	}
+}
+
+func TestValidateSettings(t *testing.T) {
+	transfer := Deactivation{Type: DeactivateRemove, FileManagement: FilesTransfer, TransferDest: "dest@example.com", TransferAdmin: "admin@example.com"}
+	cases := []struct {
+		name string
+		edit func(*Settings)
+		want string
+	}{
+		{"transfer ok", func(s *Settings) { s.Deactivation = transfer }, ""},
+		{"suspend ok", func(s *Settings) { s.Deactivation.Type = DeactivateSuspend }, ""},
+		{"silent needs provisioning", func(s *Settings) { s.Silent = true }, "only while provisioning is enabled"},
+		{"silent with provisioning", func(s *Settings) { s.Silent, s.Provisioning = true, true }, ""},
+		{"bad type", func(s *Settings) { s.Deactivation.Type = "delete" }, "not one of suspend, remove"},
+		{"transfer on suspend", func(s *Settings) { s.Deactivation = transfer; s.Deactivation.Type = DeactivateSuspend }, "only when users are removed"},
+		{"transfer without admin", func(s *Settings) { s.Deactivation = transfer; s.Deactivation.TransferAdmin = "" }, "needs both"},
+		{"transfer bad email", func(s *Settings) { s.Deactivation = transfer; s.Deactivation.TransferDest = "dest" }, "not a valid address"},
+		{"accounts without transfer", func(s *Settings) { s.Deactivation.TransferDest = "d@example.com" }, "clear them"},
+		{"bad file management", func(s *Settings) { s.Deactivation.FileManagement = "keep" }, "not one of manage_in_dropbox"},
+		{"guard percent", func(s *Settings) { s.Guard.Percent = 0 }, "between 1 and 100"},
+		{"guard min", func(s *Settings) { s.Guard.Min = -1 }, "negative"},
+		{"match on", func(s *Settings) { s.Import.MatchOn = "name" }, "match_on"},
+		{"safeguard", func(s *Settings) { s.Import.SafeguardPercent = 0 }, "safeguard"},
+		{"activate needs confirm", func(s *Settings) { s.Import.AutoActivateNew = true }, "auto_confirm_new"},
+		{"app sourced ok", func(s *Settings) { s.Import.AppSourced = []string{"first_name", "email"} }, ""},
+		{"app sourced bad", func(s *Settings) { s.Import.AppSourced = []string{"department"} }, "cannot be sourced"},
+	}
+	for _, c := range cases {
+		s := DefaultSettings()
+		c.edit(&s)
+		err := s.Validate()
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			continue
+		}
+		if !errors.Is(err, directory.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestValidateInstance(t *testing.T) {
+	cases := []struct {
+		a    Instance
+		want string
+	}{
+		{Instance{Name: "dbx", Kind: KindDropbox, BaseURL: DefaultDropboxURL, Settings: DefaultSettings()}, ""},
+		{Instance{Name: "has space", Kind: KindDropbox, BaseURL: DefaultDropboxURL, Settings: DefaultSettings()}, "no spaces"},
+		{Instance{Name: "x", Kind: "box", BaseURL: DefaultDropboxURL, Settings: DefaultSettings()}, "not supported"},
+		{Instance{Name: "x", Kind: KindDropbox, BaseURL: "api.dropboxapi.com", Settings: DefaultSettings()}, "http(s) URL"},
+	}
+	for _, c := range cases {
+		err := c.a.Validate()
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%+v: err = %v, want %q", c.a.Name, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,66 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/roster-dev/roster/internal/store/sqlstore"
+	"github.com/roster-dev/roster/internal/store/storetest"
+)
+
+// benchUsers is the size of the initial push; ROSTER_BENCH_USERS overrides
+// the default of 10,000 (the figure is 100,000).
+func benchUsers() int {
+	if n, err := strconv.Atoi(os.Getenv("ROSTER_BENCH_USERS")); err == nil && n > 0 {
+		return n
+	}
+	return 10_000
+}
+
+func opener(b *testing.B, open func(testing.TB) *sqlstore.DB) Open {
+	return func() (*sqlstore.DB, func(), error) { return open(b), func() {}, nil }
+}
+
+// BenchmarkPush: go test -run '^$' -bench Push ./internal/bench (ROSTER_BENCH_USERS=100000 for the full size).
+func BenchmarkPush(b *testing.B) {
+	for _, be := range storetest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			for range b.N {
+				res, err := Push(context.Background(), opener(b, be.Open), benchUsers())
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(res.UsersPerSec, "users/s")
+				b.ReportMetric(res.CeilingPS, "ceiling/s")
+				b.ReportMetric(res.Ratio, "x-of-ceiling")
+				b.ReportMetric(res.PeakHeapMiB, "peak-heap-MiB")
+			}
+		})
+	}
+}
+
+// BenchmarkIncremental changes 100 users in a small and a large app.
+func BenchmarkIncremental(b *testing.B) {
+	for range b.N {
+		res, err := Incremental(context.Background(), opener(b, storetest.OpenSQLite), []int{1000, benchUsers()}, 100)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(res.Seconds[1000]*1000, "ms-1k-app")
+		b.ReportMetric(res.Seconds[benchUsers()]*1000, "ms-large-app")
+	}
+}
+
+// BenchmarkRateLimit pushes against a write budget of 50 calls a second.
+func BenchmarkRateLimit(b *testing.B) {
+	for range b.N {
+		res, err := RateLimited(context.Background(), opener(b, storetest.OpenSQLite), 50, 4)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(res.Share, "share-of-limit")
+		b.ReportMetric(res.Share429*100, "pct-429")
+	}
+}

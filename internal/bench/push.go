@@ -1,0 +1,190 @@
+// Package bench measures Roster against the Dropbox emulator: the same code
+// backs `roster bench push` and the Go benchmarks, so figures compare.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/connector/dropbox"
+	"github.com/roster-dev/roster/internal/directory"
+	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
+	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/store/sqlstore"
+)
+
+// Open makes a fresh, empty store; close releases it.
+type Open func() (st *sqlstore.DB, close func(), err error)
+
+// Rig is one emulator and one store with an app on it.
+type Rig struct {
+	Emu   *emu.Server
+	URL   string
+	St    *sqlstore.DB
+	App   app.Instance
+	E     *engine.Engine
+	close []func()
+}
+
+// Close stops the emulator and closes the store.
+func (r *Rig) Close() {
+	for i := len(r.close) - 1; i >= 0; i-- {
+		r.close[i]()
+	}
+}
+
+// NewRig starts an emulator with faults, opens a store, and makes an app
+// with n assigned users, all queued.
+func NewRig(ctx context.Context, open Open, n int, faults emu.Faults, rate float64) (*Rig, error) {
+	s, err := emu.New(emu.Options{Teams: []emu.TeamConfig{{Name: "bench", Token: "tok"}}, Faults: faults})
+	if err != nil {
+		return nil, err
+	}
+	hs := httptest.NewServer(s)
+	r := &Rig{Emu: s, URL: hs.URL, close: []func(){hs.Close}}
+	st, closeSt, err := open()
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	r.St, r.close = st, append(r.close, closeSt)
+	if err := r.seed(ctx, n); err != nil {
+		r.Close()
+		return nil, err
+	}
+	connect := func(_ context.Context, a app.Instance, p connector.Pacer) (connector.Connector, error) {
+		return dropbox.New(dropbox.Options{BaseURL: a.BaseURL, Token: "tok", Pacer: p, AddConcurrency: 8}), nil
+	}
+	r.E = engine.New(st, connect, slog.New(slog.NewTextHandler(io.Discard, nil)), engine.Config{RatePerApp: rate, Parallel: 16})
+	return r, nil
+}
+
+func (r *Rig) seed(ctx context.Context, n int) error {
+	r.App = app.Instance{Name: "dbx", Kind: app.KindDropbox, BaseURL: r.URL, Settings: app.DefaultSettings()}
+	r.App.Settings.Provisioning = true
+	if err := r.St.CreateApp(ctx, "bench", &r.App); err != nil {
+		return err
+	}
+	users := make([]directory.User, n)
+	names := make([]string, n)
+	for i := range users {
+		names[i] = fmt.Sprintf("u%06d@corp.example", i)
+		users[i] = directory.User{Username: names[i], Email: names[i], FirstName: "User", LastName: fmt.Sprint(i)}
+	}
+	if err := r.St.CreateUsers(ctx, "bench", users); err != nil {
+		return err
+	}
+	g := directory.Group{Name: "everyone"}
+	if err := r.St.CreateGroup(ctx, "bench", &g); err != nil {
+		return err
+	}
+	for i := 0; i < n; i += 1000 {
+		if err := r.St.AddGroupMembers(ctx, "bench", "everyone", names[i:min(i+1000, n)]); err != nil {
+			return err
+		}
+	}
+	return r.St.Assign(ctx, "bench", &directory.Assignment{AppName: "dbx", GroupName: "everyone"})
+}
+
+// Sync runs the engine until the app's queue is empty.
+func (r *Rig) Sync(ctx context.Context) (engine.Stats, time.Duration, error) {
+	start := time.Now()
+	st, err := r.E.Sync(ctx, r.App, engine.SyncOptions{AllowDeletes: true})
+	return st, time.Since(start), err
+}
+
+// HeapPeak samples the Go heap until stop is called and returns the peak in MiB.
+func HeapPeak() (stop func() float64) {
+	var peak atomic.Uint64
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	return func() float64 { close(done); <-finished; return float64(peak.Load()) / (1 << 20) }
+}
+
+// Ceiling measures the emulator's own rate: members added per second through
+// add_v2 in batches of 20 from parallel raw HTTP clients, with no Roster in between.
+func Ceiling(ctx context.Context, n, clients int) (float64, error) {
+	s, err := emu.New(emu.Options{Teams: []emu.TeamConfig{{Name: "ceiling", Token: "tok"}}})
+	if err != nil {
+		return 0, err
+	}
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				first := next.Add(20) - 20
+				if first >= int64(n) {
+					return
+				}
+				if err := addBatch(ctx, hs.URL, first, min(first+20, int64(n))); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+func addBatch(ctx context.Context, base string, from, to int64) error {
+	var b strings.Builder
+	b.WriteString(`{"new_members":[`)
+	for i := from; i < to; i++ {
+		if i > from {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"member_email":"c%d@corp.example","member_given_name":"C","member_surname":"%d","member_external_id":"roster:%d"}`, i, i, i)
+	}
+	b.WriteString(`]}`)
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/2/team/members/add_v2", bytes.NewReader([]byte(b.String())))
+	req.Header.Set("Authorization", "Bearer tok")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("add_v2: status %d", resp.StatusCode)
+	}
+	return nil
+}

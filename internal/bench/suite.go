@@ -1,0 +1,126 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/roster-dev/roster/internal/directory"
+	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
+)
+
+// PushResult is the initial push of n users.
+type PushResult struct {
+	Users       int     `json:"users"`
+	Seconds     float64 `json:"seconds"`
+	UsersPerSec float64 `json:"users_per_sec"`
+	PeakHeapMiB float64 `json:"peak_heap_mib"`
+	CeilingPS   float64 `json:"emulator_ceiling_per_sec"`
+	Ratio       float64 `json:"ceiling_ratio"` // ceiling / Roster: 1 is as fast as the emulator allows
+	Calls       int64   `json:"calls"`
+}
+
+// Push measures an initial push of n users, and the emulator's ceiling in the same run.
+func Push(ctx context.Context, open Open, n int) (PushResult, error) {
+	ceiling, err := Ceiling(ctx, n, 4)
+	if err != nil {
+		return PushResult{}, err
+	}
+	r, err := NewRig(ctx, open, n, emu.Faults{}, 0)
+	if err != nil {
+		return PushResult{}, err
+	}
+	defer r.Close()
+	stop := HeapPeak()
+	st, d, err := r.Sync(ctx)
+	peak := stop()
+	if err != nil {
+		return PushResult{}, err
+	}
+	if st.Ops["dropbox.create"] != n {
+		return PushResult{}, fmt.Errorf("pushed %d of %d users (%+v)", st.Ops["dropbox.create"], n, st)
+	}
+	res := PushResult{Users: n, Seconds: d.Seconds(), UsersPerSec: float64(n) / d.Seconds(), PeakHeapMiB: peak,
+		CeilingPS: ceiling, Calls: r.Emu.Team("bench").Snapshot().Stats.Calls}
+	res.Ratio = ceiling / res.UsersPerSec
+	return res, nil
+}
+
+// IncrementalResult compares changing the same number of users in apps of different sizes.
+type IncrementalResult struct {
+	Changes int             `json:"changes"`
+	Seconds map[int]float64 `json:"seconds_by_app_size"`
+	Calls   map[int]int64   `json:"calls_by_app_size"`
+}
+
+// Incremental pushes each size, then times a sync after changing `changes` users.
+func Incremental(ctx context.Context, open Open, sizes []int, changes int) (IncrementalResult, error) {
+	res := IncrementalResult{Changes: changes, Seconds: map[int]float64{}, Calls: map[int]int64{}}
+	for _, n := range sizes {
+		r, err := NewRig(ctx, open, n, emu.Faults{}, 0)
+		if err != nil {
+			return res, err
+		}
+		if _, _, err := r.Sync(ctx); err != nil {
+			r.Close()
+			return res, err
+		}
+		for i := range changes {
+			name := fmt.Sprintf("u%06d@corp.example", i*(n/changes))
+			if _, err := r.St.UpdateUser(ctx, "bench", name, "user.update", func(u *directory.User) error { u.LastName = "Changed"; return nil }); err != nil {
+				r.Close()
+				return res, err
+			}
+		}
+		before := r.Emu.Team("bench").Snapshot().Stats.Calls
+		st, d, err := r.Sync(ctx)
+		calls := r.Emu.Team("bench").Snapshot().Stats.Calls - before
+		r.Close()
+		if err != nil {
+			return res, err
+		}
+		if st.Ops["dropbox.update"] != changes {
+			return res, fmt.Errorf("app of %d: %d updates, want %d", n, st.Ops["dropbox.update"], changes)
+		}
+		res.Seconds[n], res.Calls[n] = d.Seconds(), calls
+	}
+	return res, nil
+}
+
+// RateResult is a push against a team with a write budget.
+type RateResult struct {
+	Rate        float64 `json:"limit_per_sec"`
+	Achieved    float64 `json:"achieved_writes_per_sec"`
+	Share       float64 `json:"achieved_share_of_limit"`
+	Calls       int64   `json:"calls"`
+	Got429      int64   `json:"answered_429"`
+	Share429    float64 `json:"share_429"`
+	Seconds     float64 `json:"seconds"`
+	MaxObserved int     `json:"max_calls_in_one_second"`
+}
+
+// RateLimited pushes enough users for `seconds` of add_v2 calls (20 members
+// each) to a team limited to rate writes per second, with Roster's per-app
+// pacing set to the same rate, and reports the write rate achieved and the
+// share of calls refused with 429.
+func RateLimited(ctx context.Context, open Open, rate float64, seconds int) (RateResult, error) {
+	n := int(rate) * seconds * 20 // 20 members per add_v2 call: seconds×rate calls
+	r, err := NewRig(ctx, open, n, emu.Faults{WritesPerSec: rate}, rate)
+	if err != nil {
+		return RateResult{}, err
+	}
+	defer r.Close()
+	_, d, err := r.Sync(ctx)
+	if err != nil {
+		return RateResult{}, err
+	}
+	ss := r.Emu.Team("bench").Snapshot().Stats
+	writes := float64(ss.Calls - ss.Got429)
+	res := RateResult{Rate: rate, Achieved: writes / d.Seconds(), Calls: ss.Calls, Got429: ss.Got429, Seconds: d.Seconds(), MaxObserved: ss.MaxRate}
+	res.Share = res.Achieved / rate
+	res.Share429 = float64(ss.Got429) / float64(ss.Calls)
+	return res, nil
+}
+
+// Timeout bounds a benchmark run.
+const Timeout = 10 * time.Minute

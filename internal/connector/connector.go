@@ -1,0 +1,224 @@
+// Package connector defines what the engine needs from an app (a Dropbox team so
+// far) and the kinds of error an app can answer with, so the engine can decide
+// between retrying, waiting, linking and giving up without knowing the wire format.
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kind classifies a failed call.
+type Kind int
+
+// The error kinds. The zero value is Permanent: an unclassified error is never retried blindly.
+const (
+	Permanent   Kind = iota // bad request or a state that retrying will not change
+	Retryable               // 5xx, network failure, lost answer: re-read state, then retry
+	RateLimited             // 429: retry after RetryAfter
+	Conflict                // already exists / already in that state
+	NotFound                // the member or group does not exist
+	Auth                    // token invalid, expired or lacking a scope: an admin must act
+)
+
+func (k Kind) String() string {
+	return [...]string{"permanent", "retryable", "rate_limited", "conflict", "not_found", "auth"}[k]
+}
+
+// Error is a classified failure of one remote call. It never holds the token.
+type Error struct {
+	Kind       Kind
+	Op         string        // the route, e.g. "members/remove"
+	Tag        string        // the app's own error tag, e.g. "user_already_on_team"
+	RetryAfter time.Duration // for RateLimited
+	Msg        string        // human-readable detail from the app
+	Err        error         // underlying cause, if any
+}
+
+func (e *Error) Error() string {
+	s := e.Op + ": " + e.Kind.String()
+	if e.Tag != "" {
+		s += " (" + e.Tag + ")"
+	}
+	if e.Msg != "" {
+		s += ": " + e.Msg
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the kind of err; errors that are not *Error count as Retryable
+// when they come from a cancelled or timed-out context of the app, else Permanent.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return Retryable
+	}
+	return Permanent
+}
+
+// TagOf returns the app's error tag of err, or "".
+func TagOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Tag
+	}
+	return ""
+}
+
+// RetryAfterOf returns how long the app asked us to wait, if it did.
+func RetryAfterOf(err error) (time.Duration, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Kind == RateLimited {
+		return e.RetryAfter, true
+	}
+	return 0, false
+}
+
+// Errorf builds an *Error.
+func Errorf(kind Kind, op, tag, format string, a ...any) *Error {
+	return &Error{Kind: kind, Op: op, Tag: tag, Msg: fmt.Sprintf(format, a...)}
+}
+
+// MemberStatus is a member's state in the app.
+type MemberStatus string
+
+// Member statuses as Dropbox reports them.
+const (
+	StatusInvited   MemberStatus = "invited"
+	StatusActive    MemberStatus = "active"
+	StatusSuspended MemberStatus = "suspended"
+	StatusRemoved   MemberStatus = "removed"
+)
+
+// Role is a member's admin role; the names match directory.Role.
+type Role string
+
+// The roles of MISSION F10.
+const (
+	RoleMember              Role = "member"
+	RoleTeamAdmin           Role = "team_admin"
+	RoleUserManagementAdmin Role = "user_management_admin"
+	RoleSupportAdmin        Role = "support_admin"
+)
+
+// Member is an account in the app.
+type Member struct {
+	ID          string // Dropbox team_member_id, the stable key
+	AccountID   string
+	Email       string
+	GivenName   string
+	Surname     string
+	ExternalID  string
+	Status      MemberStatus
+	Recoverable bool // removed but still recoverable
+	Role        Role
+	Groups      []string // group IDs
+}
+
+// NewMember is an account to create.
+type NewMember struct {
+	Email            string
+	GivenName        string
+	Surname          string
+	ExternalID       string
+	Role             Role
+	SendWelcomeEmail bool
+}
+
+// AddResult is the outcome for one NewMember, in input order. Err is an *Error;
+// Tag "user_already_on_team" (Kind Conflict) means a member with that email exists.
+type AddResult struct {
+	Email  string
+	Member Member
+	Err    error
+}
+
+// ProfileChange holds the fields to change; nil means unchanged. An empty
+// ExternalID clears it.
+type ProfileChange struct {
+	Email      *string
+	GivenName  *string
+	Surname    *string
+	ExternalID *string
+}
+
+// Selector names one member by exactly one of its keys.
+type Selector struct {
+	ID         string
+	Email      string
+	ExternalID string
+}
+
+// RemoveOptions are the off-boarding choices of a removal (MISSION S4).
+type RemoveOptions struct {
+	WipeData           bool
+	TransferDestEmail  string // both or neither
+	TransferAdminEmail string
+}
+
+// Group is a group in the app.
+type Group struct {
+	ID             string
+	Name           string
+	ExternalID     string
+	MemberCount    int
+	ManagementType string // user_managed, company_managed, system_managed
+}
+
+// TeamInfo describes the connected team.
+type TeamInfo struct {
+	Name             string
+	TeamID           string
+	LicensedUsers    int
+	ProvisionedUsers int
+	UsedLicenses     int
+}
+
+// Connector is one app instance's remote side. Every method is safe for
+// concurrent use. Calls rejected with 429 may be retried inside the connector
+// (the request was not executed); other failures are returned classified, and
+// the engine re-reads state before trying again.
+type Connector interface {
+	TeamInfo(ctx context.Context) (TeamInfo, error)
+	AuthenticatedAdmin(ctx context.Context) (Member, error)
+
+	// AddMembers adds any number of members, in batches the app accepts.
+	AddMembers(ctx context.Context, ms []NewMember) ([]AddResult, error)
+	// GetMembers looks members up; a result is nil where nothing matched.
+	GetMembers(ctx context.Context, sel []Selector) ([]*Member, error)
+	// ListMembers calls page for each page of the team's members.
+	ListMembers(ctx context.Context, includeRemoved bool, page func([]Member) error) error
+	SetProfile(ctx context.Context, id string, ch ProfileChange) (Member, error)
+	SetRole(ctx context.Context, id string, role Role) error
+	Suspend(ctx context.Context, id string, wipeData bool) error
+	Unsuspend(ctx context.Context, id string) error
+	Remove(ctx context.Context, id string, opt RemoveOptions) error
+	Recover(ctx context.Context, id string) error
+	SendWelcomeEmail(ctx context.Context, id string) error
+
+	CreateGroup(ctx context.Context, name, externalID string) (Group, error)
+	ListGroups(ctx context.Context, page func([]Group) error) error
+	RenameGroup(ctx context.Context, id, name string) (Group, error)
+	DeleteGroup(ctx context.Context, id string) error
+	AddGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
+	RemoveGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
+	ListGroupMembers(ctx context.Context, groupID string, page func(memberIDs []string) error) error
+}
+
+// Pacer spaces an app instance's calls. Wait blocks until a call may go; Pause
+// tells it the app asked for a pause (Retry-After), so every caller sharing the
+// pacer holds back, not just the one that was refused.
+type Pacer interface {
+	Wait(ctx context.Context) error
+	Pause(d time.Duration)
+}

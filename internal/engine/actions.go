@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/audit"
+	"github.com/roster-dev/roster/internal/connector"
+)
+
+// actionPhase re-plans every job from its state after the create phase and
+// makes the remaining calls, several jobs at once.
+func (e *Engine) actionPhase(ctx context.Context, a app.Instance, conn connector.Connector, jobs []*job) {
+	parallel(e.cfg.Parallel, jobs, func(j *job) {
+		if j.err != nil {
+			return
+		}
+		for _, act := range Plan(j.desired, j.known, a.Settings) {
+			if act.Skipped != "" {
+				j.logf(a, string(act.Op), audit.Skipped, "not sent: %s", act.Skipped)
+				continue
+			}
+			if act.Op == OpCreate {
+				if !j.created { // planned only now: the next round's create phase takes it
+					j.err = errPartial
+				}
+				return
+			}
+			if err := e.apply(ctx, a, conn, j, act); err != nil {
+				j.err = err
+				return
+			}
+		}
+	})
+}
+
+// apply makes one call and updates the job's known state to match.
+func (e *Engine) apply(ctx context.Context, a app.Instance, conn connector.Connector, j *job, act Action) error {
+	if act.Op == OpForget {
+		j.forget = true
+		return nil
+	}
+	k := j.known
+	var err error
+	detail := map[string]any{}
+	for f, c := range act.Changes {
+		detail[f] = []string{c[0], c[1]}
+	}
+	switch act.Op {
+	case OpUpdate:
+		_, err = conn.SetProfile(ctx, k.MemberID, act.Profile)
+		if err == nil {
+			applyProfile(k, act.Profile)
+		}
+	case OpSetRole:
+		if err = conn.SetRole(ctx, k.MemberID, act.Role); err == nil {
+			k.Role = act.Role
+		}
+	case OpSuspend:
+		detail["wipe_data"] = act.Wipe
+		if err = conn.Suspend(ctx, k.MemberID, act.Wipe); err == nil {
+			k.Status = connector.StatusSuspended
+		}
+	case OpUnsuspend:
+		if err = conn.Unsuspend(ctx, k.MemberID); err == nil {
+			k.Status = connector.StatusActive
+		}
+	case OpRemove:
+		detail["wipe_data"] = act.Remove.WipeData
+		if act.Remove.TransferDestEmail != "" {
+			detail["transfer_to"], detail["transfer_admin"] = act.Remove.TransferDestEmail, act.Remove.TransferAdminEmail
+		}
+		if err = conn.Remove(ctx, k.MemberID, act.Remove); err == nil {
+			k.Status, k.Silent = connector.StatusRemoved, false
+		}
+	}
+	if err != nil {
+		j.out.Logs = append(j.out.Logs, logEntry(a, j.name, string(act.Op), audit.Failure, err.Error(), detail))
+		return e.recover(ctx, conn, j, err)
+	}
+	j.out.Logs = append(j.out.Logs, logEntry(a, j.name, string(act.Op), audit.Success, "", detail))
+	return nil
+}
+
+func applyProfile(k *Known, p connector.ProfileChange) {
+	for _, f := range []struct {
+		dst *string
+		src *string
+	}{{&k.Email, p.Email}, {&k.GivenName, p.GivenName}, {&k.Surname, p.Surname}, {&k.ExtID, p.ExternalID}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+}
+
+// recover refreshes known state after a call found Dropbox not as expected, so
+// the retry re-plans from the truth. A member that is gone is forgotten; if
+// the directory wants it gone too, that is success.
+func (e *Engine) recover(ctx context.Context, conn connector.Connector, j *job, err error) error {
+	switch connector.KindOf(err) {
+	case connector.NotFound:
+		j.forget = true
+		if j.desired.Want == WantGone {
+			return nil
+		}
+		return err
+	case connector.Conflict:
+		found, gerr := conn.GetMembers(ctx, []connector.Selector{{ID: j.known.MemberID}})
+		switch {
+		case gerr != nil:
+			return errors.Join(err, gerr)
+		case found[0] == nil:
+			j.forget = true
+		default:
+			j.known = knownFromMember(*found[0], j.known.Silent)
+		}
+	}
+	return err
+}

@@ -1,0 +1,197 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/audit"
+	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+// job is one claimed work item on its way through a batch.
+type job struct {
+	out     store.Outcome
+	name    string // username (or last known email) for the log
+	desired Desired
+	known   *Known
+	forget  bool
+	err     error
+	created bool // the create phase handled this job
+}
+
+func (j *job) logf(a app.Instance, op, outcome, format string, args ...any) {
+	j.out.Logs = append(j.out.Logs, logEntry(a, j.name, op, outcome, fmt.Sprintf(format, args...), nil))
+}
+
+// runBatch claims, plans, executes and records one batch of an app's items.
+func (e *Engine) runBatch(ctx context.Context, a app.Instance, conn connector.Connector, dueBy time.Time) (Stats, error) {
+	items, err := e.st.ClaimWork(ctx, a.ID, e.cfg.Owner, e.cfg.Lease, e.cfg.Batch, dueBy)
+	if err != nil || len(items) == 0 {
+		return Stats{}, err
+	}
+	jobs, err := e.load(ctx, a, items)
+	if err != nil {
+		return Stats{}, err
+	}
+	e.refresh(ctx, conn, jobs)
+	e.createPhase(ctx, a, conn, jobs)
+	e.actionPhase(ctx, a, conn, jobs)
+	st := Stats{Items: len(jobs), Ops: map[string]int{}}
+	outs := make([]store.Outcome, len(jobs))
+	now := time.Now()
+	for i, j := range jobs {
+		j.finish(a)
+		e.outcomeFor(&j.out, j.err, now)
+		outs[i] = j.out
+		switch {
+		case j.out.Err == nil:
+			st.Done++
+		case j.out.GiveUp:
+			st.Tasks++
+		default:
+			st.Retrying++
+		}
+		for _, l := range j.out.Logs {
+			if l.Outcome == audit.Success {
+				st.Ops[l.Action]++
+			}
+		}
+	}
+	// Outcomes are stored even if ctx ended: the calls were made.
+	if err := e.st.FinishWork(context.WithoutCancel(ctx), e.cfg.Owner, outs); err != nil {
+		return st, fmt.Errorf("record outcomes: %w", err)
+	}
+	return st, nil
+}
+
+// load derives desired and known state for every item of a batch with three queries.
+func (e *Engine) load(ctx context.Context, a app.Instance, items []store.WorkItem) ([]*job, error) {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.RefID
+	}
+	users, err := e.st.UsersByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := e.st.EffectiveRoles(ctx, a.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	accts, err := e.st.Accounts(ctx, a.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]*job, len(items))
+	for i, it := range items {
+		j := &job{out: store.Outcome{Item: it}}
+		var up *directory.User
+		if u, ok := users[it.RefID]; ok {
+			up, j.name = &u, u.Username
+		}
+		var rp *directory.Role
+		if r, ok := roles[it.RefID]; ok {
+			rp = &r
+		}
+		j.desired = Derive(up, rp)
+		if acct, ok := accts[it.RefID]; ok {
+			j.known = knownFrom(acct)
+			if j.name == "" {
+				j.name = acct.Email
+			}
+		}
+		jobs[i] = j
+	}
+	return jobs, nil
+}
+
+// refresh re-reads from the app the members about to be suspended or
+// removed: what off-boarding does depends on their status (an invitee who
+// accepted has files to transfer), and people accept invitations in Dropbox,
+// not in Roster. A leaver Roster knows no account for is looked up by
+// Roster's own external id, because a create whose answer was lost (or whose
+// worker died) may have made one. One call covers the whole batch.
+func (e *Engine) refresh(ctx context.Context, conn connector.Connector, jobs []*job) {
+	var todo []*job
+	var sel []connector.Selector
+	for _, j := range jobs {
+		if j.desired.Want != WantGone && j.desired.Want != WantSuspended {
+			continue
+		}
+		switch {
+		case j.known == nil:
+			sel = append(sel, connector.Selector{ExternalID: ExternalID(j.out.Item.RefID)})
+		case j.known.Status != connector.StatusRemoved:
+			sel = append(sel, connector.Selector{ID: j.known.MemberID})
+		default:
+			continue
+		}
+		todo = append(todo, j)
+	}
+	if len(todo) == 0 {
+		return
+	}
+	found, err := conn.GetMembers(ctx, sel)
+	if err != nil {
+		for _, j := range todo {
+			j.err = err // off-boarding on stale state could withdraw instead of transfer: retry later
+		}
+		return
+	}
+	for i, j := range todo {
+		m := found[i]
+		switch {
+		case m != nil && (j.known != nil || m.Status != connector.StatusRemoved):
+			silent := j.known != nil && j.known.Silent
+			j.known = knownFromMember(*m, silent)
+		case j.known != nil:
+			j.forget, j.known = true, nil
+		}
+	}
+}
+
+func knownFrom(a store.Account) *Known {
+	return &Known{MemberID: a.MemberID, Email: a.Email, GivenName: a.GivenName, Surname: a.Surname, ExtID: a.ExternalID,
+		Role: connector.Role(a.Role), Status: connector.MemberStatus(a.Status), Silent: a.Silent}
+}
+
+func knownFromMember(m connector.Member, silent bool) *Known {
+	role := m.Role
+	if role == "" {
+		role = connector.RoleMember
+	}
+	return &Known{MemberID: m.ID, Email: m.Email, GivenName: m.GivenName, Surname: m.Surname, ExtID: m.ExternalID,
+		Role: role, Status: m.Status, Silent: silent && m.Status == connector.StatusInvited}
+}
+
+// finish turns the job's known state into the outcome's account change.
+func (j *job) finish(a app.Instance) {
+	switch {
+	case j.forget:
+		j.out.ForgetAccount = true
+	case j.known != nil:
+		k := j.known
+		j.out.Account = &store.Account{AppID: a.ID, UserID: j.out.Item.RefID, MemberID: k.MemberID, Email: k.Email,
+			GivenName: k.GivenName, Surname: k.Surname, ExternalID: k.ExtID, Role: string(k.Role), Status: string(k.Status), Silent: k.Silent}
+	}
+}
+
+// parallel runs fn for each job with at most n at once.
+func parallel(n int, jobs []*job, fn func(*job)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, n)
+	for _, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(j)
+		}()
+	}
+	wg.Wait()
+}

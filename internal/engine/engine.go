@@ -1,0 +1,244 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/audit"
+	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+// Store is what the engine needs from persistence.
+type Store interface {
+	store.Store
+	store.Engine
+}
+
+// Connect makes the connector of one app instance; the engine supplies the
+// decrypted token and the app's pacer.
+type Connect func(ctx context.Context, a app.Instance, pacer connector.Pacer) (connector.Connector, error)
+
+// Config tunes the engine; zero values take the defaults.
+type Config struct {
+	Owner       string        // lease owner name; unique per process
+	Batch       int           // items claimed at once (default 500)
+	Lease       time.Duration // how long a claim lasts (default 2m)
+	MaxAttempts int           // failures before an item becomes a task (default 8)
+	BaseBackoff time.Duration // first retry delay (default 2s), doubled per attempt with jitter
+	MaxBackoff  time.Duration // cap on the retry delay (default 10m)
+	Parallel    int           // concurrent calls per batch for non-create actions (default 8)
+	Lanes       int           // batches of one app processed at once (default 4); claims keep them apart
+	RatePerApp  float64       // calls per second per app; 0 means only obey Retry-After
+	Idle        time.Duration // how long Run sleeps when there is no work (default 1s)
+}
+
+func (c *Config) defaults() {
+	if c.Owner == "" {
+		c.Owner = fmt.Sprintf("roster-%d", rand.Int64())
+	}
+	set := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setD := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	set(&c.Batch, 500)
+	set(&c.MaxAttempts, 8)
+	set(&c.Parallel, 8)
+	set(&c.Lanes, 4)
+	setD(&c.Lease, 2*time.Minute)
+	setD(&c.BaseBackoff, 2*time.Second)
+	setD(&c.MaxBackoff, 10*time.Minute)
+	setD(&c.Idle, time.Second)
+}
+
+// Engine runs provisioning work.
+type Engine struct {
+	st      Store
+	connect Connect
+	log     *slog.Logger
+	cfg     Config
+
+	mu     sync.Mutex
+	pacers map[int64]*Pacer
+	guards map[int64]int // last deletion-guard trip per app, to log it once
+}
+
+// New makes an engine.
+func New(st Store, connect Connect, log *slog.Logger, cfg Config) *Engine {
+	cfg.defaults()
+	return &Engine{st: st, connect: connect, log: log, cfg: cfg, pacers: map[int64]*Pacer{}, guards: map[int64]int{}}
+}
+
+// pacer returns the app's shared pacer, so every batch of one app shares one budget.
+func (e *Engine) pacer(appID int64) *Pacer {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p, ok := e.pacers[appID]
+	if !ok {
+		p = NewPacer(e.cfg.RatePerApp)
+		e.pacers[appID] = p
+	}
+	return p
+}
+
+// Stats counts what a run did.
+type Stats struct {
+	Items    int            `json:"items"`
+	Done     int            `json:"done"`
+	Retrying int            `json:"retrying"`
+	Tasks    int            `json:"tasks"`
+	Ops      map[string]int `json:"ops"`
+}
+
+func (s *Stats) add(o Stats) {
+	s.Items += o.Items
+	s.Done += o.Done
+	s.Retrying += o.Retrying
+	s.Tasks += o.Tasks
+	if s.Ops == nil {
+		s.Ops = map[string]int{}
+	}
+	for k, v := range o.Ops {
+		s.Ops[k] += v
+	}
+}
+
+// SyncOptions adjust one sync.
+type SyncOptions struct {
+	AllowDeletes bool        // pass the deletion guard
+	Progress     func(Stats) // called after each batch with the totals so far
+}
+
+// Sync processes an app's due work until none is left. Unless deletes are
+// allowed, it first checks the deletion guard and changes nothing if it trips.
+func (e *Engine) Sync(ctx context.Context, a app.Instance, opt SyncOptions) (Stats, error) {
+	var total Stats
+	if !a.Settings.Provisioning {
+		return total, fmt.Errorf("%w: provisioning is not enabled for app %s (roster apps set %s provisioning=true)", directory.ErrInvalid, a.Name, a.Name)
+	}
+	if !opt.AllowDeletes {
+		if err := e.checkGuard(ctx, a); err != nil {
+			return total, err
+		}
+	}
+	conn, err := e.connect(ctx, a, e.pacer(a.ID))
+	if err != nil {
+		return total, err
+	}
+	// Several lanes claim and process batches side by side, so one batch's
+	// database writes overlap another's calls to the app.
+	// Only what was due when the pass began is worked: an item that fails
+	// and comes back due is left to the next pass instead of spun on here.
+	start := time.Now()
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for range e.cfg.Lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				st, err := e.runBatch(ctx, a, conn, start)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				stop := err != nil || st.Items == 0 || firstErr != nil
+				if st.Items > 0 {
+					total.add(st)
+					if opt.Progress != nil {
+						opt.Progress(total)
+					}
+				}
+				mu.Unlock()
+				if stop {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return total, firstErr
+}
+
+// Run works every app with provisioning enabled until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	for {
+		apps, err := e.st.ListApps(ctx)
+		if err != nil {
+			e.log.Error("list apps", "err", err)
+		}
+		busy := false
+		for _, a := range apps {
+			if !a.Settings.Provisioning || !a.HasToken {
+				continue
+			}
+			st, err := e.Sync(ctx, a, SyncOptions{})
+			if err != nil && ctx.Err() == nil && !errors.Is(err, ErrGuard) {
+				e.log.Error("sync failed", "app", a.Name, "err", err)
+			}
+			busy = busy || st.Items > 0
+		}
+		if !busy {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(e.cfg.Idle):
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// backoff is the delay before attempt n+1: exponential with full jitter, capped.
+func (e *Engine) backoff(attempts int) time.Duration {
+	d := e.cfg.BaseBackoff << min(attempts, 20)
+	if d > e.cfg.MaxBackoff || d <= 0 {
+		d = e.cfg.MaxBackoff
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// outcomeFor turns an item's final error into a retry or a task.
+func (e *Engine) outcomeFor(o *store.Outcome, err error, now time.Time) {
+	if err == nil {
+		return
+	}
+	o.Err = err
+	kind := connector.KindOf(err)
+	switch {
+	case kind == connector.Permanent || kind == connector.Auth || o.Item.Attempts+1 >= e.cfg.MaxAttempts:
+		o.GiveUp = true
+		o.RetryAt = now
+	case kind == connector.RateLimited:
+		d, _ := connector.RetryAfterOf(err)
+		o.RetryAt = now.Add(max(d, time.Second))
+	case kind == connector.Conflict || kind == connector.NotFound:
+		o.RetryAt = now // state was refreshed: re-plan at once
+	default:
+		o.RetryAt = now.Add(e.backoff(o.Item.Attempts))
+	}
+}
+
+// errPartial asks for an immediate re-plan: part of the work is left for the next round.
+var errPartial = &connector.Error{Kind: connector.Conflict, Op: "plan", Msg: "some changes are still pending"}
+
+func logEntry(a app.Instance, username, op, outcome, msg string, detail map[string]any) audit.Entry {
+	return audit.Entry{Actor: "engine", Action: "dropbox." + op, TargetKind: "user", Target: username,
+		App: a.Name, Outcome: outcome, Message: msg, Detail: detail}
+}

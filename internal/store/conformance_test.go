@@ -1,0 +1,13 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/roster-dev/roster/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { storetest.Run(t, b.Open) })
+	}
+}

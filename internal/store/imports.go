@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// App user states of an import.
+const (
+	AppUserUnmatched = "unmatched"
+	AppUserMatched   = "matched"
+	AppUserConfirmed = "confirmed"
+	AppUserIgnored   = "ignored"
+)
+
+// AppUser is a member an import found in the app, with its match.
+type AppUser struct {
+	ID         int64     `json:"id"`
+	AppID      int64     `json:"app_id"`
+	MemberID   string    `json:"member_id"`
+	Email      string    `json:"email"`
+	GivenName  string    `json:"given_name"`
+	Surname    string    `json:"surname"`
+	ExternalID string    `json:"external_id,omitempty"`
+	Status     string    `json:"status"`
+	Role       string    `json:"role"`
+	State      string    `json:"state"`
+	Match      string    `json:"match"`
+	UserID     int64     `json:"user_id,omitempty"` // the matched or linked directory user
+	Reason     string    `json:"reason,omitempty"`
+	SeenAt     time.Time `json:"seen_at"`
+}
+
+// Imports is the part of the store imports use.
+type Imports interface {
+	// SaveImport replaces the app's app users with those of this import, in
+	// one transaction, keeping admins' ignore decisions.
+	SaveImport(ctx context.Context, by Actor, appID int64, users []AppUser) error
+	ListAppUsers(ctx context.Context, appID int64, state string, p Page) ([]AppUser, error)
+	GetAppUser(ctx context.Context, appID int64, memberID string) (AppUser, error)
+	// ConfirmAppUsers links members to directory users (AppUser.UserID): the
+	// known account, a direct assignment with the member's role unless one
+	// exists, and the confirmed state, all in one transaction and without any
+	// call to the app.
+	ConfirmAppUsers(ctx context.Context, by Actor, links []AppUser) error
+	// MarkVanished records that linked members are gone from the app and
+	// queues their users, so the engine re-plans them.
+	MarkVanished(ctx context.Context, by Actor, appID int64, userIDs []int64) error
+	IgnoreAppUser(ctx context.Context, by Actor, appID int64, memberID string) error
+}

@@ -1,0 +1,61 @@
+// Package sqlite opens Roster's embedded default store: a SQLite file through a
+// pure-Go driver, so no C toolchain is needed.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"modernc.org/sqlite"
+
+	"github.com/roster-dev/roster/internal/store/sqlstore"
+)
+
+// SQLite's extended result codes for unique and primary-key violations.
+const (
+	constraintUnique     = 2067
+	constraintPrimaryKey = 1555
+)
+
+var dialect = sqlstore.Dialect{
+	Name:   "sqlite",
+	Rebind: func(q string) string { return q },
+	Schema: strings.NewReplacer("{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{blob}}", "BLOB"),
+	UniqueViolation: func(err error) (string, bool) {
+		var e *sqlite.Error
+		if errors.As(err, &e) && (e.Code() == constraintUnique || e.Code() == constraintPrimaryKey) {
+			return e.Error(), true
+		}
+		return "", false
+	},
+}
+
+// Open opens (creating if needed) the SQLite database at path and migrates it.
+// WAL lets readers run beside the writer; immediate transactions make writers
+// queue on the busy timeout instead of failing with "database is locked".
+func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	s, err := sqlstore.Open(ctx, db, dialect)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}

@@ -1,0 +1,184 @@
+// Package sqlstore implements store.Store on database/sql for both SQLite and
+// PostgreSQL. The SQL is shared; a Dialect covers the few differences.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/roster-dev/roster/internal/directory"
+)
+
+// Dialect holds what differs between the backends.
+type Dialect struct {
+	Name string
+	// Rebind turns '?' placeholders into the backend's own.
+	Rebind func(string) string
+	// Schema replaces {{id}} and {{blob}} in migrations.
+	Schema *strings.Replacer
+	// UniqueViolation reports whether err is a unique-constraint violation and
+	// names the constraint or column when it can.
+	UniqueViolation func(err error) (string, bool)
+	// SkipLocked ends a claiming subquery so concurrent claimers skip each other's rows.
+	SkipLocked string
+	// ForUpdate locks a row read inside a transaction (empty on SQLite,
+	// whose transactions already hold the write lock).
+	ForUpdate string
+	// LockMigrations serialises migrations across processes sharing a database.
+	LockMigrations string
+}
+
+// DB is a store.Store over database/sql.
+type DB struct {
+	db      *sql.DB
+	d       Dialect
+	now     func() time.Time
+	queries sync.Map // query text -> rebound text
+}
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Open wraps an opened database and applies any pending migrations.
+func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
+	s := &DB{db: db, d: d, now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate %s database: %w", d.Name, err)
+	}
+	return s, nil
+}
+
+// SetClock replaces the clock, for tests.
+func (s *DB) SetClock(now func() time.Time) { s.now = now }
+
+// SQL returns the underlying handle, for packages that extend the schema.
+func (s *DB) SQL() *sql.DB { return s.db }
+
+// Close closes the database.
+func (s *DB) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+func (s *DB) q(query string) string {
+	if v, ok := s.queries.Load(query); ok {
+		return v.(string)
+	}
+	r := s.d.Rebind(query)
+	s.queries.Store(query, r)
+	return r
+}
+
+func (s *DB) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.d.LockMigrations != "" {
+			if _, err := tx.ExecContext(ctx, s.d.LockMigrations); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+			return err
+		}
+		for _, name := range names {
+			if err := s.applyMigration(ctx, tx, name); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *DB) applyMigration(ctx context.Context, tx *sql.Tx, name string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE name = ?`), name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := migrations.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	for _, stmt := range strings.Split(s.d.Schema.Replace(string(body)), ";\n") {
+		if strings.TrimSpace(stripComments(stmt)) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%w in %q", err, strings.TrimSpace(stmt))
+		}
+	}
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`), name, s.now().UnixNano())
+	return err
+}
+
+func stripComments(stmt string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(stmt, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// inTx runs fn in a transaction, committing on nil and rolling back otherwise.
+func (s *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return s.mapErr(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.mapErr(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// constraintFields turns constraint names into words an admin understands.
+var constraintFields = map[string]string{
+	"users_username_key": "username", "username_key": "username",
+	"users_email_key": "email", "email_key": "email",
+	"groups_name_key": "group name", "apps_name_key": "app name",
+	"assignments_user": "assignment", "assignments_group": "assignment",
+}
+
+// mapErr turns a unique violation into directory.ErrConflict with a clear message.
+func (s *DB) mapErr(err error) error {
+	name, ok := s.d.UniqueViolation(err)
+	if !ok {
+		return err
+	}
+	for k, field := range constraintFields {
+		if strings.Contains(name, k) {
+			return fmt.Errorf("%w: that %s is already taken", directory.ErrConflict, field)
+		}
+	}
+	return fmt.Errorf("%w: already exists (%s)", directory.ErrConflict, name)
+}
+
+func notFound(what, name string) error {
+	return fmt.Errorf("%w: %s %q", directory.ErrNotFound, what, name)
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }

@@ -1,0 +1,493 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/roster-dev/roster/internal/audit"
+
+	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+// ClaimWork leases due items of one app. The keys are selected first and then
+// updated by primary key: a row-value IN over a subquery made SQLite scan the
+// whole queue for every claim. On PostgreSQL, SKIP LOCKED lets several
+// workers claim side by side; SQLite has a single writer anyway.
+func (s *DB) ClaimWork(ctx context.Context, appID int64, owner string, lease time.Duration, limit int, dueBy time.Time) ([]store.WorkItem, error) {
+	now := s.now()
+	if dueBy.IsZero() || dueBy.After(now) {
+		dueBy = now
+	}
+	var out []store.WorkItem
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		ids, err := s.dueIDs(ctx, tx, appID, now, dueBy, limit)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		in, args := inIDs(ids)
+		rows, err := tx.QueryContext(ctx, s.d.Rebind(`UPDATE work_items SET lease_owner = ?, lease_until = ?
+			WHERE app_id = ? AND kind = 'user' AND ref_id IN `+in+`
+			RETURNING app_id, kind, ref_id, reason, generation, attempts, due_at, created_at`),
+			append([]any{owner, nanos(now.Add(lease)), appID}, args...)...)
+		if err != nil {
+			return fmt.Errorf("claim work: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var w store.WorkItem
+			var due, created int64
+			if err := rows.Scan(&w.AppID, &w.Kind, &w.RefID, &w.Reason, &w.Generation, &w.Attempts, &due, &created); err != nil {
+				return err
+			}
+			w.DueAt, w.CreatedAt = fromNanos(due), fromNanos(created)
+			out = append(out, w)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+func (s *DB) dueIDs(ctx context.Context, tx *sql.Tx, appID int64, now, dueBy time.Time, limit int) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT ref_id FROM work_items
+		WHERE app_id = ? AND kind = 'user' AND state = 'queued' AND due_at <= ? AND lease_until < ?
+		ORDER BY due_at LIMIT ?`+s.d.SkipLocked), appID, nanos(dueBy), nanos(now), min(limit, usersPerInsert))
+	if err != nil {
+		return nil, fmt.Errorf("find due work: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// FinishWork stores a batch's outcomes atomically, with a few multi-row
+// statements per batch rather than several per item.
+func (s *DB) FinishWork(ctx context.Context, owner string, outs []store.Outcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var logs []audit.Entry
+		for _, o := range outs {
+			logs = append(logs, o.Logs...) // the calls were made whatever happens next: facts
+		}
+		if err := s.insertLogs(ctx, tx, logs); err != nil {
+			return err
+		}
+		byApp := map[int64][]store.Outcome{}
+		for _, o := range outs {
+			byApp[o.Item.AppID] = append(byApp[o.Item.AppID], o)
+		}
+		for appID, group := range byApp {
+			if err := s.finishApp(ctx, tx, owner, appID, group); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// finishApp records one app's outcomes. Items whose lease passed to another
+// worker keep only their log entries; items changed meanwhile are released.
+func (s *DB) finishApp(ctx context.Context, tx *sql.Tx, owner string, appID int64, outs []store.Outcome) error {
+	ids := make([]int64, len(outs))
+	for i, o := range outs {
+		ids[i] = o.Item.RefID
+	}
+	gens, err := s.ownedGenerations(ctx, tx, owner, appID, ids)
+	if err != nil {
+		return err
+	}
+	var accts []*store.Account
+	var forget, done, changed []int64
+	for i := range outs {
+		o := &outs[i]
+		gen, owned := gens[o.Item.RefID]
+		if !owned || o.Item.Kind != store.WorkUser {
+			continue
+		}
+		if o.Account != nil {
+			accts = append(accts, o.Account)
+		}
+		if o.ForgetAccount {
+			forget = append(forget, o.Item.RefID)
+		}
+		switch {
+		case gen != o.Item.Generation:
+			changed = append(changed, o.Item.RefID)
+		case o.Err == nil:
+			done = append(done, o.Item.RefID)
+		default:
+			if err := s.failItem(ctx, tx, owner, o); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.putAccounts(ctx, tx, accts); err != nil {
+		return err
+	}
+	for _, step := range []struct {
+		query string
+		ids   []int64
+	}{
+		{`DELETE FROM app_accounts WHERE app_id = ? AND user_id IN `, forget},
+		{`DELETE FROM work_items WHERE app_id = ? AND kind = 'user' AND lease_owner = ? AND ref_id IN `, done},
+		{`UPDATE work_items SET lease_owner = '', lease_until = 0 WHERE app_id = ? AND kind = 'user' AND lease_owner = ? AND ref_id IN `, changed},
+	} {
+		if err := s.execIDs(ctx, tx, step.query, appID, owner, step.ids); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ownedGenerations returns the current generation of the items owner still holds.
+func (s *DB) ownedGenerations(ctx context.Context, tx *sql.Tx, owner string, appID int64, ids []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(ids))
+	for start := 0; start < len(ids); start += usersPerInsert {
+		in, args := inIDs(ids[start:min(start+usersPerInsert, len(ids))])
+		rows, err := tx.QueryContext(ctx, s.d.Rebind(`SELECT ref_id, generation FROM work_items WHERE app_id = ? AND kind = 'user' AND lease_owner = ? AND ref_id IN `+in+s.d.ForUpdate),
+			append([]any{appID, owner}, args...)...)
+		if err != nil {
+			return nil, fmt.Errorf("check leases: %w", err)
+		}
+		for rows.Next() {
+			var id, gen int64
+			if err := rows.Scan(&id, &gen); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = gen
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// execIDs runs query (ending in "IN ") for the IDs in chunks; the query binds
+// appID first and, when it has a second placeholder, owner.
+func (s *DB) execIDs(ctx context.Context, tx *sql.Tx, query string, appID int64, owner string, ids []int64) error {
+	for start := 0; start < len(ids); start += usersPerInsert {
+		in, args := inIDs(ids[start:min(start+usersPerInsert, len(ids))])
+		head := []any{appID}
+		if strings.Count(query, "?") == 2 {
+			head = append(head, owner)
+		}
+		if _, err := tx.ExecContext(ctx, s.d.Rebind(query+in), append(head, args...)...); err != nil {
+			return fmt.Errorf("finish work items: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *DB) failItem(ctx context.Context, tx *sql.Tx, owner string, o *store.Outcome) error {
+	state := "queued"
+	if o.GiveUp {
+		state = "task"
+	}
+	_, err := tx.ExecContext(ctx, s.q(`UPDATE work_items SET attempts = attempts + 1, last_error = ?, due_at = ?, state = ?,
+		lease_owner = '', lease_until = 0 WHERE app_id = ? AND kind = ? AND ref_id = ? AND lease_owner = ?`),
+		truncate(o.Err.Error(), 2000), nanos(o.RetryAt), state, o.Item.AppID, o.Item.Kind, o.Item.RefID, owner)
+	if err != nil {
+		return fmt.Errorf("reschedule work item: %w", err)
+	}
+	return nil
+}
+
+// putAccounts upserts known accounts with multi-row statements.
+func (s *DB) putAccounts(ctx context.Context, tx *sql.Tx, accts []*store.Account) error {
+	const per = 200
+	now := s.now().UTC()
+	for start := 0; start < len(accts); start += per {
+		chunk := accts[start:min(start+per, len(accts))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO app_accounts (app_id, user_id, member_id, email, given_name, surname, external_id, role, status, silent, updated_at) VALUES `)
+		args := make([]any, 0, len(chunk)*11)
+		for i, a := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+			silent := 0
+			if a.Silent {
+				silent = 1
+			}
+			a.UpdatedAt = now
+			args = append(args, a.AppID, a.UserID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Role, a.Status, silent, nanos(now))
+		}
+		q.WriteString(` ON CONFLICT (app_id, user_id) DO UPDATE SET member_id = excluded.member_id, email = excluded.email,
+			given_name = excluded.given_name, surname = excluded.surname, external_id = excluded.external_id,
+			role = excluded.role, status = excluded.status, silent = excluded.silent, updated_at = excluded.updated_at`)
+		if _, err := tx.ExecContext(ctx, s.d.Rebind(q.String()), args...); err != nil {
+			return fmt.Errorf("store accounts: %w", err)
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func (s *DB) putAccount(ctx context.Context, tx *sql.Tx, a *store.Account) error {
+	silent := 0
+	if a.Silent {
+		silent = 1
+	}
+	a.UpdatedAt = s.now().UTC()
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO app_accounts (app_id, user_id, member_id, email, given_name, surname, external_id, role, status, silent, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (app_id, user_id) DO UPDATE SET member_id = excluded.member_id, email = excluded.email,
+			given_name = excluded.given_name, surname = excluded.surname, external_id = excluded.external_id,
+			role = excluded.role, status = excluded.status, silent = excluded.silent, updated_at = excluded.updated_at`),
+		a.AppID, a.UserID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Role, a.Status, silent, nanos(a.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("store account of user %d: %w", a.UserID, err)
+	}
+	return nil
+}
+
+const accountCols = `app_id, user_id, member_id, email, given_name, surname, external_id, role, status, silent, updated_at`
+
+func scanAccount(r scanner) (store.Account, error) {
+	var a store.Account
+	var silent int
+	var updated int64
+	err := r.Scan(&a.AppID, &a.UserID, &a.MemberID, &a.Email, &a.GivenName, &a.Surname, &a.ExternalID, &a.Role, &a.Status, &silent, &updated)
+	a.Silent, a.UpdatedAt = silent == 1, fromNanos(updated)
+	return a, err
+}
+
+// inIDs renders "(?,?,…)" and its arguments for a list of IDs.
+func inIDs(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return "(?" + strings.Repeat(",?", len(ids)-1) + ")", args
+}
+
+// Accounts returns the known accounts of the given users in an app.
+func (s *DB) Accounts(ctx context.Context, appID int64, userIDs []int64) (map[int64]store.Account, error) {
+	out := make(map[int64]store.Account, len(userIDs))
+	for start := 0; start < len(userIDs); start += usersPerInsert {
+		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
+		rows, err := s.db.QueryContext(ctx, s.d.Rebind(`SELECT `+accountCols+` FROM app_accounts WHERE app_id = ? AND user_id IN `+in), append([]any{appID}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			a, err := scanAccount(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[a.UserID] = a
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ListAccounts pages through an app's known accounts by user ID.
+func (s *DB) ListAccounts(ctx context.Context, appID int64, p store.Page) ([]store.Account, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+accountCols+` FROM app_accounts WHERE app_id = ? AND user_id > ? ORDER BY user_id LIMIT ?`),
+		appID, p.After, limitOr(p.Limit, 1000, 10000))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// EffectiveRoles resolves each user's role in the app from its assignments.
+func (s *DB) EffectiveRoles(ctx context.Context, appID int64, userIDs []int64) (map[int64]directory.Role, error) {
+	out := make(map[int64]directory.Role, len(userIDs))
+	direct := map[int64]bool{}
+	for start := 0; start < len(userIDs); start += usersPerInsert {
+		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
+		rows, err := s.db.QueryContext(ctx, s.d.Rebind(`SELECT user_id, role, 1 FROM assignments WHERE app_id = ? AND user_id IN `+in+`
+			UNION ALL SELECT m.user_id, a.role, 0 FROM assignments a JOIN group_members m ON m.group_id = a.group_id
+			WHERE a.app_id = ? AND m.user_id IN `+in), append(append([]any{appID}, args...), append([]any{appID}, args...)...)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var role directory.Role
+			var isDirect int
+			if err := rows.Scan(&id, &role, &isDirect); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			switch {
+			case isDirect == 1:
+				out[id], direct[id] = role, true
+			case !direct[id]:
+				if cur, ok := out[id]; ok {
+					role = directory.Max(cur, role)
+				}
+				out[id] = role
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// UsersByID loads users by ID; missing ones are absent from the map.
+func (s *DB) UsersByID(ctx context.Context, ids []int64) (map[int64]directory.User, error) {
+	out := make(map[int64]directory.User, len(ids))
+	for start := 0; start < len(ids); start += usersPerInsert {
+		in, args := inIDs(ids[start:min(start+usersPerInsert, len(ids))])
+		rows, err := s.db.QueryContext(ctx, s.d.Rebind(`SELECT `+userCols+` FROM users WHERE id IN `+in), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[u.ID] = u
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ListTasks lists the items that wait for an admin; appID 0 lists all apps.
+func (s *DB) ListTasks(ctx context.Context, appID int64) ([]store.Task, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT app_id, kind, ref_id, reason, attempts, last_error, due_at FROM work_items
+		WHERE state = 'task' AND (? = 0 OR app_id = ?) ORDER BY app_id, ref_id`), appID, appID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Task
+	for rows.Next() {
+		var t store.Task
+		var since int64
+		if err := rows.Scan(&t.AppID, &t.Kind, &t.RefID, &t.Reason, &t.Attempts, &t.LastError, &since); err != nil {
+			return nil, err
+		}
+		t.Since = fromNanos(since)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RetryTask returns a task to the queue with fresh attempts, due now.
+func (s *DB) RetryTask(ctx context.Context, by store.Actor, appID int64, kind string, refID int64) error {
+	return s.changeTask(ctx, by, appID, kind, refID, "task.retry",
+		`UPDATE work_items SET state = 'queued', attempts = 0, due_at = ?, last_error = '' WHERE app_id = ? AND kind = ? AND ref_id = ? AND state = 'task'`,
+		nanos(s.now()))
+}
+
+// DismissTask drops a task; the next change to its target queues it afresh.
+func (s *DB) DismissTask(ctx context.Context, by store.Actor, appID int64, kind string, refID int64) error {
+	return s.changeTask(ctx, by, appID, kind, refID, "task.dismiss",
+		`DELETE FROM work_items WHERE app_id = ? AND kind = ? AND ref_id = ? AND state = 'task'`)
+}
+
+func (s *DB) changeTask(ctx context.Context, by store.Actor, appID int64, kind string, refID int64, action, stmt string, first ...any) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(stmt), append(first, appID, kind, refID)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: no task for %s %d in app %d", directory.ErrNotFound, kind, refID, appID)
+		}
+		var app string
+		_ = tx.QueryRowContext(ctx, s.q(`SELECT name FROM apps WHERE id = ?`), appID).Scan(&app)
+		return s.logChange(ctx, tx, by, action, kind, fmt.Sprint(refID), app, nil)
+	})
+}
+
+// EnqueueAll queues every user the app holds or should hold: assigned users and
+// users with a known account, so that unassigned leftovers are reconciled too.
+func (s *DB) EnqueueAll(ctx context.Context, appID int64, reason string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.enqueueApp(ctx, tx, appID, reason); err != nil {
+			return err
+		}
+		now := nanos(s.now())
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO work_items (app_id, kind, ref_id, reason, generation, created_at, due_at)
+			SELECT app_id, 'user', user_id, ?, 1, ?, ? FROM app_accounts WHERE app_id = ?`+upsertWork), reason, now, now, appID); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM work_items WHERE app_id = ? AND state = 'queued'`), appID).Scan(&n)
+	})
+	return int(n), err
+}
+
+var _ store.Engine = (*DB)(nil)
+
+// TargetUsers lists the users a plan covers, in ID order.
+func (s *DB) TargetUsers(ctx context.Context, appID int64, full bool) ([]int64, error) {
+	query := `SELECT ref_id FROM work_items WHERE app_id = ? AND kind = 'user' AND state = 'queued' ORDER BY ref_id`
+	args := []any{appID}
+	if full {
+		query = `SELECT user_id FROM assignments WHERE app_id = ? AND user_id IS NOT NULL
+			UNION SELECT m.user_id FROM assignments a JOIN group_members m ON m.group_id = a.group_id WHERE a.app_id = ?
+			UNION SELECT user_id FROM app_accounts WHERE app_id = ? ORDER BY 1`
+		args = []any{appID, appID, appID}
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// CountAccounts counts an app's known accounts that still exist.
+func (s *DB) CountAccounts(ctx context.Context, appID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM app_accounts WHERE app_id = ? AND status <> 'removed'`), appID).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,131 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+// CreateGroup adds an empty group.
+func (s *DB) CreateGroup(ctx context.Context, by store.Actor, g *directory.Group) error {
+	g.Normalize()
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	g.CreatedAt = s.now().UTC()
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO groups (name, name_key, description, created_at) VALUES (?, ?, ?, ?) RETURNING id`),
+			g.Name, directory.Key(g.Name), g.Description, nanos(g.CreatedAt)).Scan(&g.ID)
+		if err != nil {
+			return fmt.Errorf("insert group %s: %w", g.Name, err)
+		}
+		return s.logChange(ctx, tx, by, "group.create", "group", g.Name, "", nil)
+	})
+}
+
+const groupSelect = `SELECT g.id, g.name, g.description, g.created_at,
+	(SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) FROM groups g`
+
+func scanGroup(r scanner) (directory.Group, error) {
+	var g directory.Group
+	var created int64
+	err := r.Scan(&g.ID, &g.Name, &g.Description, &created, &g.Members)
+	g.CreatedAt = fromNanos(created)
+	return g, err
+}
+
+// GetGroup finds a group by name, case-insensitively.
+func (s *DB) GetGroup(ctx context.Context, name string) (directory.Group, error) {
+	return s.getGroup(ctx, s.db, name)
+}
+
+func (s *DB) getGroup(ctx context.Context, q querier, name string) (directory.Group, error) {
+	g, err := scanGroup(q.QueryRowContext(ctx, s.q(groupSelect+` WHERE g.name_key = ?`), directory.Key(name)))
+	if isNoRows(err) {
+		return g, notFound("group", name)
+	}
+	return g, err
+}
+
+// ListGroups returns one page of groups in ID order.
+func (s *DB) ListGroups(ctx context.Context, p store.Page) ([]directory.Group, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(groupSelect+` WHERE g.id > ? ORDER BY g.id LIMIT ?`), p.After, limitOr(p.Limit, 100, 1000))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []directory.Group
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// DeleteGroup removes a group; its members are queued in the apps the group gave them.
+func (s *DB) DeleteGroup(ctx context.Context, by store.Actor, name string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		g, err := s.getGroup(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if err := s.enqueueGroupMembers(ctx, tx, 0, g.ID, "group.delete"); err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM group_members WHERE group_id = ?`, `DELETE FROM assignments WHERE group_id = ?`, `DELETE FROM groups WHERE id = ?`} {
+			if _, err := tx.ExecContext(ctx, s.q(q), g.ID); err != nil {
+				return fmt.Errorf("delete group %s: %w", name, err)
+			}
+		}
+		return s.logChange(ctx, tx, by, "group.delete", "group", g.Name, "", map[string]any{"members": g.Members})
+	})
+}
+
+// AddGroupMembers adds users to a group; adding a member twice is not an error.
+func (s *DB) AddGroupMembers(ctx context.Context, by store.Actor, group string, usernames []string) error {
+	return s.changeMembers(ctx, by, group, usernames, true)
+}
+
+// RemoveGroupMembers removes users from a group; removing a non-member is not an error.
+func (s *DB) RemoveGroupMembers(ctx context.Context, by store.Actor, group string, usernames []string) error {
+	return s.changeMembers(ctx, by, group, usernames, false)
+}
+
+func (s *DB) changeMembers(ctx context.Context, by store.Actor, group string, usernames []string, add bool) error {
+	action, stmt := "group.member.remove", `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`
+	if add {
+		action, stmt = "group.member.add", `INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		g, err := s.getGroup(ctx, tx, group)
+		if err != nil {
+			return err
+		}
+		for _, name := range usernames {
+			u, err := s.getUser(ctx, tx, `username_key = ?`, directory.Key(name), name)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, s.q(stmt), g.ID, u.ID)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", action, name, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue // already as asked: nothing changed, nothing to queue or log
+			}
+			if err := s.enqueueUserInGroupApps(ctx, tx, u.ID, g.ID, action); err != nil {
+				return err
+			}
+			if err := s.logChange(ctx, tx, by, action, "group", g.Name, "", map[string]any{"user": u.Username}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

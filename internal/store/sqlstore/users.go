@@ -1,0 +1,289 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+const userCols = `id, username, email, first_name, last_name, attributes, status, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(r scanner) (directory.User, error) {
+	var u directory.User
+	var attrs string
+	var created, updated int64
+	if err := r.Scan(&u.ID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &attrs, &u.Status, &created, &updated); err != nil {
+		return u, err
+	}
+	if attrs != "{}" {
+		if err := json.Unmarshal([]byte(attrs), &u.Attributes); err != nil {
+			return u, fmt.Errorf("decode attributes of user %d: %w", u.ID, err)
+		}
+	}
+	u.CreatedAt, u.UpdatedAt = fromNanos(created), fromNanos(updated)
+	return u, nil
+}
+
+func encodeAttrs(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // a map of strings always encodes
+	return string(b)
+}
+
+func (s *DB) prepareNewUser(u *directory.User) error {
+	u.Normalize()
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	u.CreatedAt = s.now().UTC()
+	u.UpdatedAt = u.CreatedAt
+	return nil
+}
+
+// CreateUser adds one user. A new user has no assignments yet, so no outbox item.
+func (s *DB) CreateUser(ctx context.Context, by store.Actor, u *directory.User) error {
+	if err := s.prepareNewUser(u); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO users (username, username_key, email, email_key, first_name, last_name, attributes, status, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			u.Username, directory.Key(u.Username), u.Email, directory.Key(u.Email), u.FirstName, u.LastName,
+			encodeAttrs(u.Attributes), u.Status, nanos(u.CreatedAt), nanos(u.UpdatedAt)).Scan(&u.ID)
+		if err != nil {
+			return fmt.Errorf("insert user %s: %w", u.Username, err)
+		}
+		return s.logChange(ctx, tx, by, "user.create", "user", u.Username, "", map[string]any{"email": u.Email, "status": u.Status})
+	})
+}
+
+// usersPerInsert keeps a multi-row insert under both backends' parameter limits.
+const usersPerInsert = 500
+
+// CreateUsers inserts every user or none, in multi-row statements for speed.
+func (s *DB) CreateUsers(ctx context.Context, by store.Actor, us []directory.User) error {
+	for i := range us {
+		if err := s.prepareNewUser(&us[i]); err != nil {
+			return fmt.Errorf("user %d (%s): %w", i+1, us[i].Username, err)
+		}
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(us); start += usersPerInsert {
+			chunk := us[start:min(start+usersPerInsert, len(us))]
+			if err := s.insertUserChunk(ctx, tx, by, chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *DB) insertUserChunk(ctx context.Context, tx *sql.Tx, by store.Actor, chunk []directory.User) error {
+	var q, lq strings.Builder
+	q.WriteString(`INSERT INTO users (username, username_key, email, email_key, first_name, last_name, attributes, status, created_at, updated_at) VALUES `)
+	lq.WriteString(`INSERT INTO audit_log (at, actor, action, target_kind, target, app, outcome, message, detail) VALUES `)
+	args := make([]any, 0, len(chunk)*10)
+	largs := make([]any, 0, len(chunk)*5)
+	for i, u := range chunk {
+		if i > 0 {
+			q.WriteByte(',')
+			lq.WriteByte(',')
+		}
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+		lq.WriteString("(?,?,'user.create','user',?,'','success','bulk load',?)")
+		args = append(args, u.Username, directory.Key(u.Username), u.Email, directory.Key(u.Email), u.FirstName, u.LastName,
+			encodeAttrs(u.Attributes), u.Status, nanos(u.CreatedAt), nanos(u.UpdatedAt))
+		detail, _ := json.Marshal(map[string]any{"email": u.Email, "status": u.Status})
+		largs = append(largs, nanos(u.CreatedAt), string(by), u.Username, string(detail))
+	}
+	if _, err := tx.ExecContext(ctx, s.d.Rebind(q.String()), args...); err != nil {
+		return fmt.Errorf("insert users: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.d.Rebind(lq.String()), largs...); err != nil {
+		return fmt.Errorf("write system log: %w", err)
+	}
+	return nil
+}
+
+// ExistingUsers reports which usernames and emails (by key) are already taken.
+func (s *DB) ExistingUsers(ctx context.Context, usernames, emails []string) (map[string]bool, error) {
+	found := map[string]bool{}
+	for _, set := range []struct {
+		col  string
+		keys []string
+	}{{"username_key", usernames}, {"email_key", emails}} {
+		for start := 0; start < len(set.keys); start += usersPerInsert {
+			chunk := set.keys[start:min(start+usersPerInsert, len(set.keys))]
+			args := make([]any, len(chunk))
+			for i, k := range chunk {
+				args[i] = directory.Key(k)
+			}
+			query := `SELECT ` + set.col + ` FROM users WHERE ` + set.col + ` IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+			if err := s.collect(ctx, s.d.Rebind(query), args, found); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return found, nil
+}
+
+func (s *DB) collect(ctx context.Context, query string, args []any, into map[string]bool) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		into[k] = true
+	}
+	return rows.Err()
+}
+
+// GetUser finds a user by username, case-insensitively.
+func (s *DB) GetUser(ctx context.Context, username string) (directory.User, error) {
+	return s.getUser(ctx, s.db, `username_key = ?`, directory.Key(username), username)
+}
+
+// GetUserByID finds a user by ID.
+func (s *DB) GetUserByID(ctx context.Context, id int64) (directory.User, error) {
+	return s.getUser(ctx, s.db, `id = ?`, id, fmt.Sprint(id))
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *DB) getUser(ctx context.Context, q querier, cond string, arg any, name string) (directory.User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE `+cond), arg))
+	if isNoRows(err) {
+		return u, notFound("user", name)
+	}
+	return u, err
+}
+
+// ListUsers returns one page of users in ID order.
+func (s *DB) ListUsers(ctx context.Context, f store.UserFilter) ([]directory.User, error) {
+	where := []string{"u.id > ?"}
+	args := []any{f.After}
+	if f.Status != "" {
+		where, args = append(where, "u.status = ?"), append(args, f.Status)
+	}
+	if f.Search != "" {
+		like := "%" + escapeLike(strings.ToLower(f.Search)) + "%"
+		where = append(where, `(u.username_key LIKE ? ESCAPE '\' OR u.email_key LIKE ? ESCAPE '\' OR LOWER(u.first_name || ' ' || u.last_name) LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like)
+	}
+	from := "users u"
+	if f.Group != "" {
+		from += " JOIN group_members m ON m.user_id = u.id JOIN groups g ON g.id = m.group_id AND g.name_key = ?"
+		args = append([]any{directory.Key(f.Group)}, args...)
+	}
+	args = append(args, limitOr(f.Limit, 100, 1000))
+	cols := "u." + strings.ReplaceAll(userCols, ", ", ", u.")
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+cols+` FROM `+from+` WHERE `+strings.Join(where, " AND ")+` ORDER BY u.id LIMIT ?`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []directory.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// UpdateUser applies fn to the stored user in one transaction, logs the fields
+// that changed and queues the user in every app it is assigned to.
+func (s *DB) UpdateUser(ctx context.Context, by store.Actor, username, action string, fn func(*directory.User) error) (directory.User, error) {
+	var out directory.User
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := s.getUser(ctx, tx, `username_key = ?`, directory.Key(username), username)
+		if err != nil {
+			return err
+		}
+		cur := old
+		cur.Attributes = cloneAttrs(old.Attributes)
+		if err := fn(&cur); err != nil {
+			return err
+		}
+		cur.ID, cur.CreatedAt = old.ID, old.CreatedAt
+		cur.Normalize()
+		if err := cur.Validate(); err != nil {
+			return err
+		}
+		changes := directory.Changes(old, cur)
+		if len(changes) == 0 {
+			out = old
+			return nil
+		}
+		cur.UpdatedAt = s.now().UTC()
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?,
+			attributes = ?, status = ?, updated_at = ? WHERE id = ?`),
+			cur.Username, directory.Key(cur.Username), cur.Email, directory.Key(cur.Email), cur.FirstName, cur.LastName,
+			encodeAttrs(cur.Attributes), cur.Status, nanos(cur.UpdatedAt), cur.ID)
+		if err != nil {
+			return fmt.Errorf("update user %s: %w", username, err)
+		}
+		if err := s.enqueueUser(ctx, tx, cur.ID, action); err != nil {
+			return err
+		}
+		out = cur
+		return s.logChange(ctx, tx, by, action, "user", cur.Username, "", changes)
+	})
+	return out, err
+}
+
+func cloneAttrs(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// DeleteUser removes a deprovisioned user; its apps are queued so that any
+// account left behind is reconciled away.
+func (s *DB) DeleteUser(ctx context.Context, by store.Actor, username string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		u, err := s.getUser(ctx, tx, `username_key = ?`, directory.Key(username), username)
+		if err != nil {
+			return err
+		}
+		if err := u.CheckDelete(); err != nil {
+			return err
+		}
+		if err := s.enqueueUser(ctx, tx, u.ID, "user.delete"); err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM group_members WHERE user_id = ?`, `DELETE FROM assignments WHERE user_id = ?`, `DELETE FROM users WHERE id = ?`} {
+			if _, err := tx.ExecContext(ctx, s.q(q), u.ID); err != nil {
+				return fmt.Errorf("delete user %s: %w", username, err)
+			}
+		}
+		return s.logChange(ctx, tx, by, "user.delete", "user", u.Username, "", nil)
+	})
+}

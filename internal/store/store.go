@@ -1,0 +1,191 @@
+// Package store defines how Roster persists its directory, apps, outbox, system
+// log and tokens. Implementations live in store/sqlite and store/postgres and are
+// held to the same behaviour by store/storetest.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/audit"
+	"github.com/roster-dev/roster/internal/directory"
+)
+
+// Actor says who or what caused a change; it goes into the system log.
+type Actor string
+
+// Page asks for one page of a keyset-paginated list.
+type Page struct {
+	After int64 // return items with an ID greater than this
+	Limit int   // at most this many; 0 means the default
+}
+
+// UserFilter narrows ListUsers.
+type UserFilter struct {
+	Page
+	Status directory.Status
+	Search string // case-insensitive substring of username, email or name
+	Group  string // only members of this group
+}
+
+// AssignmentFilter narrows ListAssignments; empty fields match all.
+type AssignmentFilter struct {
+	App   string
+	User  string
+	Group string
+}
+
+// WorkItem is an outbox entry: "reconcile Kind RefID in app AppID". Items for the
+// same target coalesce: Generation counts the changes folded into one item.
+type WorkItem struct {
+	AppID      int64
+	Kind       string
+	RefID      int64
+	Reason     string
+	Generation int64
+	Attempts   int
+	DueAt      time.Time
+	CreatedAt  time.Time
+	// LeaseOwner is the worker holding the item until LeaseUntil; a lease
+	// that has passed means the item is free again.
+	LeaseOwner string
+	LeaseUntil time.Time
+}
+
+// Work item kinds.
+const WorkUser = "user"
+
+// Token is an admin API token; only its hash is stored.
+type Token struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	CreatedAt time.Time  `json:"created_at"`
+	LastUsed  *time.Time `json:"last_used_at,omitempty"`
+}
+
+// Store is everything Roster keeps. Each mutating method is one transaction that
+// also writes its system-log entries and, where an app's desired state changes,
+// its outbox items: no change without its item, no item without its change.
+type Store interface {
+	CreateUser(ctx context.Context, by Actor, u *directory.User) error
+	// CreateUsers inserts all users or none.
+	CreateUsers(ctx context.Context, by Actor, us []directory.User) error
+	// ExistingUsers returns which of the given usernames and emails are taken,
+	// by their normalised keys.
+	ExistingUsers(ctx context.Context, usernames, emails []string) (map[string]bool, error)
+	GetUser(ctx context.Context, username string) (directory.User, error)
+	GetUserByID(ctx context.Context, id int64) (directory.User, error)
+	ListUsers(ctx context.Context, f UserFilter) ([]directory.User, error)
+	// UpdateUser reads the user, lets fn change it, validates and stores it, all
+	// in one transaction; action names the change in the log.
+	UpdateUser(ctx context.Context, by Actor, username, action string, fn func(*directory.User) error) (directory.User, error)
+	DeleteUser(ctx context.Context, by Actor, username string) error
+
+	CreateGroup(ctx context.Context, by Actor, g *directory.Group) error
+	GetGroup(ctx context.Context, name string) (directory.Group, error)
+	ListGroups(ctx context.Context, p Page) ([]directory.Group, error)
+	DeleteGroup(ctx context.Context, by Actor, name string) error
+	AddGroupMembers(ctx context.Context, by Actor, group string, usernames []string) error
+	RemoveGroupMembers(ctx context.Context, by Actor, group string, usernames []string) error
+
+	CreateApp(ctx context.Context, by Actor, a *app.Instance) error
+	GetApp(ctx context.Context, name string) (app.Instance, error)
+	ListApps(ctx context.Context) ([]app.Instance, error)
+	UpdateApp(ctx context.Context, by Actor, name string, fn func(*app.Instance) error) (app.Instance, error)
+	// SetAppCredential stores an already encrypted credential.
+	SetAppCredential(ctx context.Context, by Actor, name string, sealed []byte) error
+	AppCredential(ctx context.Context, appID int64) ([]byte, error)
+
+	// Assign creates or updates (the role of) an assignment.
+	Assign(ctx context.Context, by Actor, a *directory.Assignment) error
+	Unassign(ctx context.Context, by Actor, appName string, user, group string) error
+	ListAssignments(ctx context.Context, f AssignmentFilter) ([]directory.Assignment, error)
+
+	PendingWork(ctx context.Context, appID int64, limit int) ([]WorkItem, error)
+
+	ListLog(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
+	AppendLog(ctx context.Context, e audit.Entry) error
+
+	CreateToken(ctx context.Context, by Actor, name string, hash []byte) (Token, error)
+	// TokenByHash finds a token and records its use.
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	ListTokens(ctx context.Context) ([]Token, error)
+	DeleteToken(ctx context.Context, by Actor, id int64) error
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Account is the known state of one user's account in one app.
+type Account struct {
+	AppID      int64     `json:"app_id"`
+	UserID     int64     `json:"user_id"`
+	MemberID   string    `json:"member_id"`
+	Email      string    `json:"email"`
+	GivenName  string    `json:"given_name"`
+	Surname    string    `json:"surname"`
+	ExternalID string    `json:"external_id"`
+	Role       string    `json:"role"`
+	Status     string    `json:"status"`
+	Silent     bool      `json:"silent"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Outcome is what processing one claimed work item produced. It is stored in
+// one transaction with the others of its batch: the account change, the log
+// entries, and the item's completion, retry or promotion to a task.
+type Outcome struct {
+	Item          WorkItem
+	Account       *Account // the new known state, if it changed
+	ForgetAccount bool     // the account is gone: drop its known state
+	Logs          []audit.Entry
+	Err           error     // nil: done; else retry at RetryAt
+	RetryAt       time.Time // when to try again
+	GiveUp        bool      // make it a task now (a permanent error, or attempts exhausted)
+}
+
+// Task is a work item that failed too often or permanently and waits for an admin.
+type Task struct {
+	AppID     int64     `json:"app_id"`
+	Kind      string    `json:"kind"`
+	RefID     int64     `json:"ref_id"`
+	Reason    string    `json:"reason"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	Since     time.Time `json:"since"`
+}
+
+// Engine is the part of the store the provisioning engine uses.
+type Engine interface {
+	// ClaimWork leases to owner for lease up to limit items of an app that
+	// were due by dueBy (and are due now). A pass bounded by its start time
+	// ends even while items keep failing and coming back.
+	ClaimWork(ctx context.Context, appID int64, owner string, lease time.Duration, limit int, dueBy time.Time) ([]WorkItem, error)
+	// FinishWork records outcomes of items claimed by owner in one transaction.
+	// An item whose generation changed while it was processed is released to
+	// run again instead of completed.
+	FinishWork(ctx context.Context, owner string, outs []Outcome) error
+	Accounts(ctx context.Context, appID int64, userIDs []int64) (map[int64]Account, error)
+	ListAccounts(ctx context.Context, appID int64, p Page) ([]Account, error)
+	// EffectiveRoles returns, for each given user assigned to the app, its role:
+	// a direct assignment's role wins, else the most privileged group role.
+	EffectiveRoles(ctx context.Context, appID int64, userIDs []int64) (map[int64]directory.Role, error)
+	UsersByID(ctx context.Context, ids []int64) (map[int64]directory.User, error)
+	ListTasks(ctx context.Context, appID int64) ([]Task, error)
+	// RetryTask queues a task again with fresh attempts; DismissTask drops it.
+	RetryTask(ctx context.Context, by Actor, appID int64, kind string, refID int64) error
+	DismissTask(ctx context.Context, by Actor, appID int64, kind string, refID int64) error
+	// EnqueueAll queues every user assigned to the app, for a full sync.
+	EnqueueAll(ctx context.Context, appID int64, reason string) (int, error)
+	Targets
+}
+
+// Targets lists user IDs of an app for planning: with full, every user the
+// app holds or should hold (assigned users and known accounts); otherwise the
+// users with queued work.
+type Targets interface {
+	TargetUsers(ctx context.Context, appID int64, full bool) ([]int64, error)
+	// CountAccounts counts the app's known accounts that are not removed.
+	CountAccounts(ctx context.Context, appID int64) (int, error)
+}

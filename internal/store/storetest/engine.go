@@ -1,0 +1,244 @@
+package storetest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/roster-dev/roster/internal/audit"
+	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/store"
+	"github.com/roster-dev/roster/internal/store/sqlstore"
+)
+
+func engineTests() []struct {
+	name string
+	fn   func(*testing.T, *sqlstore.DB)
+} {
+	return []struct {
+		name string
+		fn   func(*testing.T, *sqlstore.DB)
+	}{
+		{"ClaimLeaseFinish", testClaimLeaseFinish},
+		{"ClaimBoundedByDueBy", testClaimDueBy},
+		{"FinishAfterChangeReleases", testFinishAfterChange},
+		{"FailuresBecomeTasks", testTasks},
+		{"AccountsAndRoles", testAccountsAndRoles},
+	}
+}
+
+func assignedUsers(t *testing.T, s *sqlstore.DB, names ...string) (int64, []directory.User) {
+	a := mustApp(t, s, "dbx")
+	var us []directory.User
+	for _, n := range names {
+		u := mustUser(t, s, n)
+		if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "dbx", Username: n}); err != nil {
+			t.Fatal(err)
+		}
+		us = append(us, u)
+	}
+	return a.ID, us
+}
+
+func testClaimLeaseFinish(t *testing.T, s *sqlstore.DB) {
+	appID, us := assignedUsers(t, s, "a1", "a2", "a3")
+	first, err := s.ClaimWork(ctx, appID, "w1", time.Minute, 2, time.Time{})
+	if err != nil || len(first) != 2 {
+		t.Fatalf("claim = %v, %v", first, err)
+	}
+	second, _ := s.ClaimWork(ctx, appID, "w2", time.Minute, 10, time.Time{})
+	if len(second) != 1 || second[0].RefID == first[0].RefID || second[0].RefID == first[1].RefID {
+		t.Fatalf("a leased item was claimed twice: %v then %v", first, second)
+	}
+	if none, _ := s.ClaimWork(ctx, appID, "w3", time.Minute, 10, time.Time{}); len(none) != 0 {
+		t.Fatalf("claimed %v while all are leased", none)
+	}
+	acct := &store.Account{AppID: appID, UserID: first[0].RefID, MemberID: "dbmid:1", Email: "a@x.io", Role: "member", Status: "active", Silent: true}
+	outs := []store.Outcome{
+		{Item: first[0], Account: acct, Logs: []audit.Entry{{Actor: "engine", Action: "dropbox.create", TargetKind: "user", Target: "a1", Outcome: audit.Success}}},
+		{Item: first[1], Err: errors.New("boom 503"), RetryAt: time.Now().Add(time.Hour)},
+	}
+	// A worker that does not hold the lease records its log entries (the calls
+	// happened) but neither the account nor the item's completion.
+	if err := s.FinishWork(ctx, "intruder", outs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := s.PendingWork(ctx, appID, 0)
+	if len(left) != 3 {
+		t.Fatalf("an intruder completed an item: %d left", len(left))
+	}
+	for _, w := range left {
+		if want := map[int64]string{first[0].RefID: "w1", first[1].RefID: "w1", second[0].RefID: "w2"}[w.RefID]; w.LeaseOwner != want || w.LeaseUntil.Before(time.Now()) {
+			t.Fatalf("item %d leased to %q until %v, want %q for a minute", w.RefID, w.LeaseOwner, w.LeaseUntil, want)
+		}
+	}
+	if accts, _ := s.Accounts(ctx, appID, []int64{first[0].RefID}); len(accts) != 0 {
+		t.Fatalf("an intruder wrote an account: %+v", accts)
+	}
+	if err := s.FinishWork(ctx, "w1", outs); err != nil {
+		t.Fatal(err)
+	}
+	left, _ = s.PendingWork(ctx, appID, 0)
+	if len(left) != 2 {
+		t.Fatalf("left = %+v", left)
+	}
+	for _, w := range left {
+		if w.RefID == first[1].RefID && (w.Attempts != 1 || w.DueAt.Before(time.Now().Add(50*time.Minute))) {
+			t.Fatalf("failed item not rescheduled: %+v", w)
+		}
+	}
+	accts, err := s.Accounts(ctx, appID, []int64{us[0].ID, us[1].ID, us[2].ID})
+	if err != nil || len(accts) != 1 || !accts[first[0].RefID].Silent || accts[first[0].RefID].MemberID != "dbmid:1" {
+		t.Fatalf("accounts = %+v, %v", accts, err)
+	}
+	if logs, _ := s.ListLog(ctx, audit.Filter{Action: "dropbox.create"}); len(logs) != 2 {
+		t.Fatalf("outcome log not written: %v", logs)
+	}
+	// An expired lease returns the item to the queue.
+	now := time.Now()
+	s.SetClock(func() time.Time { return now.Add(2 * time.Minute) })
+	defer s.SetClock(time.Now)
+	again, _ := s.ClaimWork(ctx, appID, "w4", time.Minute, 10, time.Time{})
+	if len(again) != 1 || again[0].RefID != second[0].RefID {
+		t.Fatalf("expired lease not reclaimed: %+v", again)
+	}
+}
+
+func testFinishAfterChange(t *testing.T, s *sqlstore.DB) {
+	appID, _ := assignedUsers(t, s, "b1")
+	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{})
+	if _, err := s.UpdateUser(ctx, actor, "b1", "user.update", func(u *directory.User) error { u.LastName = "New"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: claimed[0]}}); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := s.PendingWork(ctx, appID, 0)
+	if len(left) != 1 || left[0].Generation != claimed[0].Generation+1 {
+		t.Fatalf("a change made during processing was lost: %+v", left)
+	}
+	if again, _ := s.ClaimWork(ctx, appID, "w2", time.Minute, 1, time.Time{}); len(again) != 1 {
+		t.Fatal("the changed item was not released to run again")
+	}
+}
+
+func testTasks(t *testing.T, s *sqlstore.DB) {
+	appID, us := assignedUsers(t, s, "c1")
+	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{})
+	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: claimed[0], Err: errors.New("team_license_limit"), GiveUp: true, RetryAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{}); len(c) != 0 {
+		t.Fatal("a task was claimed as ordinary work")
+	}
+	tasks, err := s.ListTasks(ctx, appID)
+	if err != nil || len(tasks) != 1 || tasks[0].RefID != us[0].ID || tasks[0].LastError != "team_license_limit" || tasks[0].Attempts != 1 {
+		t.Fatalf("tasks = %+v, %v", tasks, err)
+	}
+	if err := s.RetryTask(ctx, actor, appID, store.WorkUser, us[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if ts, _ := s.ListTasks(ctx, appID); len(ts) != 0 {
+		t.Fatalf("retried task still listed: %v", ts)
+	}
+	claimed, _ = s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{})
+	if len(claimed) != 1 || claimed[0].Attempts != 0 {
+		t.Fatalf("retried task not queued with fresh attempts: %+v", claimed)
+	}
+	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: claimed[0], Err: errors.New("x"), GiveUp: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DismissTask(ctx, actor, appID, store.WorkUser, us[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DismissTask(ctx, actor, appID, store.WorkUser, us[0].ID); !errors.Is(err, directory.ErrNotFound) {
+		t.Fatalf("second dismiss: %v", err)
+	}
+	if left, _ := s.PendingWork(ctx, appID, 0); len(left) != 0 {
+		t.Fatalf("dismissed task left work: %v", left)
+	}
+	if logs, _ := s.ListLog(ctx, audit.Filter{Action: "task.dismiss"}); len(logs) != 1 || logs[0].App != "dbx" {
+		t.Fatalf("dismiss not logged: %+v", logs)
+	}
+	// A new change to the user revives a task.
+	claimed, _ = s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{})
+	_ = claimed
+	if _, err := s.UpdateUser(ctx, actor, "c1", "user.update", func(u *directory.User) error { u.FirstName = "Q"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{}); len(c) != 1 {
+		t.Fatal("a change did not queue the user again")
+	}
+}
+
+func testAccountsAndRoles(t *testing.T, s *sqlstore.DB) {
+	appID, us := assignedUsers(t, s, "d1")
+	d2 := mustUser(t, s, "d2")
+	d3 := mustUser(t, s, "d3")
+	for _, g := range []struct {
+		name string
+		role directory.Role
+	}{{"admins", directory.RoleTeamAdmin}, {"support", directory.RoleSupportAdmin}} {
+		grp := directory.Group{Name: g.name}
+		if err := s.CreateGroup(ctx, actor, &grp); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddGroupMembers(ctx, actor, g.name, []string{"d1", "d2"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "dbx", GroupName: g.name, Role: g.role}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roles, err := s.EffectiveRoles(ctx, appID, []int64{us[0].ID, d2.ID, d3.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// d1: direct member assignment wins over groups; d2: most privileged group; d3: not assigned.
+	if roles[us[0].ID] != directory.RoleMember || roles[d2.ID] != directory.RoleTeamAdmin || len(roles) != 2 {
+		t.Fatalf("roles = %v", roles)
+	}
+	byID, _ := s.UsersByID(ctx, []int64{d2.ID, 99999})
+	if len(byID) != 1 || byID[d2.ID].Username != "d2" {
+		t.Fatalf("users by id = %v", byID)
+	}
+	// EnqueueAll covers assigned users and known accounts of unassigned ones.
+	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 100, time.Time{})
+	outs := make([]store.Outcome, len(claimed))
+	for i, c := range claimed {
+		outs[i] = store.Outcome{Item: c}
+	}
+	outs = append(outs[:0], outs...)
+	outs[0].Account = &store.Account{AppID: appID, UserID: d3.ID, MemberID: "dbmid:3", Email: "d3@example.com", Role: "member", Status: "active"}
+	if err := s.FinishWork(ctx, "w", outs); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.EnqueueAll(ctx, appID, "full")
+	if err != nil || n != 3 {
+		t.Fatalf("enqueue all = %d, %v", n, err)
+	}
+	page, _ := s.ListAccounts(ctx, appID, store.Page{})
+	if len(page) != 1 || page[0].UserID != d3.ID {
+		t.Fatalf("accounts page = %+v", page)
+	}
+}
+
+// A pass claims only what was due when it began; a dueBy in the future
+// still cannot claim work that is not yet due.
+func testClaimDueBy(t *testing.T, s *sqlstore.DB) {
+	appID, _ := assignedUsers(t, s, "d1", "d2")
+	if got, err := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Now().Add(-time.Hour)); err != nil || len(got) != 0 {
+		t.Fatalf("claimed %v (err %v) that became due after dueBy", got, err)
+	}
+	got, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Now())
+	if len(got) != 2 {
+		t.Fatalf("claimed %d, want 2", len(got))
+	}
+	outs := []store.Outcome{{Item: got[0], Err: errors.New("503"), RetryAt: time.Now().Add(time.Hour)}, {Item: got[1]}}
+	if err := s.FinishWork(ctx, "w", outs); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Now().Add(2*time.Hour)); len(again) != 0 {
+		t.Fatalf("claimed %v before its retry time", again)
+	}
+}
