@@ -189,3 +189,69 @@ type Targets interface {
 	// CountAccounts counts the app's known accounts that are not removed.
 	CountAccounts(ctx context.Context, appID int64) (int, error)
 }
+
+// Admin is a local account of the admin web UI; only a slow hash of its
+// password is stored, and never returned with it.
+type Admin struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	CreatedAt time.Time  `json:"created_at"`
+	LastLogin *time.Time `json:"last_login_at,omitempty"`
+}
+
+// Session is a signed-in browser of the web UI. Its id lives only in the
+// browser's cookie; the store keeps a hash of it, so a copy of the database
+// cannot be used to sign in. A session made with an API token ends when the
+// token is revoked; one made by an admin ends when the admin is deleted.
+type Session struct {
+	Actor     Actor     // who the session acts as, for the system log
+	AdminID   int64     // the local admin, or 0
+	TokenID   int64     // the API token signed in with, or 0
+	CreatedAt time.Time // when it was made
+	ExpiresAt time.Time // after this it no longer opens
+}
+
+// OAuthClient is an app's OAuth 2 client (its "app key") for "Authenticate
+// with Dropbox Business". The secret and the refresh token are sealed by the
+// caller; the store never sees them in the clear.
+type OAuthClient struct {
+	AppID         int64
+	ClientID      string
+	SealedSecret  []byte
+	SealedRefresh []byte    // nil until the flow has run with offline access
+	TokenExpires  time.Time // when the access token from the flow expires; zero if unknown
+}
+
+// Admins is the part of the store the web UI uses for its own accounts,
+// sessions and the OAuth flow.
+type Admins interface {
+	// CreateAdmin stores a new admin with an already hashed password.
+	CreateAdmin(ctx context.Context, by Actor, name string, passwordHash []byte) (Admin, error)
+	// AdminPassword returns an admin and its password hash, for sign-in.
+	AdminPassword(ctx context.Context, name string) (Admin, []byte, error)
+	SetAdminPassword(ctx context.Context, by Actor, name string, passwordHash []byte) error
+	ListAdmins(ctx context.Context) ([]Admin, error)
+	DeleteAdmin(ctx context.Context, by Actor, name string) error
+
+	// CreateSession stores a session under the hash of its id and logs the sign-in.
+	CreateSession(ctx context.Context, idHash []byte, s Session) error
+	// SessionByHash returns a session that has not expired at now and whose
+	// admin or token still exists.
+	SessionByHash(ctx context.Context, idHash []byte, now time.Time) (Session, error)
+	// DeleteSession ends a session (sign-out); an unknown one is no error.
+	DeleteSession(ctx context.Context, idHash []byte) error
+	// DeleteExpiredSessions drops sessions and OAuth states expired at now.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+
+	// SetOAuthClient stores (or replaces) an app's OAuth client; the refresh
+	// token of an earlier client is dropped with it.
+	SetOAuthClient(ctx context.Context, by Actor, appName, clientID string, sealedSecret []byte) error
+	OAuthClient(ctx context.Context, appID int64) (OAuthClient, error)
+	// SetOAuthToken stores the outcome of the flow in one transaction: the
+	// sealed access token as the app's credential and the sealed refresh token.
+	SetOAuthToken(ctx context.Context, by Actor, appName string, sealedAccess, sealedRefresh []byte, expires time.Time) error
+	// CreateOAuthState remembers a state parameter (hashed) for one session
+	// and app until expires; TakeOAuthState returns its app once and forgets it.
+	CreateOAuthState(ctx context.Context, stateHash, sessionHash []byte, appID int64, expires time.Time) error
+	TakeOAuthState(ctx context.Context, stateHash, sessionHash []byte, now time.Time) (int64, error)
+}
