@@ -30,6 +30,7 @@ func (s *Server) adminTable() []adminRoute {
 		{"POST /_emulator/teams/{team}/files", "give a member files {email, files}", s.adminFiles},
 		{"POST /_emulator/teams/{team}/groups", "seed a group {name, external_id, management, members, owners}", s.adminGroup},
 		{"GET /_emulator/teams/{team}/welcome_emails", "invitations sent", s.adminWelcome},
+		{"GET /_emulator/teams/{team}/stats", "the team's counters: calls per route, writes, 429s, 5xx, lost answers, top rates per second", s.adminTeamStats},
 		{"POST /_emulator/teams/{team}/tokens", "add a token {token, scopes}", s.adminToken},
 		{"POST /_emulator/tokens/expire", "make a token expired {token}", s.adminExpire},
 		{"GET /_emulator/faults", "current faults", s.adminFaults},
@@ -287,11 +288,13 @@ func (s *Server) adminSetFaults(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminStats(w http.ResponseWriter, _ *http.Request) {
-	per := map[string]Stats{}
-	for _, t := range s.allTeams() {
-		per[t.name] = t.stats.snapshot()
+	writeJSON(w, http.StatusOK, s.Stats())
+}
+
+func (s *Server) adminTeamStats(w http.ResponseWriter, r *http.Request) {
+	if t := s.adminTeamOf(w, r); t != nil {
+		writeJSON(w, http.StatusOK, t.Stats())
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"calls": s.Calls(), "teams": per})
 }
 
 func (s *Server) adminResetStats(w http.ResponseWriter, _ *http.Request) {

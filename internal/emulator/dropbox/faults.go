@@ -274,7 +274,7 @@ func (fs *faultState) inject(w http.ResponseWriter, t *Team, route string, write
 		return true
 	case f.targets(route) && fs.roll(f.Rate429):
 		tooMany(w, after, fs.roll(f.Plain429))
-		t.stats.add429()
+		t.stats.add429(false)
 		return true
 	case write && f.WritesPerSec > 0:
 		burst := float64(f.WriteBurst)
@@ -283,7 +283,7 @@ func (fs *faultState) inject(w http.ResponseWriter, t *Team, route string, write
 		}
 		if wait, ok := t.writes.take(f.WritesPerSec, burst, time.Now()); !ok {
 			tooMany(w, max(int(math.Ceil(wait.Seconds())), 1), false)
-			t.stats.add429()
+			t.stats.add429(true)
 			return true
 		}
 	}

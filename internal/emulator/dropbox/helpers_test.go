@@ -107,13 +107,27 @@ func (r resp) String() string { return fmt.Sprintf("%d %s", r.status, r.body) }
 // do sends a request; an empty ctype sends none.
 func (e *env) do(method, path, token, ctype, body string) resp {
 	e.t.Helper()
+	r, err := e.send(method, path, token, ctype, body)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+// rawPost calls a Team API route and reports a transport error (such as a
+// lost answer) instead of failing the test.
+func (e *env) rawPost(route, body string) (resp, error) {
+	return e.send("POST", "/2/team/"+route, testToken, "application/json", e.expand(body))
+}
+
+func (e *env) send(method, path, token, ctype, body string) (resp, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, e.url+path, rd)
 	if err != nil {
-		e.t.Fatal(err)
+		return resp{}, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -123,11 +137,11 @@ func (e *env) do(method, path, token, ctype, body string) resp {
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+		return resp{}, err
 	}
 	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return resp{res.StatusCode, res.Header, string(b)}
+	b, err := io.ReadAll(res.Body)
+	return resp{res.StatusCode, res.Header, string(b)}, err
 }
 
 // post calls a Team API route ("members/list_v2") with a JSON body as the

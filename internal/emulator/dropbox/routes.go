@@ -113,11 +113,11 @@ func (s *Server) api(route string, sp routeSpec) http.Handler {
 		if t == nil {
 			return
 		}
+		t.stats.record(route, sp.write) // from here on the call is the team's, whatever the answer
 		body, ok := readBody(w, r, route, sp.void)
 		if !ok {
 			return
 		}
-		t.stats.record(sp.write)
 		if s.faults.inject(w, t, route, sp.write) {
 			return
 		}

@@ -1,20 +1,25 @@
 package dropbox
 
 import (
+	"maps"
 	"sync"
 	"time"
 )
 
-// Stats is a snapshot of a team's call counters. Rates are the most calls
-// seen in any one-second window (wall time), so tests can check a client's pacing.
+// Stats is a snapshot of a team's call counters, kept from the emulator's
+// start or the last ResetCalls. A call counts once it is authenticated as the
+// team's, whatever its answer. Rates are the most events seen in any sliding
+// one-second window of wall time, so tests can check a client's pacing.
 type Stats struct {
-	Calls        int64 `json:"calls"`
-	Writes       int64 `json:"writes"`
-	Got429       int64 `json:"answered_429"`
-	Got5xx       int64 `json:"answered_5xx"`
-	Lost         int64 `json:"answers_lost"`
-	MaxRate      int   `json:"max_calls_per_second"`
-	MaxWriteRate int   `json:"max_writes_per_second"`
+	Calls        int64            `json:"calls"`
+	Writes       int64            `json:"writes"`          // calls to routes that change state, refused ones included
+	Routes       map[string]int64 `json:"calls_per_route"` // "team/members/add_v2" -> calls
+	Got429       int64            `json:"answered_429"`    // injected and write-budget 429s
+	WriteLimited int64            `json:"answered_429_write_limit"`
+	Got5xx       int64            `json:"answered_5xx"`
+	Lost         int64            `json:"answers_lost"`
+	MaxRate      int              `json:"max_calls_per_second"`
+	MaxWriteRate int              `json:"max_writes_per_second"` // writes sent, refused ones included
 }
 
 // teamStats counts the calls that reached a team (after authentication).
@@ -24,10 +29,14 @@ type teamStats struct {
 	calls, writes window
 }
 
-func (st *teamStats) record(write bool) {
-	now := time.Now()
+func (st *teamStats) record(route string, write bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	now := time.Now() // read under the lock, so the window's times stay in order
+	if st.s.Routes == nil {
+		st.s.Routes = map[string]int64{}
+	}
+	st.s.Routes[route]++
 	st.s.Calls++
 	st.s.MaxRate = max(st.s.MaxRate, st.calls.add(now))
 	if write {
@@ -36,14 +45,27 @@ func (st *teamStats) record(write bool) {
 	}
 }
 
-func (st *teamStats) add429()  { st.mu.Lock(); st.s.Got429++; st.mu.Unlock() }
+func (st *teamStats) add429(writeLimit bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.Got429++
+	if writeLimit {
+		st.s.WriteLimited++
+	}
+}
+
 func (st *teamStats) add5xx()  { st.mu.Lock(); st.s.Got5xx++; st.mu.Unlock() }
 func (st *teamStats) addLost() { st.mu.Lock(); st.s.Lost++; st.mu.Unlock() }
 
 func (st *teamStats) snapshot() Stats {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.s
+	s := st.s
+	s.Routes = maps.Clone(st.s.Routes)
+	if s.Routes == nil {
+		s.Routes = map[string]int64{} // JSON {} rather than null
+	}
+	return s
 }
 
 func (st *teamStats) reset() {
@@ -69,4 +91,21 @@ func (w *window) add(now time.Time) int {
 		w.head = 0
 	}
 	return len(w.ts) - w.head
+}
+
+// StatsReport is every counter at once: calls per route over all teams
+// (unauthenticated calls included) and each team's Stats. It is also the
+// body of GET /_emulator/stats.
+type StatsReport struct {
+	Calls map[string]int64 `json:"calls"`
+	Teams map[string]Stats `json:"teams"`
+}
+
+// Stats returns the counters of the whole emulator.
+func (s *Server) Stats() StatsReport {
+	r := StatsReport{Calls: s.Calls(), Teams: map[string]Stats{}}
+	for _, t := range s.allTeams() {
+		r.Teams[t.name] = t.stats.snapshot()
+	}
+	return r
 }
