@@ -22,9 +22,10 @@ const (
 )
 
 var dialect = sqlstore.Dialect{
-	Name:   "sqlite",
-	Rebind: func(q string) string { return q },
-	Schema: strings.NewReplacer("{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{blob}}", "BLOB"),
+	Name:         "sqlite",
+	SingleWriter: true,
+	Rebind:       func(q string) string { return q },
+	Schema:       strings.NewReplacer("{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{blob}}", "BLOB"),
 	UniqueViolation: func(err error) (string, bool) {
 		var e *sqlite.Error
 		if errors.As(err, &e) && (e.Code() == constraintUnique || e.Code() == constraintPrimaryKey) {

@@ -45,33 +45,23 @@ func (s *DB) insertLog(ctx context.Context, ex execer, e audit.Entry) error {
 
 // insertLogs writes many entries with multi-row statements.
 func (s *DB) insertLogs(ctx context.Context, tx *sql.Tx, es []audit.Entry) error {
-	const per = 200
-	for start := 0; start < len(es); start += per {
-		chunk := es[start:min(start+per, len(es))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO audit_log (at, actor, action, target_kind, target, app, outcome, message, detail) VALUES `)
-		args := make([]any, 0, len(chunk)*9)
-		for i, e := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
+	args := make([]any, 0, len(es)*9)
+	for _, e := range es {
+		detail := "{}"
+		if len(e.Detail) > 0 {
+			b, err := json.Marshal(e.Detail)
+			if err != nil {
+				return fmt.Errorf("encode log detail: %w", err)
 			}
-			q.WriteString("(?,?,?,?,?,?,?,?,?)")
-			detail := "{}"
-			if len(e.Detail) > 0 {
-				b, err := json.Marshal(e.Detail)
-				if err != nil {
-					return fmt.Errorf("encode log detail: %w", err)
-				}
-				detail = string(b)
-			}
-			if e.At.IsZero() {
-				e.At = s.now()
-			}
-			args = append(args, nanos(e.At), e.Actor, e.Action, e.TargetKind, e.Target, e.App, e.Outcome, e.Message, detail)
+			detail = string(b)
 		}
-		if _, err := tx.ExecContext(ctx, s.d.Rebind(q.String()), args...); err != nil {
-			return fmt.Errorf("write system log: %w", err)
+		if e.At.IsZero() {
+			e.At = s.now()
 		}
+		args = append(args, nanos(e.At), e.Actor, e.Action, e.TargetKind, e.Target, e.App, e.Outcome, e.Message, detail)
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO audit_log (at, actor, action, target_kind, target, app, outcome, message, detail) VALUES `, "", 9, args); err != nil {
+		return fmt.Errorf("write system log: %w", err)
 	}
 	return nil
 }

@@ -34,6 +34,10 @@ type Dialect struct {
 	ForUpdate string
 	// LockMigrations serialises migrations across processes sharing a database.
 	LockMigrations string
+	// SingleWriter says the database lets one transaction write at a time
+	// (SQLite). Writers of one process then queue on a Go lock, handed over at
+	// once, instead of on SQLite's busy handler, which polls by sleeping.
+	SingleWriter bool
 }
 
 // DB is a store.Store over database/sql.
@@ -41,7 +45,9 @@ type DB struct {
 	db      *sql.DB
 	d       Dialect
 	now     func() time.Time
-	queries sync.Map // query text -> rebound text
+	queries sync.Map      // query text -> rebound text
+	stmts   sync.Map      // rebound text -> *sql.Stmt, for hot statements
+	writer  chan struct{} // held by the open write transaction when SingleWriter
 }
 
 //go:embed migrations/*.sql
@@ -50,6 +56,9 @@ var migrations embed.FS
 // Open wraps an opened database and applies any pending migrations.
 func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 	s := &DB{db: db, d: d, now: time.Now}
+	if d.SingleWriter {
+		s.writer = make(chan struct{}, 1)
+	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate %s database: %w", d.Name, err)
 	}
@@ -63,7 +72,10 @@ func (s *DB) SetClock(now func() time.Time) { s.now = now }
 func (s *DB) SQL() *sql.DB { return s.db }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	s.closeStmts()
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -137,6 +149,14 @@ func stripComments(stmt string) string {
 
 // inTx runs fn in a transaction, committing on nil and rolling back otherwise.
 func (s *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.writer != nil {
+		select {
+		case s.writer <- struct{}{}:
+			defer func() { <-s.writer }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

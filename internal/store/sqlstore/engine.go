@@ -29,7 +29,7 @@ func (s *DB) ClaimWork(ctx context.Context, appID int64, owner string, lease tim
 			return err
 		}
 		in, args := inIDs(ids)
-		rows, err := tx.QueryContext(ctx, s.d.Rebind(`UPDATE work_items SET lease_owner = ?, lease_until = ?
+		rows, err := s.queryPrepared(ctx, tx, s.q(`UPDATE work_items SET lease_owner = ?, lease_until = ?
 			WHERE app_id = ? AND kind = 'user' AND ref_id IN `+in+`
 			RETURNING app_id, kind, ref_id, reason, generation, attempts, due_at, created_at`),
 			append([]any{owner, nanos(now.Add(lease)), appID}, args...)...)
@@ -52,7 +52,7 @@ func (s *DB) ClaimWork(ctx context.Context, appID int64, owner string, lease tim
 }
 
 func (s *DB) dueIDs(ctx context.Context, tx *sql.Tx, appID int64, now, dueBy time.Time, limit int) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT ref_id FROM work_items
+	rows, err := s.queryPrepared(ctx, tx, s.q(`SELECT ref_id FROM work_items
 		WHERE app_id = ? AND kind = 'user' AND state = 'queued' AND due_at <= ? AND lease_until < ?
 		ORDER BY due_at LIMIT ?`+s.d.SkipLocked), appID, nanos(dueBy), nanos(now), min(limit, usersPerInsert))
 	if err != nil {
@@ -156,7 +156,7 @@ func (s *DB) ownedGenerations(ctx context.Context, tx *sql.Tx, owner string, app
 	out := make(map[int64]int64, len(ids))
 	for start := 0; start < len(ids); start += usersPerInsert {
 		in, args := inIDs(ids[start:min(start+usersPerInsert, len(ids))])
-		rows, err := tx.QueryContext(ctx, s.d.Rebind(`SELECT ref_id, generation FROM work_items WHERE app_id = ? AND kind = 'user' AND lease_owner = ? AND ref_id IN `+in+s.d.ForUpdate),
+		rows, err := s.queryPrepared(ctx, tx, s.q(`SELECT ref_id, generation FROM work_items WHERE app_id = ? AND kind = 'user' AND lease_owner = ? AND ref_id IN `+in+s.d.ForUpdate),
 			append([]any{appID, owner}, args...)...)
 		if err != nil {
 			return nil, fmt.Errorf("check leases: %w", err)
@@ -186,7 +186,7 @@ func (s *DB) execIDs(ctx context.Context, tx *sql.Tx, query string, appID int64,
 		if strings.Count(query, "?") == 2 {
 			head = append(head, owner)
 		}
-		if _, err := tx.ExecContext(ctx, s.d.Rebind(query+in), append(head, args...)...); err != nil {
+		if _, err := s.execPrepared(ctx, tx, s.q(query+in), append(head, args...)...); err != nil {
 			return fmt.Errorf("finish work items: %w", err)
 		}
 	}
@@ -198,7 +198,7 @@ func (s *DB) failItem(ctx context.Context, tx *sql.Tx, owner string, o *store.Ou
 	if o.GiveUp {
 		state = "task"
 	}
-	_, err := tx.ExecContext(ctx, s.q(`UPDATE work_items SET attempts = attempts + 1, last_error = ?, due_at = ?, state = ?,
+	_, err := s.execPrepared(ctx, tx, s.q(`UPDATE work_items SET attempts = attempts + 1, last_error = ?, due_at = ?, state = ?,
 		lease_owner = '', lease_until = 0 WHERE app_id = ? AND kind = ? AND ref_id = ? AND lease_owner = ?`),
 		truncate(o.Err.Error(), 2000), nanos(o.RetryAt), state, o.Item.AppID, o.Item.Kind, o.Item.RefID, owner)
 	if err != nil {
@@ -209,31 +209,22 @@ func (s *DB) failItem(ctx context.Context, tx *sql.Tx, owner string, o *store.Ou
 
 // putAccounts upserts known accounts with multi-row statements.
 func (s *DB) putAccounts(ctx context.Context, tx *sql.Tx, accts []*store.Account) error {
-	const per = 200
 	now := s.now().UTC()
-	for start := 0; start < len(accts); start += per {
-		chunk := accts[start:min(start+per, len(accts))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO app_accounts (app_id, user_id, member_id, email, given_name, surname, external_id, role, status, silent, updated_at) VALUES `)
-		args := make([]any, 0, len(chunk)*11)
-		for i, a := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
-			silent := 0
-			if a.Silent {
-				silent = 1
-			}
-			a.UpdatedAt = now
-			args = append(args, a.AppID, a.UserID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Role, a.Status, silent, nanos(now))
+	args := make([]any, 0, len(accts)*11)
+	for _, a := range accts {
+		silent := 0
+		if a.Silent {
+			silent = 1
 		}
-		q.WriteString(` ON CONFLICT (app_id, user_id) DO UPDATE SET member_id = excluded.member_id, email = excluded.email,
+		a.UpdatedAt = now
+		args = append(args, a.AppID, a.UserID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Role, a.Status, silent, nanos(now))
+	}
+	err := s.insertRows(ctx, tx, `INSERT INTO app_accounts (`+accountCols+`) VALUES `,
+		` ON CONFLICT (app_id, user_id) DO UPDATE SET member_id = excluded.member_id, email = excluded.email,
 			given_name = excluded.given_name, surname = excluded.surname, external_id = excluded.external_id,
-			role = excluded.role, status = excluded.status, silent = excluded.silent, updated_at = excluded.updated_at`)
-		if _, err := tx.ExecContext(ctx, s.d.Rebind(q.String()), args...); err != nil {
-			return fmt.Errorf("store accounts: %w", err)
-		}
+			role = excluded.role, status = excluded.status, silent = excluded.silent, updated_at = excluded.updated_at`, 11, args)
+	if err != nil {
+		return fmt.Errorf("store accounts: %w", err)
 	}
 	return nil
 }
@@ -243,24 +234,6 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
-}
-
-func (s *DB) putAccount(ctx context.Context, tx *sql.Tx, a *store.Account) error {
-	silent := 0
-	if a.Silent {
-		silent = 1
-	}
-	a.UpdatedAt = s.now().UTC()
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO app_accounts (app_id, user_id, member_id, email, given_name, surname, external_id, role, status, silent, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (app_id, user_id) DO UPDATE SET member_id = excluded.member_id, email = excluded.email,
-			given_name = excluded.given_name, surname = excluded.surname, external_id = excluded.external_id,
-			role = excluded.role, status = excluded.status, silent = excluded.silent, updated_at = excluded.updated_at`),
-		a.AppID, a.UserID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Role, a.Status, silent, nanos(a.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("store account of user %d: %w", a.UserID, err)
-	}
-	return nil
 }
 
 const accountCols = `app_id, user_id, member_id, email, given_name, surname, external_id, role, status, silent, updated_at`
@@ -274,21 +247,12 @@ func scanAccount(r scanner) (store.Account, error) {
 	return a, err
 }
 
-// inIDs renders "(?,?,…)" and its arguments for a list of IDs.
-func inIDs(ids []int64) (string, []any) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return "(?" + strings.Repeat(",?", len(ids)-1) + ")", args
-}
-
 // Accounts returns the known accounts of the given users in an app.
 func (s *DB) Accounts(ctx context.Context, appID int64, userIDs []int64) (map[int64]store.Account, error) {
 	out := make(map[int64]store.Account, len(userIDs))
 	for start := 0; start < len(userIDs); start += usersPerInsert {
 		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
-		rows, err := s.db.QueryContext(ctx, s.d.Rebind(`SELECT `+accountCols+` FROM app_accounts WHERE app_id = ? AND user_id IN `+in), append([]any{appID}, args...)...)
+		rows, err := s.queryPrepared(ctx, nil, s.q(`SELECT `+accountCols+` FROM app_accounts WHERE app_id = ? AND user_id IN `+in), append([]any{appID}, args...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -333,7 +297,7 @@ func (s *DB) EffectiveRoles(ctx context.Context, appID int64, userIDs []int64) (
 	direct := map[int64]bool{}
 	for start := 0; start < len(userIDs); start += usersPerInsert {
 		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
-		rows, err := s.db.QueryContext(ctx, s.d.Rebind(`SELECT user_id, role, 1 FROM assignments WHERE app_id = ? AND user_id IN `+in+`
+		rows, err := s.queryPrepared(ctx, nil, s.q(`SELECT user_id, role, 1 FROM assignments WHERE app_id = ? AND user_id IN `+in+`
 			UNION ALL SELECT m.user_id, a.role, 0 FROM assignments a JOIN group_members m ON m.group_id = a.group_id
 			WHERE a.app_id = ? AND m.user_id IN `+in), append(append([]any{appID}, args...), append([]any{appID}, args...)...)...)
 		if err != nil {
@@ -370,7 +334,7 @@ func (s *DB) UsersByID(ctx context.Context, ids []int64) (map[int64]directory.Us
 	out := make(map[int64]directory.User, len(ids))
 	for start := 0; start < len(ids); start += usersPerInsert {
 		in, args := inIDs(ids[start:min(start+usersPerInsert, len(ids))])
-		rows, err := s.db.QueryContext(ctx, s.d.Rebind(`SELECT `+userCols+` FROM users WHERE id IN `+in), args...)
+		rows, err := s.queryPrepared(ctx, nil, s.q(`SELECT `+userCols+` FROM users WHERE id IN `+in), args...)
 		if err != nil {
 			return nil, err
 		}
