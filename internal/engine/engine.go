@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -172,37 +171,6 @@ func (e *Engine) Sync(ctx context.Context, a app.Instance, opt SyncOptions) (Sta
 	}
 	wg.Wait()
 	return total, firstErr
-}
-
-// Run works every app with provisioning enabled until ctx ends.
-func (e *Engine) Run(ctx context.Context) error {
-	for {
-		apps, err := e.st.ListApps(ctx)
-		if err != nil {
-			e.log.Error("list apps", "err", err)
-		}
-		busy := false
-		for _, a := range apps {
-			if !a.Settings.Provisioning || !a.HasToken {
-				continue
-			}
-			st, err := e.Sync(ctx, a, SyncOptions{})
-			if err != nil && ctx.Err() == nil && !errors.Is(err, ErrGuard) {
-				e.log.Error("sync failed", "app", a.Name, "err", err)
-			}
-			busy = busy || st.Items > 0
-		}
-		if !busy {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(e.cfg.Idle):
-			}
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-	}
 }
 
 // backoff is the delay before attempt n+1: exponential with full jitter, capped.

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/roster-dev/roster/internal/store"
 )
 
 // The engine's hot statements run thousands of times a second. Each is
@@ -100,4 +102,9 @@ func (s *DB) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, cols
 		return fmt.Errorf("insert rows: %d arguments left over for %d columns", len(args), cols)
 	}
 	return nil
+}
+
+// putAccount upserts one known account.
+func (s *DB) putAccount(ctx context.Context, tx *sql.Tx, a *store.Account) error {
+	return s.putAccounts(ctx, tx, []*store.Account{a})
 }

@@ -1,0 +1,38 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Run works every app with provisioning enabled until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	for {
+		apps, err := e.st.ListApps(ctx)
+		if err != nil {
+			e.log.Error("list apps", "err", err)
+		}
+		busy := false
+		for _, a := range apps {
+			if !a.Settings.Provisioning || !a.HasToken {
+				continue
+			}
+			st, err := e.Sync(ctx, a, SyncOptions{})
+			if err != nil && ctx.Err() == nil && !errors.Is(err, ErrGuard) {
+				e.log.Error("sync failed", "app", a.Name, "err", err)
+			}
+			busy = busy || st.Items > 0
+		}
+		if !busy {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(e.cfg.Idle):
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
