@@ -65,6 +65,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	e.mustPost("groups/members/add", `{"group":{".tag":"group_id","group_id":"{eng}"},"members":[{"user":`+sel("ann@acme.example")+`,"access_type":"owner"},{"user":`+sel("pat@acme.example")+`,"access_type":"member"}]}`)
 	e.mustPost("members/set_profile_v2", `{"user":`+sel("ann@acme.example")+`,"new_given_name":"Ann","new_external_id":"ext-ann2"}`)
 	e.mustPost("members/remove", `{"user":`+sel("dan@acme.example")+`}`) // recoverable
+	e.everyKindOfState()
 	launch := e.mustPost("members/remove", `{"user":`+sel("uma@acme.example")+`,"transfer_dest_id":`+sel("ann@acme.example")+`,"transfer_admin_id":`+sel("admin@acme.example")+`}`)
 	job := jsonOf(map[string]any{"async_job_id": launch["async_job_id"]})
 	e.expectResp(t, e.post("members/remove/job_status/get", job), 200, `{".tag":"in_progress"}`)
@@ -96,6 +97,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 		`{".tag":"complete","complete":[{".tag":"user_already_on_team","user_already_on_team":"dan@acme.example"},{".tag":"duplicate_external_member_id","duplicate_external_member_id":"x@acme.example"}]}`)
 	e2.expectResp(t, e2.post("groups/create", `{"group_name":"eng"}`), 409, conflict("group_name_already_used"))
 	e2.expectResp(t, e2.post("members/recover", `{"user":`+sel("dan@acme.example")+`}`), 200, `null`)
+	e2.checkEveryKindOfState(t)
 	// Scoped tokens and OAuth clients survive too.
 	if r := e2.do("POST", "/2/team/get_info", "tok2", "", ""); r.status != 401 {
 		t.Errorf("scoped token after restart: %s", r)
@@ -106,6 +108,56 @@ func TestStateSurvivesRestart(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// everyKindOfState adds what the restart test's first part lacks: a
+// suspended member under legal hold, an active support admin, a kept
+// (disconnected) account, persistent ids and directory restrictions, changed
+// licences and sharing, a company-managed group with an owner, a deleted
+// group, and an expired token.
+func (e *env) everyKindOfState() {
+	e.t.Helper()
+	must(e.t, e.team.Configure(TeamSettings{Licenses: ptr(50), PersistentIDs: ptr(true), DirRestrictions: ptr(true)}))
+	e.seed(SeedMember{Email: "cat@acme.example", Status: "suspended", LegalHold: true, Files: []string{"c.txt"}},
+		SeedMember{Email: "sue@acme.example", Status: "active", Role: "Support admin"},
+		SeedMember{Email: "kim@acme.example", Status: "active", Files: []string{"k.txt"}})
+	e.mustPost("members/add_v2", `{"new_members":[{"member_email":"pia@acme.example","member_persistent_id":"saml-pia","is_directory_restricted":true}]}`)
+	e.mustPost("members/remove", `{"user":`+sel("kim@acme.example")+`,"wipe_data":false,"keep_account":true}`)
+	ops := e.mustPost("groups/create", `{"group_name":"Ops","group_management_type":"company_managed"}`)
+	e.ids["ops"] = ops["group_id"].(string)
+	e.mustPost("groups/members/add", `{"group":{".tag":"group_id","group_id":"{ops}"},"members":[{"user":`+sel("sue@acme.example")+`,"access_type":"member"}]}`)
+	old := e.mustPost("groups/create", `{"group_name":"Old","group_external_id":"dir-old"}`)
+	e.mustPost("groups/delete", jsonOf(map[string]string{".tag": "group_id", "group_id": old["group_id"].(string)}))
+	must(e.t, e.team.Configure(TeamSettings{ExternalSharing: ptr(false)}))
+	must(e.t, e.srv.AddToken("acme", "old-token", nil))
+	e.srv.ExpireToken("old-token")
+}
+
+// checkEveryKindOfState checks, through the API, that what everyKindOfState
+// made still behaves after the restart.
+func (e *env) checkEveryKindOfState(t *testing.T) {
+	e.expectResp(t, e.post("members/get_info_v2", `{"members":[`+sel("sue@acme.example")+`,`+sel("pia@acme.example")+`]}`), 200,
+		`{"members_info":[{".tag":"member_info","profile":"*","roles":[{"role_id":"`+RoleID("Support admin")+`","name":"Support admin","description":"*"}]},
+		{".tag":"member_info","profile":{"team_member_id":"*","account_id":"*","email":"pia@acme.example","email_verified":false,"secondary_emails":[],
+		"status":{".tag":"invited"},"name":"*","membership_type":"*","invited_on":"*","persistent_id":"saml-pia","is_directory_restricted":true,
+		"groups":"*","member_folder_id":"*","root_folder_id":"*"}}]}`)
+	e.expectResp(t, e.post("members/add_v2", `{"new_members":[{"member_email":"pia2@acme.example","member_persistent_id":"saml-pia"}]}`), 200,
+		`{".tag":"complete","complete":[{".tag":"duplicate_member_persistent_id","duplicate_member_persistent_id":"pia2@acme.example"}]}`)
+	e.expectResp(t, e.post("members/remove", `{"user":`+sel("cat@acme.example")+`,"wipe_data":false,"keep_account":true}`), 409,
+		conflict("cannot_keep_account_under_legal_hold"))
+	e.expectResp(t, e.post("members/remove", `{"user":`+sel("sue@acme.example")+`,"wipe_data":false,"keep_account":true,"retain_team_shares":true}`), 409,
+		conflict("cannot_retain_shares_when_team_external_sharing_off"))
+	e.expectResp(t, e.post("members/unsuspend", `{"user":`+sel("cat@acme.example")+`}`), 200, `null`)
+	e.expectResp(t, e.post("groups/members/set_access_type", `{"group":{".tag":"group_id","group_id":"{ops}"},"user":`+sel("sue@acme.example")+`,"access_type":"owner"}`), 409,
+		conflict("user_cannot_be_manager_of_company_managed_group"))
+	e.expectResp(t, e.post("groups/create", `{"group_name":"Old","group_external_id":"dir-old"}`), 200, `"*"`)
+	if m := e.member(e.ids["kim"]); !m.Disconnected || m.Status != StatusRemoved {
+		t.Errorf("kept account %+v", m)
+	}
+	if sn := e.team.Snapshot(); sn.Licenses != 50 || sn.ExternalSharing || !sn.PersistentIDs || !sn.DirRestrictions {
+		t.Errorf("settings %+v", sn)
+	}
+	e.expectResp(t, e.do("POST", "/2/team/get_info", "old-token", "", ""), 401, `{"error_summary":"expired_access_token/..","error":{".tag":"expired_access_token"}}`)
+}
 
 func TestStateSavedSoonAfterAChange(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "emu.json")
