@@ -170,7 +170,13 @@ func (e *Engine) Sync(ctx context.Context, a app.Instance, opt SyncOptions) (Sta
 		}()
 	}
 	wg.Wait()
-	return total, firstErr
+	if firstErr != nil {
+		return total, firstErr
+	}
+	// Groups go after users, so members provisioned in this pass can join.
+	gst, err := e.syncGroups(ctx, a, conn, start)
+	total.add(gst)
+	return total, err
 }
 
 // backoff is the delay before attempt n+1: exponential with full jitter, capped.

@@ -23,13 +23,14 @@ type Change struct {
 
 // Preview is a plan: what a sync would do, computed without any write call.
 type Preview struct {
-	App      string      `json:"app"`
-	Full     bool        `json:"full"`
-	Changes  []Change    `json:"changes"`
-	Summary  map[Op]int  `json:"summary"`
-	Offboard int         `json:"offboard"` // suspensions and removals
-	Members  int         `json:"members"`  // accounts the app holds now
-	Guard    *GuardError `json:"guard,omitempty"`
+	App      string        `json:"app"`
+	Full     bool          `json:"full"`
+	Changes  []Change      `json:"changes"`
+	Groups   []GroupChange `json:"groups"`
+	Summary  map[Op]int    `json:"summary"`
+	Offboard int           `json:"offboard"` // suspensions and removals
+	Members  int           `json:"members"`  // accounts the app holds now
+	Guard    *GuardError   `json:"guard,omitempty"`
 }
 
 // GuardError stops a sync that would off-board too many members (MISSION E5).
@@ -54,7 +55,7 @@ func (g *GuardError) Is(target error) bool { return target == ErrGuard }
 // Plan previews a sync of the app: its queued work, or with full every user
 // it holds or should hold.
 func (e *Engine) Plan(ctx context.Context, a app.Instance, full bool) (Preview, error) {
-	p := Preview{App: a.Name, Full: full, Changes: []Change{}, Summary: map[Op]int{}}
+	p := Preview{App: a.Name, Full: full, Changes: []Change{}, Groups: []GroupChange{}, Summary: map[Op]int{}}
 	ids, err := e.st.TargetUsers(ctx, a.ID, full)
 	if err != nil {
 		return p, err
@@ -78,6 +79,9 @@ func (e *Engine) Plan(ctx context.Context, a app.Instance, full bool) (Preview, 
 		return p, err
 	}
 	sort.SliceStable(p.Changes, func(i, k int) bool { return p.Changes[i].User < p.Changes[k].User })
+	if err := e.planGroups(ctx, a, &p); err != nil {
+		return p, err
+	}
 	p.Guard = guard(a, p.Offboard, p.Members)
 	return p, nil
 }
