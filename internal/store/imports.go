@@ -37,14 +37,19 @@ type Imports interface {
 	// one transaction, keeping admins' ignore decisions.
 	SaveImport(ctx context.Context, by Actor, appID int64, users []AppUser) error
 	ListAppUsers(ctx context.Context, appID int64, state string, p Page) ([]AppUser, error)
-	GetAppUser(ctx context.Context, appID int64, memberID string) (AppUser, error)
-	// ConfirmAppUsers links members to directory users (AppUser.UserID): the
-	// known account, a direct assignment with the member's role unless one
-	// exists, and the confirmed state, all in one transaction and without any
-	// call to the app.
+	// GetAppUser finds an app user by its ID, its member ID or its email.
+	GetAppUser(ctx context.Context, appID int64, ref string) (AppUser, error)
+	// ConfirmAppUsers links members of one app to directory users
+	// (AppUser.UserID): the known account, a direct assignment with the
+	// member's role unless one exists (queued for the engine), the confirmed
+	// state and a log entry each, all or none in one transaction and without
+	// any call to the app. A member linked to another user, or a user linked
+	// to another member still in the app, is a conflict.
 	ConfirmAppUsers(ctx context.Context, by Actor, links []AppUser) error
 	// MarkVanished records that linked members are gone from the app and
 	// queues their users, so the engine re-plans them.
 	MarkVanished(ctx context.Context, by Actor, appID int64, userIDs []int64) error
-	IgnoreAppUser(ctx context.Context, by Actor, appID int64, memberID string) error
+	// IgnoreAppUser keeps an unconfirmed app user (by ID, member ID or
+	// email) out of automatic confirmation on every later import.
+	IgnoreAppUser(ctx context.Context, by Actor, appID int64, ref string) error
 }

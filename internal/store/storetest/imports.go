@@ -2,8 +2,12 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
+	"time"
+
+	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
@@ -19,6 +23,9 @@ func importTests() []struct {
 	}{
 		{"ImportSaveKeepsIgnored", testImportSave},
 		{"ImportConfirmLinks", testImportConfirm},
+		{"ImportConfirmBatch", testImportConfirmBatch},
+		{"ImportConfirmConflicts", testImportConfirmConflicts},
+		{"ImportFindByRef", testImportFindByRef},
 	}
 }
 
@@ -98,5 +105,175 @@ func testImportConfirm(t *testing.T, s *sqlstore.DB) {
 	}
 	if w, _ := s.PendingWork(ctx, a.ID, 0); len(w) != 1 || w[0].Reason != "import.vanished" {
 		t.Fatalf("vanished user not queued: %+v", w)
+	}
+}
+
+// testImportConfirmBatch confirms more members than fit in one statement: each
+// gets its account, a direct assignment (queued) or keeps the one it has, the
+// confirmed state and a log entry.
+func testImportConfirmBatch(t *testing.T, s *sqlstore.DB) {
+	a := mustApp(t, s, "dbx")
+	const n = 1203
+	users := make([]directory.User, n)
+	for i := range users {
+		users[i] = directory.User{Username: fmt.Sprintf("b%04d", i), Email: fmt.Sprintf("b%04d@x.io", i), FirstName: "B", LastName: fmt.Sprint(i)}
+	}
+	if err := s.CreateUsers(ctx, actor, users); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int64{}
+	for after := int64(0); ; {
+		page, _ := s.ListUsers(ctx, store.UserFilter{Page: store.Page{After: after, Limit: 1000}})
+		for _, u := range page {
+			ids[u.Username] = u.ID
+		}
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	// b0000 already has a direct assignment as admin: it keeps it and is not queued again.
+	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "dbx", Username: "b0000", Role: directory.RoleTeamAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	drainWork(t, s, a.ID)
+	links := make([]store.AppUser, n)
+	want := map[string]int64{}
+	for i := range links {
+		links[i] = appUser(a.ID, fmt.Sprintf("dbmid:%d", i), fmt.Sprintf("b%04d@x.io", i), "matched")
+		links[i].UserID = ids[fmt.Sprintf("b%04d", i)]
+		want[links[i].MemberID] = links[i].UserID
+	}
+	if err := s.SaveImport(ctx, actor, a.ID, links); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConfirmAppUsers(ctx, actor, links); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.CountAccounts(ctx, a.ID); c != n {
+		t.Fatalf("accounts = %d, want %d", c, n)
+	}
+	confirmed := 0
+	for after := int64(0); ; {
+		page, _ := s.ListAppUsers(ctx, a.ID, store.AppUserConfirmed, store.Page{After: after, Limit: 1000})
+		for _, au := range page {
+			if au.UserID != want[au.MemberID] {
+				t.Fatalf("confirmed to the wrong user: %+v", au)
+			}
+		}
+		confirmed += len(page)
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	if confirmed != n {
+		t.Fatalf("confirmed app users = %d, want %d", confirmed, n)
+	}
+	if w, _ := s.PendingWork(ctx, a.ID, 5000); len(w) != n-1 {
+		t.Fatalf("queued = %d, want %d (all but the user already assigned)", len(w), n-1)
+	}
+	as, _ := s.ListAssignments(ctx, store.AssignmentFilter{App: "dbx", User: "b0000"})
+	if len(as) != 1 || as[0].Role != directory.RoleTeamAdmin {
+		t.Fatalf("existing assignment changed: %+v", as)
+	}
+	if logs, _ := s.ListLog(ctx, audit.Filter{Action: "import.confirm", Target: "b1202"}); len(logs) != 1 || logs[0].App != "dbx" || logs[0].Detail["member_id"] != "dbmid:1202" {
+		t.Fatalf("log of a confirmation = %+v", logs)
+	}
+}
+
+func drainWork(t *testing.T, s *sqlstore.DB, appID int64) {
+	t.Helper()
+	items, err := s.ClaimWork(ctx, appID, "drain", time.Minute, 10000, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := make([]store.Outcome, len(items))
+	for i, it := range items {
+		outs[i] = store.Outcome{Item: it}
+	}
+	if err := s.FinishWork(ctx, "drain", outs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testImportConfirmConflicts: one bad link refuses the whole set and changes
+// nothing; a removed account of another user does not block its member.
+func testImportConfirmConflicts(t *testing.T, s *sqlstore.DB) {
+	a := mustApp(t, s, "dbx")
+	ann, bob, cy := mustUser(t, s, "ann"), mustUser(t, s, "bob"), mustUser(t, s, "cy")
+	link := func(member string, u directory.User) store.AppUser {
+		au := appUser(a.ID, member, u.Email, "matched")
+		au.UserID = u.ID
+		return au
+	}
+	rows := []store.AppUser{link("m-ann", ann), link("m-bob", bob), link("m-cy", cy), link("m-ann2", ann)}
+	if err := s.SaveImport(ctx, actor, a.ID, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConfirmAppUsers(ctx, actor, rows[:1]); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		links []store.AppUser
+		want  error
+	}{
+		{"user already linked to a member in the app", []store.AppUser{rows[1], rows[3]}, directory.ErrConflict},
+		{"member already linked to another user", []store.AppUser{rows[1], link("m-ann", cy)}, directory.ErrConflict},
+		{"same user twice", []store.AppUser{rows[1], link("m-cy", bob)}, directory.ErrConflict},
+		{"no such user", []store.AppUser{rows[1], link("m-cy", directory.User{ID: 999999, Email: "ghost@x.io"})}, directory.ErrNotFound},
+	}
+	for _, c := range cases {
+		if err := s.ConfirmAppUsers(ctx, actor, c.links); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+		if got, _ := s.GetAppUser(ctx, a.ID, "m-bob"); got.State != "matched" {
+			t.Fatalf("%s: a refused set changed bob: %+v", c.name, got)
+		}
+		if accts, _ := s.Accounts(ctx, a.ID, []int64{bob.ID}); len(accts) != 0 {
+			t.Fatalf("%s: a refused set linked bob: %+v", c.name, accts)
+		}
+	}
+	// ann's member leaves the app; the member ID returns and goes to cy.
+	if err := s.MarkVanished(ctx, actor, a.ID, []int64{ann.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if logs, _ := s.ListLog(ctx, audit.Filter{Action: "import.vanished"}); len(logs) != 1 || logs[0].Target != "ann" {
+		t.Fatalf("vanished log = %+v", logs)
+	}
+	if err := s.ConfirmAppUsers(ctx, actor, []store.AppUser{link("m-ann", cy)}); err != nil {
+		t.Fatalf("relink a removed member: %v", err)
+	}
+	accts, _ := s.Accounts(ctx, a.ID, []int64{ann.ID, cy.ID})
+	if _, ok := accts[ann.ID]; ok || accts[cy.ID].MemberID != "m-ann" {
+		t.Fatalf("accounts after relink = %+v", accts)
+	}
+}
+
+func testImportFindByRef(t *testing.T, s *sqlstore.DB) {
+	a := mustApp(t, s, "dbx")
+	if err := s.SaveImport(ctx, actor, a.ID, []store.AppUser{appUser(a.ID, "dbmid:Q", "Quinn@x.io", "unmatched")}); err != nil {
+		t.Fatal(err)
+	}
+	byMember, err := s.GetAppUser(ctx, a.ID, "dbmid:Q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"quinn@X.io", fmt.Sprint(byMember.ID)} {
+		if got, err := s.GetAppUser(ctx, a.ID, ref); err != nil || got.MemberID != "dbmid:Q" {
+			t.Errorf("by %q: %+v, %v", ref, got, err)
+		}
+	}
+	for _, ref := range []string{"0", "-1", "dbmid:nope", fmt.Sprint(byMember.ID + 1)} {
+		if _, err := s.GetAppUser(ctx, a.ID, ref); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("by %q: %v, want not found", ref, err)
+		}
+	}
+	if err := s.IgnoreAppUser(ctx, actor, a.ID, fmt.Sprint(byMember.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetAppUser(ctx, a.ID, "dbmid:Q"); got.State != store.AppUserIgnored {
+		t.Fatalf("ignored by ID: %+v", got)
 	}
 }
