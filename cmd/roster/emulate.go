@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -104,13 +105,7 @@ func serveEmulator(ctx context.Context, c *cobra.Command, emu *dropbox.Server, f
 		return fmt.Errorf("listen on %s: %w", f.addr, err)
 	}
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
-	out := c.OutOrStdout()
-	fmt.Fprintf(out, "Dropbox Team API emulator listening on http://%s\n", ln.Addr())
-	fmt.Fprintf(out, "  team %q, token from --token; admin endpoint http://%s/_emulator/", f.team, ln.Addr())
-	if f.adminToken == "" {
-		fmt.Fprint(out, " (open: no --admin-token)")
-	}
-	fmt.Fprintln(out)
+	printEmulatorBanner(c.OutOrStdout(), ln.Addr(), emu, f)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -124,4 +119,20 @@ func serveEmulator(ctx context.Context, c *cobra.Command, emu *dropbox.Server, f
 		err = nil
 	}
 	return errors.Join(err, emu.Close())
+}
+
+// printEmulatorBanner says where the emulator listens and how it is set up.
+func printEmulatorBanner(out io.Writer, addr net.Addr, emu *dropbox.Server, f *emulateDropboxFlags) {
+	fmt.Fprintf(out, "Dropbox Team API emulator listening on http://%s\n", addr)
+	fmt.Fprintf(out, "  team %q, token from --token; admin endpoint http://%s/_emulator/", f.team, addr)
+	if f.adminToken == "" {
+		fmt.Fprint(out, " (open: no --admin-token)")
+	}
+	fmt.Fprintln(out)
+	if f.state != "" {
+		fmt.Fprintf(out, "  state kept in %s\n", f.state)
+	}
+	if spec := emu.Faults().String(); spec != "" {
+		fmt.Fprintf(out, "  faults: %s\n", spec)
+	}
 }

@@ -252,15 +252,15 @@ type Snapshot struct {
 
 // GroupSnapshot is a live group with its members' ids in join order.
 type GroupSnapshot struct {
-	ID          string   `json:"group_id"`
-	Name        string   `json:"group_name"`
-	ExternalID  string   `json:"group_external_id,omitempty"`
-	Management  string   `json:"group_management_type"`
-	System      bool     `json:"system,omitempty"`
-	MemberCount int      `json:"member_count"`
-	Members     []string `json:"members"`
-	Owners      []string `json:"owners,omitempty"`
-	Created     time.Time
+	ID          string    `json:"group_id"`
+	Name        string    `json:"group_name"`
+	ExternalID  string    `json:"group_external_id,omitempty"`
+	Management  string    `json:"group_management_type"`
+	System      bool      `json:"system,omitempty"`
+	MemberCount int       `json:"member_count"`
+	Members     []string  `json:"members"`
+	Owners      []string  `json:"owners,omitempty"`
+	Created     time.Time `json:"created"`
 }
 
 // Snapshot copies the team's state. Deleted groups are left out.
@@ -332,7 +332,7 @@ func (t *Team) Member(emailOrID string) (Member, bool) {
 func (t *Team) WelcomeEmails() []WelcomeEmail {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return slices.Clone(t.welcome)
+	return append([]WelcomeEmail{}, t.welcome...) // [] rather than null in JSON
 }
 
 // Stats returns the team's call counters.
