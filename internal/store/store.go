@@ -178,6 +178,12 @@ type Engine interface {
 	DismissTask(ctx context.Context, by Actor, appID int64, kind string, refID int64) error
 	// EnqueueAll queues every user assigned to the app, for a full sync.
 	EnqueueAll(ctx context.Context, appID int64, reason string) (int, error)
+	// EnqueueUsers queues the given users of an app.
+	EnqueueUsers(ctx context.Context, appID int64, userIDs []int64, reason string) error
+	// CorrectAccounts records what a full reconciliation found in the app:
+	// accounts as they really are, accounts that no longer exist, and the
+	// log entries saying so, in one transaction.
+	CorrectAccounts(ctx context.Context, appID int64, put []Account, forget []int64, logs []audit.Entry) error
 	Targets
 }
 

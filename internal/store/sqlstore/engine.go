@@ -423,6 +423,49 @@ func (s *DB) EnqueueAll(ctx context.Context, appID int64, reason string) (int, e
 
 var _ store.Engine = (*DB)(nil)
 
+// EnqueueUsers queues the given users of one app in multi-row statements.
+func (s *DB) EnqueueUsers(ctx context.Context, appID int64, userIDs []int64, reason string) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	now := nanos(s.now())
+	args := make([]any, 0, len(userIDs)*7)
+	seen := make(map[int64]bool, len(userIDs))
+	for _, id := range userIDs {
+		if !seen[id] { // PostgreSQL refuses one upsert touching a row twice
+			seen[id] = true
+			args = append(args, appID, store.WorkUser, id, reason, 1, now, now)
+		}
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		err := s.insertRows(ctx, tx, `INSERT INTO work_items (app_id, kind, ref_id, reason, generation, created_at, due_at) VALUES `, upsertWork, 7, args)
+		if err != nil {
+			return fmt.Errorf("queue users of app %d: %w", appID, err)
+		}
+		return nil
+	})
+}
+
+// CorrectAccounts stores a reconciliation's findings atomically.
+func (s *DB) CorrectAccounts(ctx context.Context, appID int64, put []store.Account, forget []int64, logs []audit.Entry) error {
+	accts := make([]*store.Account, len(put))
+	for i := range put {
+		if put[i].AppID != appID {
+			return fmt.Errorf("%w: account of user %d belongs to app %d, not %d", directory.ErrInvalid, put[i].UserID, put[i].AppID, appID)
+		}
+		accts[i] = &put[i]
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertLogs(ctx, tx, logs); err != nil {
+			return err
+		}
+		if err := s.putAccounts(ctx, tx, accts); err != nil {
+			return err
+		}
+		return s.execIDs(ctx, tx, `DELETE FROM app_accounts WHERE app_id = ? AND user_id IN `, appID, "", forget)
+	})
+}
+
 // TargetUsers lists the users a plan covers, in ID order.
 func (s *DB) TargetUsers(ctx context.Context, appID int64, full bool) ([]int64, error) {
 	query := `SELECT ref_id FROM work_items WHERE app_id = ? AND kind = 'user' AND state = 'queued' ORDER BY ref_id`

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ func engineTests() []struct {
 	}{
 		{"ClaimLeaseFinish", testClaimLeaseFinish},
 		{"ClaimBoundedByDueBy", testClaimDueBy},
+		{"CorrectAccountsAndEnqueue", testCorrectAccounts},
 		{"FinishAfterChangeReleases", testFinishAfterChange},
 		{"FailuresBecomeTasks", testTasks},
 		{"AccountsAndRoles", testAccountsAndRoles},
@@ -240,5 +242,48 @@ func testClaimDueBy(t *testing.T, s *sqlstore.DB) {
 	}
 	if again, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Now().Add(2*time.Hour)); len(again) != 0 {
 		t.Fatalf("claimed %v before its retry time", again)
+	}
+}
+
+// A reconciliation's corrections land together: accounts replaced, vanished
+// ones forgotten, the log written; queued users coalesce with queued work.
+func testCorrectAccounts(t *testing.T, s *sqlstore.DB) {
+	appID, us := assignedUsers(t, s, "k1", "k2", "k3")
+	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Time{})
+	var outs []store.Outcome
+	for i, it := range claimed {
+		outs = append(outs, store.Outcome{Item: it, Account: &store.Account{AppID: appID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", i), Email: "x@y.z", Role: "member", Status: "active"}})
+	}
+	if err := s.FinishWork(ctx, "w", outs); err != nil {
+		t.Fatal(err)
+	}
+	put := []store.Account{{AppID: appID, UserID: us[0].ID, MemberID: "dbmid:0", Email: "moved@y.z", Surname: "Drifted", Role: "member", Status: "suspended"}}
+	log := []audit.Entry{{Actor: "engine", Action: "reconcile.drift", TargetKind: "user", Target: us[0].Username, Outcome: audit.Success}}
+	if err := s.CorrectAccounts(ctx, appID, put, []int64{us[1].ID}, log); err != nil {
+		t.Fatal(err)
+	}
+	accts, _ := s.Accounts(ctx, appID, []int64{us[0].ID, us[1].ID, us[2].ID})
+	if a := accts[us[0].ID]; len(accts) != 2 || a.Status != "suspended" || a.Surname != "Drifted" || a.Email != "moved@y.z" {
+		t.Fatalf("after correction: %+v", accts)
+	}
+	if _, ok := accts[us[1].ID]; ok {
+		t.Fatal("a vanished account was not forgotten")
+	}
+	if got, _ := s.ListLog(ctx, audit.Filter{Action: "reconcile.drift"}); len(got) != 1 {
+		t.Fatalf("log = %+v", got)
+	}
+	wrong := []store.Account{{AppID: appID + 1, UserID: us[2].ID, MemberID: "m"}}
+	if err := s.CorrectAccounts(ctx, appID, wrong, nil, nil); !errors.Is(err, directory.ErrInvalid) {
+		t.Fatalf("account of another app: %v", err)
+	}
+	ids := []int64{us[0].ID}
+	for range 11 { // enough for a multi-row statement holding the same user twice
+		ids = append(ids, us[2].ID)
+	}
+	if err := s.EnqueueUsers(ctx, appID, ids, "sync.full"); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.PendingWork(ctx, appID, 0); len(left) != 2 || left[0].Reason != "sync.full" {
+		t.Fatalf("queued = %+v", left)
 	}
 }
