@@ -51,6 +51,15 @@
 // calls do not consume write budget, so a client that honours Retry-After
 // gets through on its next attempt.
 //
+// # Counters
+//
+// Each team counts the calls its tokens make (Stats: calls in all and per
+// route, writes, 429s with those of the write budget apart, 5xx, lost
+// answers, and the most calls and writes in any sliding second of wall
+// time). Read them with Team.Stats or Server.Stats in-process, or over HTTP
+// (GET /_emulator/stats, GET /_emulator/teams/{team}/stats), from another
+// process most simply with AdminClient.
+//
 // # State file
 //
 // With Options.StateFile, state (teams, members, groups, files, jobs, tokens,
