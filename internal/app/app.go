@@ -107,6 +107,7 @@ type Settings struct {
 	Deactivation Deactivation `json:"deactivation"`
 	Guard        Guard        `json:"deletion_guard"`
 	Import       Import       `json:"import"`
+	Budget       Budget       `json:"budget"`
 }
 
 // DefaultSettings follow the seed: provisioning off until the admin enables it,
@@ -172,6 +173,7 @@ func (s *Settings) Validate() error {
 		add("deletion guard minimum must not be negative")
 	}
 	errs = append(errs, s.Import.validate()...)
+	errs = append(errs, s.Budget.validate()...)
 	if len(errs) == 0 {
 		return nil
 	}

@@ -261,3 +261,54 @@ type Admins interface {
 	CreateOAuthState(ctx context.Context, stateHash, sessionHash []byte, appID int64, expires time.Time) error
 	TakeOAuthState(ctx context.Context, stateHash, sessionHash []byte, now time.Time) (int64, error)
 }
+
+// FleetWorker is one worker process of a fleet, as its heartbeats show it.
+type FleetWorker struct {
+	Owner      string    `json:"owner"`
+	StartedAt  time.Time `json:"started_at"`
+	AliveUntil time.Time `json:"alive_until"`
+}
+
+// Lane is the right to call one app instance. One worker holds it at a time,
+// so the app's call budget is spent by one pacer however many processes run.
+type Lane struct {
+	AppID int64     `json:"app_id"`
+	Owner string    `json:"owner"` // "" when released
+	Until time.Time `json:"until"` // nobody else may take it before
+	Since time.Time `json:"since"` // when Owner took it
+}
+
+// QueueStat summarises one app's work items for monitoring.
+type QueueStat struct {
+	AppID   int64     `json:"app_id"`
+	Queued  int       `json:"queued"`   // waiting or in progress
+	Due     int       `json:"due"`      // queued and due now
+	Leased  int       `json:"leased"`   // held by a worker now
+	Tasks   int       `json:"tasks"`    // waiting for an admin
+	Oldest  time.Time `json:"oldest"`   // creation of the oldest queued item; zero if none
+	Retries int       `json:"retrying"` // queued items that failed at least once
+}
+
+// Fleet is the part of the store that lets several worker processes share
+// one database: heartbeats, one lane per app instance, and handing work back.
+type Fleet interface {
+	// Heartbeat records that owner is alive for ttl (joining the fleet if
+	// new) and returns the workers alive now, owner among them.
+	Heartbeat(ctx context.Context, owner string, ttl time.Duration) ([]FleetWorker, error)
+	// LeaveFleet forgets owner and frees its lanes at once.
+	LeaveFleet(ctx context.Context, owner string) error
+	// AcquireLane gives owner the app's lane for ttl when it is owner's
+	// already (a renewal) or nobody's until now; it reports whether owner holds it.
+	AcquireLane(ctx context.Context, appID int64, owner string, ttl time.Duration) (bool, error)
+	// ReleaseLane gives up owner's lane; nobody may take it for cooldown, so
+	// the next holder's calls never share a second with the last holder's.
+	ReleaseLane(ctx context.Context, appID int64, owner string, cooldown time.Duration) error
+	Lanes(ctx context.Context) ([]Lane, error)
+	// ReleaseWork hands back the items of an app (0: every app) leased to
+	// owner, so that any worker can claim them at once.
+	ReleaseWork(ctx context.Context, appID int64, owner string) (int, error)
+	// ReclaimWork frees the app's items leased to anyone but owner: the new
+	// holder of a lane takes back what a dead holder left behind.
+	ReclaimWork(ctx context.Context, appID int64, owner string) (int, error)
+	QueueStats(ctx context.Context) ([]QueueStat, error)
+}

@@ -63,6 +63,16 @@ func TestConcurrentClientsKeepStateConsistent(t *testing.T) {
 		if counted != seats {
 			t.Errorf("%s: seats counter %d, recount %d", name, counted, seats)
 		}
+		// 3 workers a team, each 15 adds, lists and group adds and 5 removes.
+		st := tm.Stats()
+		var perRoute int64
+		for _, n := range st.Routes {
+			perRoute += n
+		}
+		if st.Calls != 150 || perRoute != 150 || st.Writes != 105 || st.Routes["team/members/remove"] != 15 ||
+			st.MaxWriteRate > 105 || st.MaxWriteRate < 1 || st.MaxRate < st.MaxWriteRate {
+			t.Errorf("%s: counters %+v", name, st)
+		}
 	}
 	if len(owners) < 2 {
 		t.Fatalf("too little happened: %v", owners)

@@ -236,14 +236,20 @@ func (f *Faults) targets(route string) bool {
 	return len(f.Routes) == 0 || slices.Contains(f.Routes, strings.TrimPrefix(route, "team/"))
 }
 
-// delay sleeps for the configured latency; false if the client went away.
-func (fs *faultState) delay(ctx context.Context) bool {
+// pause is the delay before one call: the fixed latency plus a random jitter.
+func (fs *faultState) pause() time.Duration {
 	fs.mu.Lock()
+	defer fs.mu.Unlock()
 	d := fs.f.Latency
 	if fs.f.Jitter > 0 {
 		d += time.Duration(fs.rng.Int64N(int64(fs.f.Jitter)))
 	}
-	fs.mu.Unlock()
+	return d
+}
+
+// delay sleeps for the configured latency; false if the client went away.
+func (fs *faultState) delay(ctx context.Context) bool {
+	d := fs.pause()
 	if d <= 0 {
 		return true
 	}

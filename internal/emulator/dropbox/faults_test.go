@@ -65,6 +65,34 @@ func TestFaultLatency(t *testing.T) {
 	}
 }
 
+func TestFaultJitterIsRandomWithinBoundsAndRepeatable(t *testing.T) {
+	draw := func() []time.Duration {
+		fs := newFaultState(Faults{Latency: 5 * time.Millisecond, Jitter: 20 * time.Millisecond, Seed: 3})
+		out := make([]time.Duration, 50)
+		for i := range out {
+			out[i] = fs.pause()
+		}
+		return out
+	}
+	a, b := draw(), draw()
+	seen := map[time.Duration]bool{}
+	for i, d := range a {
+		if d < 5*time.Millisecond || d >= 25*time.Millisecond {
+			t.Fatalf("pause %v outside [5ms, 25ms)", d)
+		}
+		if d != b[i] {
+			t.Fatalf("same seed, pause %d differs: %v vs %v", i, d, b[i])
+		}
+		seen[d] = true
+	}
+	if len(seen) < 10 {
+		t.Errorf("only %d distinct pauses in 50: not random", len(seen))
+	}
+	if d := newFaultState(Faults{Latency: 7 * time.Millisecond}).pause(); d != 7*time.Millisecond {
+		t.Errorf("fixed latency %v", d)
+	}
+}
+
 func TestFault429(t *testing.T) {
 	e := newStdEnv(t)
 	suspend := `{"user":` + sel("ann@acme.example") + `}`
