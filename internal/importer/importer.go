@@ -32,8 +32,9 @@ func New(st Store, connect engine.Connect, log *slog.Logger) *Importer {
 
 // Options adjust one import.
 type Options struct {
-	Plan          bool // report only; write nothing
-	AllowVanished bool // pass the import safeguard
+	Plan          bool        // report only; write nothing
+	AllowVanished bool        // pass the import safeguard
+	By            store.Actor // who asked, for the system log; default Actor
 }
 
 // Problem is a member the import could not take as asked.
@@ -57,7 +58,9 @@ type Result struct {
 	Created        int       `json:"created"`   // new directory users
 	ProfileUpdates int       `json:"profile_updates"`
 	Vanished       int       `json:"vanished"`
+	Safeguard      string    `json:"safeguard,omitempty"` // why a real run would stop
 	Problems       []Problem `json:"problems,omitempty"`
+	Notes          []Problem `json:"notes,omitempty"` // what the push will change after confirming
 }
 
 // SafeguardError stops an import that would mark too many linked members gone.
@@ -69,7 +72,7 @@ type SafeguardError struct {
 }
 
 func (e *SafeguardError) Error() string {
-	return fmt.Sprintf("import safeguard: %d of %d linked members of %s are missing from Dropbox, more than %d%%; nothing was changed. Check the Dropbox team, then run the import with --allow-vanished if it is intended",
+	return fmt.Sprintf("import safeguard: %d of %d linked members of %s are missing from Dropbox, more than %d%%; nothing was changed. Check the Dropbox team, then run the import again with --allow-vanished if it is intended",
 		e.Vanished, e.Linked, e.App, e.Percent)
 }
 
@@ -77,10 +80,18 @@ func (e *SafeguardError) Error() string {
 type snapshot struct {
 	members []connector.Member
 	users   map[int64]directory.User
+	maxUser int64 // the highest directory user ID; users created later have higher ones
 	index   *Index
 	linked  map[string]store.Account // by member ID
 	ignored map[string]bool
 }
+
+// Page sizes of the store's lists: users come at most 1,000 at a time,
+// accounts and app users 10,000.
+const (
+	pageSize    = 1000
+	bigPageSize = 10000
+)
 
 func (im *Importer) snapshot(ctx context.Context, a app.Instance) (*snapshot, error) {
 	conn, err := im.connect(ctx, a, engine.NewPacer(0))
@@ -88,53 +99,71 @@ func (im *Importer) snapshot(ctx context.Context, a app.Instance) (*snapshot, er
 		return nil, err
 	}
 	sn := &snapshot{users: map[int64]directory.User{}, linked: map[string]store.Account{}, ignored: map[string]bool{}}
+	// Removed members are left out: they are no longer in the team.
 	if err := conn.ListMembers(ctx, false, func(ms []connector.Member) error {
 		sn.members = append(sn.members, ms...)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("list Dropbox members: %w", err)
 	}
+	if err := im.loadUsers(ctx, sn); err != nil {
+		return nil, err
+	}
+	if err := im.loadAccounts(ctx, a.ID, sn); err != nil {
+		return nil, err
+	}
+	return sn, im.loadIgnored(ctx, a.ID, sn)
+}
+
+func (im *Importer) loadUsers(ctx context.Context, sn *snapshot) error {
 	var all []directory.User
 	for after := int64(0); ; {
-		page, err := im.st.ListUsers(ctx, store.UserFilter{Page: store.Page{After: after, Limit: 1000}})
+		page, err := im.st.ListUsers(ctx, store.UserFilter{Page: store.Page{After: after, Limit: pageSize}})
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("list directory users: %w", err)
 		}
 		for _, u := range page {
 			sn.users[u.ID] = u
+			sn.maxUser = max(sn.maxUser, u.ID)
 		}
 		all = append(all, page...)
-		if len(page) < 1000 {
+		if len(page) < pageSize {
 			break
 		}
 		after = page[len(page)-1].ID
 	}
 	sn.index = NewIndex(all)
+	return nil
+}
+
+func (im *Importer) loadAccounts(ctx context.Context, appID int64, sn *snapshot) error {
 	for after := int64(0); ; {
-		page, err := im.st.ListAccounts(ctx, a.ID, store.Page{After: after, Limit: 10000})
+		page, err := im.st.ListAccounts(ctx, appID, store.Page{After: after, Limit: bigPageSize})
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("list known accounts: %w", err)
 		}
 		for _, ac := range page {
 			sn.linked[ac.MemberID] = ac
 		}
-		if len(page) < 10000 {
-			break
+		if len(page) < bigPageSize {
+			return nil
 		}
 		after = page[len(page)-1].UserID
 	}
+}
+
+func (im *Importer) loadIgnored(ctx context.Context, appID int64, sn *snapshot) error {
 	for after := int64(0); ; {
-		page, err := im.st.ListAppUsers(ctx, a.ID, store.AppUserIgnored, store.Page{After: after, Limit: 10000})
+		page, err := im.st.ListAppUsers(ctx, appID, store.AppUserIgnored, store.Page{After: after, Limit: bigPageSize})
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("list ignored app users: %w", err)
 		}
 		for _, au := range page {
 			sn.ignored[au.MemberID] = true
 		}
-		if len(page) < 10000 {
-			break
+		if len(page) < bigPageSize {
+			return nil
 		}
 		after = page[len(page)-1].ID
 	}
-	return sn, nil
 }

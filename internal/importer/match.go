@@ -45,6 +45,15 @@ func (ix *Index) Add(u directory.User) {
 	}
 }
 
+// Taken reports whether a username or email is already a directory user's
+// username or email, so a new user made from it would be refused.
+func (ix *Index) Taken(key string) bool {
+	k := directory.Key(key)
+	_, u := ix.byUsername[k]
+	_, e := ix.byEmail[k]
+	return u || e
+}
+
 func nameKey(first, last string) string {
 	first, last = directory.Key(first), directory.Key(last)
 	if first == "" || last == "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
@@ -26,7 +27,8 @@ type work struct {
 }
 
 // Run imports the app's members. Every unconfirmed member is matched afresh,
-// so one that could not be matched before is matched once its directory twin exists.
+// so one that could not be matched before is matched once its directory twin
+// exists. A plan reports the same figures and writes nothing.
 func (im *Importer) Run(ctx context.Context, a app.Instance, opt Options) (Result, error) {
 	res := Result{App: a.Name, Plan: opt.Plan}
 	sn, err := im.snapshot(ctx, a)
@@ -34,23 +36,59 @@ func (im *Importer) Run(ctx context.Context, a app.Instance, opt Options) (Resul
 		return res, err
 	}
 	w := evaluate(sn, a, &res)
-	imp := a.Settings.Import
-	if len(w.vanished) > 0 && !opt.AllowVanished && len(w.vanished)*100 > (w.linked+len(w.vanished))*imp.SafeguardPercent {
-		return res, &SafeguardError{App: a.Name, Vanished: len(w.vanished), Linked: w.linked + len(w.vanished), Percent: imp.SafeguardPercent}
-	}
 	res.Confirmed, res.Created, res.ProfileUpdates = len(w.confirm), len(w.create), len(w.updates)
+	if g := safeguard(a, w); g != nil && !opt.AllowVanished {
+		if opt.Plan {
+			res.Safeguard = g.Error()
+			return res, nil
+		}
+		im.logRun(ctx, opt, a, res, g)
+		return res, g
+	}
 	if opt.Plan {
 		return res, nil
 	}
-	return res, im.apply(ctx, a, w)
+	err = im.apply(ctx, by(opt), a, sn, w)
+	im.logRun(ctx, opt, a, res, err)
+	return res, err
+}
+
+func by(opt Options) store.Actor {
+	if opt.By == "" {
+		return Actor
+	}
+	return opt.By
+}
+
+// safeguard stops an import that would take more than the set share of the
+// app's linked members out of it (Okta's import safeguard, default 20%).
+func safeguard(a app.Instance, w *work) *SafeguardError {
+	pct, all := a.Settings.Import.SafeguardPercent, w.linked+len(w.vanished)
+	if len(w.vanished) == 0 || len(w.vanished)*100 <= all*pct {
+		return nil
+	}
+	return &SafeguardError{App: a.Name, Vanished: len(w.vanished), Linked: all, Percent: pct}
+}
+
+// logRun records the import's outcome and figures in the system log.
+func (im *Importer) logRun(ctx context.Context, opt Options, a app.Instance, res Result, err error) {
+	e := audit.Entry{Actor: string(by(opt)), Action: "import.run", TargetKind: "app", Target: a.Name, App: a.Name, Outcome: audit.Success,
+		Detail: map[string]any{"members": res.Members, "linked": res.Linked, "exact": res.Exact, "partial": res.Partial, "ambiguous": res.Ambiguous,
+			"unmatched": res.Unmatched, "confirmed": res.Confirmed, "created": res.Created, "profile_updates": res.ProfileUpdates,
+			"vanished": res.Vanished, "problems": len(res.Problems)}}
+	if err != nil {
+		e.Outcome, e.Message = audit.Failure, err.Error()
+	}
+	if lerr := im.st.AppendLog(ctx, e); lerr != nil {
+		im.log.Warn("log import", "app", a.Name, "err", lerr)
+	}
+	im.log.Info("import", "app", a.Name, "members", res.Members, "confirmed", res.Confirmed, "created", res.Created, "err", err)
 }
 
 // evaluate matches every member and decides what the import does, writing nothing.
 func evaluate(sn *snapshot, a app.Instance, res *Result) *work {
-	imp := a.Settings.Import
-	rules := Rules{ExactOn: imp.MatchOn, Partial: imp.PartialNames}
-	w := &work{updates: map[int64]map[string]string{}}
-	linkedUser := map[int64]bool{}
+	w := &work{updates: map[int64]map[string]string{}, rows: make([]store.AppUser, 0, len(sn.members))}
+	linkedUser := make(map[int64]bool, len(sn.linked))
 	for _, ac := range sn.linked {
 		if ac.Status != string(connector.StatusRemoved) {
 			linkedUser[ac.UserID] = true
@@ -63,16 +101,10 @@ func evaluate(sn *snapshot, a app.Instance, res *Result) *work {
 			ExternalID: m.ExternalID, Status: string(m.Status), Role: string(roleOr(m.Role))}
 		res.Members++
 		if ac, ok := sn.linked[m.ID]; ok && ac.Status != string(connector.StatusRemoved) {
-			au.State, au.Match, au.UserID = store.AppUserConfirmed, "linked", ac.UserID
-			res.Linked++
-			w.linked++
-			if ch := fromApp(sn.users[ac.UserID], m, imp); len(ch) > 0 {
-				w.updates[ac.UserID] = ch
-			}
-			w.rows = append(w.rows, au)
-			continue
+			w.keepLinked(sn, a, m, ac, &au, res)
+		} else {
+			w.match(sn, a, m, &au, linkedUser, res)
 		}
-		w.match(sn, a, m, &au, rules, linkedUser, res)
 		w.rows = append(w.rows, au)
 	}
 	for id, ac := range sn.linked {
@@ -84,10 +116,26 @@ func evaluate(sn *snapshot, a app.Instance, res *Result) *work {
 	return w
 }
 
+// keepLinked records a member Roster already knows and the profile changes
+// it brings for attributes whose source is the app.
+func (w *work) keepLinked(sn *snapshot, a app.Instance, m connector.Member, ac store.Account, au *store.AppUser, res *Result) {
+	au.State, au.Match, au.UserID = store.AppUserConfirmed, "linked", ac.UserID
+	res.Linked++
+	w.linked++
+	if !a.Settings.Features.ImportProfileUpdates {
+		return
+	}
+	if u, ok := sn.users[ac.UserID]; ok {
+		if ch := fromApp(u, m, a.Settings.Import); len(ch) > 0 {
+			w.updates[ac.UserID] = ch
+		}
+	}
+}
+
 // match evaluates one unlinked member under the rules.
-func (w *work) match(sn *snapshot, a app.Instance, m connector.Member, au *store.AppUser, rules Rules, linkedUser map[int64]bool, res *Result) {
+func (w *work) match(sn *snapshot, a app.Instance, m connector.Member, au *store.AppUser, linkedUser map[int64]bool, res *Result) {
 	imp := a.Settings.Import
-	kind, ids := sn.index.Match(m, rules)
+	kind, ids := sn.index.Match(m, Rules{ExactOn: imp.MatchOn, Partial: imp.PartialNames})
 	au.Match, au.State = kind, store.AppUserUnmatched
 	ignored := sn.ignored[m.ID]
 	switch kind {
@@ -97,6 +145,9 @@ func (w *work) match(sn *snapshot, a app.Instance, m connector.Member, au *store
 			res.Exact++
 		} else {
 			res.Partial++
+		}
+		if u := sn.users[ids[0]]; m.Status == connector.StatusSuspended && u.Status == directory.StatusActive {
+			res.Notes = append(res.Notes, Problem{m.Email, "suspended in Dropbox but " + u.Username + " is active in the directory: once confirmed, the push unsuspends it (suspend the user in the directory first to keep it suspended)"})
 		}
 		switch {
 		case linkedUser[ids[0]]:
@@ -112,15 +163,12 @@ func (w *work) match(sn *snapshot, a app.Instance, m connector.Member, au *store
 		res.Problems = append(res.Problems, Problem{m.Email, au.Reason})
 	default:
 		res.Unmatched++
-		nu, why := NewUserFrom(m)
+		nu, why := newUser(sn.index, m, a.Settings)
 		switch {
 		case why != "":
 			au.Reason = why
 			res.Problems = append(res.Problems, Problem{m.Email, why})
-		case imp.AutoConfirmNew && !ignored:
-			if imp.AutoActivateNew {
-				nu.Status = directory.StatusActive
-			}
+		case imp.AutoConfirmNew && a.Settings.Features.ImportNewUsers && !ignored:
 			w.create, w.createAU = append(w.create, nu), append(w.createAU, *au)
 		}
 	}
@@ -128,6 +176,32 @@ func (w *work) match(sn *snapshot, a app.Instance, m connector.Member, au *store
 		au.State = store.AppUserIgnored
 		res.Ignored++
 	}
+}
+
+// newUser is the directory user an unmatched member would become, or why it
+// cannot become one.
+func newUser(ix *Index, m connector.Member, s app.Settings) (directory.User, string) {
+	nu, why := NewUserFrom(m)
+	if why != "" {
+		return nu, why
+	}
+	if ix.Taken(nu.Username) {
+		return directory.User{}, fmt.Sprintf("cannot become a new directory user: %s is already a directory username or email that the match rule (%s) does not compare; link it by hand", nu.Username, s.Import.MatchOn)
+	}
+	nu.Status = newUserStatus(s.Import, m.Status)
+	return nu, ""
+}
+
+// newUserStatus: staged unless confirmed new users are auto-activated; a
+// member suspended in Dropbox stays suspended, so the push does not undo it.
+func newUserStatus(imp app.Import, member connector.MemberStatus) directory.Status {
+	switch {
+	case !imp.AutoActivateNew:
+		return directory.StatusStaged
+	case member == connector.StatusSuspended:
+		return directory.StatusSuspended
+	}
+	return directory.StatusActive
 }
 
 func roleOr(r connector.Role) connector.Role {
@@ -151,50 +225,75 @@ func fromApp(u directory.User, m connector.Member, imp app.Import) map[string]st
 	return ch
 }
 
-// apply writes an evaluated import.
-func (im *Importer) apply(ctx context.Context, a app.Instance, w *work) error {
-	if err := im.st.SaveImport(ctx, Actor, a.ID, w.rows); err != nil {
+// apply writes an evaluated import. Each step is its own transaction; a run
+// stopped between them leaves app users that the next import re-evaluates.
+func (im *Importer) apply(ctx context.Context, by store.Actor, a app.Instance, sn *snapshot, w *work) error {
+	if err := im.st.SaveImport(ctx, by, a.ID, w.rows); err != nil {
 		return err
 	}
-	if len(w.create) > 0 {
-		if err := im.st.CreateUsers(ctx, Actor, w.create); err != nil {
-			return fmt.Errorf("create directory users from Dropbox members: %w", err)
-		}
-		for i, nu := range w.create {
-			u, err := im.st.GetUser(ctx, nu.Username)
-			if err != nil {
-				return err
-			}
-			w.createAU[i].UserID = u.ID
-		}
-		w.confirm = append(w.confirm, w.createAU...)
-	}
-	if err := im.st.ConfirmAppUsers(ctx, Actor, w.confirm); err != nil {
+	if err := im.createUsers(ctx, by, sn.maxUser, w); err != nil {
 		return err
+	}
+	if err := im.st.ConfirmAppUsers(ctx, by, w.confirm); err != nil {
+		return fmt.Errorf("confirm matches: %w", err)
 	}
 	var errs []error
 	for id, ch := range w.updates {
-		if _, err := im.st.UpdateUser(ctx, Actor, usernameOf(ctx, im.st, id), "import.profile", func(u *directory.User) error {
+		if _, err := im.st.UpdateUser(ctx, by, sn.users[id].Username, "import.profile", func(u *directory.User) error {
 			applyFields(u, ch)
 			return nil
 		}); err != nil {
-			errs = append(errs, fmt.Errorf("import profile of user %d: %w", id, err))
+			errs = append(errs, fmt.Errorf("import profile of %s: %w", sn.users[id].Username, err))
 		}
 	}
 	if len(w.vanished) > 0 {
-		if err := im.st.MarkVanished(ctx, Actor, a.ID, w.vanished); err != nil {
+		if err := im.st.MarkVanished(ctx, by, a.ID, w.vanished); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func usernameOf(ctx context.Context, st Store, id int64) string {
-	u, err := st.GetUserByID(ctx, id)
-	if err != nil {
-		return fmt.Sprint(id)
+// createUsers creates the new directory users and queues their members for
+// confirmation. New users get IDs above every ID the snapshot saw.
+func (im *Importer) createUsers(ctx context.Context, by store.Actor, after int64, w *work) error {
+	if len(w.create) == 0 {
+		return nil
 	}
-	return u.Username
+	if err := im.st.CreateUsers(ctx, by, w.create); err != nil {
+		return fmt.Errorf("create directory users from Dropbox members: %w", err)
+	}
+	ids, err := im.idsAfter(ctx, after)
+	if err != nil {
+		return err
+	}
+	for i, nu := range w.create {
+		id, ok := ids[directory.Key(nu.Username)]
+		if !ok {
+			return fmt.Errorf("new directory user %s not found after creating it", nu.Username)
+		}
+		w.createAU[i].UserID = id
+	}
+	w.confirm = append(w.confirm, w.createAU...)
+	return nil
+}
+
+// idsAfter maps the usernames of users with IDs above after to their IDs.
+func (im *Importer) idsAfter(ctx context.Context, after int64) (map[string]int64, error) {
+	ids := map[string]int64{}
+	for {
+		page, err := im.st.ListUsers(ctx, store.UserFilter{Page: store.Page{After: after, Limit: pageSize}})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range page {
+			ids[directory.Key(u.Username)] = u.ID
+		}
+		if len(page) < pageSize {
+			return ids, nil
+		}
+		after = page[len(page)-1].ID
+	}
 }
 
 func applyFields(u *directory.User, ch map[string]string) {
