@@ -94,6 +94,18 @@ func TestSDKEveryRouteErrors(t *testing.T) {
 		{"members/recover: user_not_found", func(_ sdkWorld, c team.Client) error {
 			return c.MembersRecover(team.NewMembersRecoverArg(byID("dbmid:nope")))
 		}, "user_not_found"},
+		// A 2026 tag the SDK's 2022 spec lacks: it still decodes, as the raw
+		// tag string, which is what the reference says to compare (§9.2).
+		{"members/remove: member_is_transfer_destination (2026 spec)", func(w sdkWorld, c team.Client) error {
+			w.srv.SetFaults(Faults{JobPolls: 2})
+			rm := team.NewMembersRemoveArg(byEmail("ann@acme.example"))
+			rm.TransferDestId, rm.TransferAdminId = byEmail("uma@acme.example"), byEmail("admin@acme.example")
+			if _, err := c.MembersRemove(rm); err != nil {
+				return err
+			}
+			_, err := c.MembersRemove(team.NewMembersRemoveArg(byEmail("uma@acme.example")))
+			return err
+		}, "member_is_transfer_destination"},
 		{"groups/create: system_managed_group_disallowed", func(_ sdkWorld, c team.Client) error {
 			arg := team.NewGroupCreateArg("Sys")
 			arg.GroupManagementType = &team_common.GroupManagementType{Tagged: sdk.Tagged{Tag: "system_managed"}}
