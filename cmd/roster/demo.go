@@ -228,7 +228,8 @@ func serveDemo(ctx context.Context, out io.Writer, svc *services, listen string)
 	ready := make(chan string, 1)
 	go func() {
 		addr := <-ready
-		fmt.Fprintf(out, "\nAdmin API at http://%s. Try:\n  export ROSTER_ADDR=http://%s ROSTER_TOKEN=%s\n  roster users list\n  roster log --app dropbox\n  roster plan --app dropbox --full\nCtrl-C stops the demo.\n", addr, addr, tok)
+		fmt.Fprintf(out, "\nAdmin API at http://%s. Try:\n  export ROSTER_ADDR=http://%s ROSTER_TOKEN=%s\n  roster users list\n  roster log --app dropbox\n  roster plan --app dropbox --full\n", addr, addr, tok)
+		fmt.Fprintf(out, "Admin web UI at http://%s/ (sign in with the token above).\nCtrl-C stops the demo.\n", addr)
 	}()
 	go func() { _ = svc.engine.Run(ctx) }()
 	return serve(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), svc, listen, ready)

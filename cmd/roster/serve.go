@@ -10,18 +10,19 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store"
 	"github.com/roster-dev/roster/internal/store/postgres"
 	"github.com/roster-dev/roster/internal/store/sqlite"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
+	"github.com/roster-dev/roster/internal/web"
 )
 
 // dbFlags locate the database and the secret key.
@@ -74,9 +75,11 @@ func newServeCmd() *cobra.Command {
 	var db dbFlags
 	var listen string
 	var debug, noWorkers bool
+	var publicURL string
+	var secureCookies bool
 	c := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the admin API and the provisioning workers",
+		Short: "Run the admin API, the admin web UI and the provisioning workers",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			level := slog.LevelInfo
@@ -90,6 +93,7 @@ func newServeCmd() *cobra.Command {
 			}
 			defer st.Close()
 			svc := newServices(st, box, log, engine.Config{})
+			svc.ui = web.Options{PublicURL: publicURL, SecureCookies: secureCookies || strings.HasPrefix(publicURL, "https://")}
 			if !noWorkers {
 				go func() {
 					if err := svc.engine.Run(c.Context()); err != nil {
@@ -104,6 +108,9 @@ func newServeCmd() *cobra.Command {
 	c.Flags().StringVar(&listen, "listen", envOr("ROSTER_LISTEN", "127.0.0.1:8080"), "address to serve on (env ROSTER_LISTEN)")
 	c.Flags().BoolVar(&debug, "debug", false, "log every request")
 	c.Flags().BoolVar(&noWorkers, "no-workers", false, "serve the API only; run no provisioning workers")
+	c.Flags().StringVar(&publicURL, "public-url", envOr("ROSTER_PUBLIC_URL", ""),
+		"address browsers use to reach Roster, such as https://roster.corp.example; sets the OAuth redirect URI (default: taken from each request; env ROSTER_PUBLIC_URL)")
+	c.Flags().BoolVar(&secureCookies, "secure-cookies", false, "mark web UI cookies Secure although Roster serves plain HTTP (behind a TLS proxy); automatic with --public-url https://…")
 	return c
 }
 
@@ -114,11 +121,19 @@ func serve(ctx context.Context, log *slog.Logger, svc *services, listen string, 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", listen, err)
 	}
-	srv := &http.Server{Handler: api.New(svc.st, svc.box, log, svc.apiOptions()).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	h, ui, err := svc.handler(log)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go ui.SweepSessions(ctx, time.Hour)
 	if toks, err := svc.st.ListTokens(ctx); err == nil && len(toks) == 0 {
 		log.Warn("no admin API token exists yet; create one with: roster admin token create --name admin")
 	}
-	log.Info("roster serving", "addr", "http://"+ln.Addr().String())
+	if admins, err := svc.st.ListAdmins(ctx); err == nil && len(admins) == 0 {
+		log.Warn("no admin account for the web UI exists yet; create one with: roster admin user create NAME")
+	}
+	log.Info("roster serving", "addr", "http://"+ln.Addr().String(), "web_ui", "http://"+ln.Addr().String()+"/")
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

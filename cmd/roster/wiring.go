@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
@@ -12,6 +13,7 @@ import (
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store"
+	"github.com/roster-dev/roster/internal/web"
 )
 
 // newConnect builds the Dropbox connector of an app from its stored, encrypted
@@ -32,17 +34,36 @@ func newConnect(st store.Store, box *secret.Box, log *slog.Logger) engine.Connec
 
 // services are the parts of a running Roster.
 type services struct {
-	st      engine.Store
+	st      web.Store
 	box     *secret.Box
 	engine  *engine.Engine
 	connect engine.Connect
+	ui      web.Options // how the admin UI is reached; serve's flags set it
 }
 
-func newServices(st engine.Store, box *secret.Box, log *slog.Logger, cfg engine.Config) *services {
+func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Config) *services {
 	connect := newConnect(st, box, log)
 	return &services{st: st, box: box, connect: connect, engine: engine.New(st, connect, log, cfg)}
 }
 
 func (s *services) apiOptions() api.Options {
 	return api.Options{Engine: s.engine, Connect: s.connect}
+}
+
+// handler serves the JSON API under /api/ with its probes, and the admin web
+// UI everywhere else.
+func (s *services) handler(log *slog.Logger) (http.Handler, *web.Server, error) {
+	apiH := api.New(s.st, s.box, log, s.apiOptions()).Handler()
+	opt := s.ui
+	opt.Engine, opt.Connect = s.engine, s.connect
+	ui, err := web.New(s.st, s.box, log, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/healthz", "/readyz"} {
+		mux.Handle(p, apiH)
+	}
+	mux.Handle("/", ui.Handler())
+	return mux, ui, nil
 }

@@ -1,0 +1,298 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+const (
+	sessionCookie = "roster_session"
+	// signinCookie holds a random value before sign-in, so the sign-in form
+	// too has a CSRF token (against login CSRF).
+	signinCookie = "roster_signin"
+	csrfField    = "csrf"
+	maxFormBody  = 1 << 20
+)
+
+// session is the signed-in admin of a request.
+type session struct {
+	store.Session
+	hash []byte // of the cookie's id, the key the store knows it by
+	csrf string
+}
+
+type sessionKey struct{}
+
+func sessionOf(r *http.Request) *session {
+	se, _ := r.Context().Value(sessionKey{}).(*session)
+	return se
+}
+
+// actorOf is who a change made through the UI is logged as.
+func actorOf(r *http.Request) store.Actor {
+	if se := sessionOf(r); se != nil {
+		return se.Actor
+	}
+	return "web"
+}
+
+func randomID() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate random id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+func hashID(id string) []byte {
+	h := sha256.Sum256([]byte(id))
+	return h[:]
+}
+
+// csrfFor derives the synchronizer token of a session from its secret id, so
+// it is tied to the session, changes with each sign-in and needs no storage.
+func csrfFor(id string) string {
+	m := hmac.New(sha256.New, []byte(id))
+	m.Write([]byte("roster csrf v1"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (s *Server) secure(r *http.Request) bool { return r.TLS != nil || s.opt.SecureCookies }
+
+func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+}
+
+// lookup finds the live session of a request, or returns ErrNotFound.
+func (s *Server) lookup(r *http.Request) (*session, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
+		return nil, fmt.Errorf("%w: no session", directory.ErrNotFound)
+	}
+	h := hashID(c.Value)
+	st, err := s.st.SessionByHash(r.Context(), h, s.opt.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &session{Session: st, hash: h, csrf: csrfFor(c.Value)}, nil
+}
+
+// guarded runs a route's handler after checking its session and, for any
+// method but GET and HEAD, its CSRF token.
+func (s *Server) guarded(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		if rt.open {
+			s.run(rt.h, w, r)
+			return
+		}
+		se, err := s.lookup(r)
+		if err != nil {
+			s.refuseNoSession(w, r, err)
+			return
+		}
+		if !safeMethod(r.Method) && !tokenMatches(r, se.csrf) {
+			s.refuseCSRF(w, r)
+			return
+		}
+		s.run(rt.h, w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, se)))
+	})
+}
+
+func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
+
+// tokenMatches compares the form's (or a script's header) CSRF token in constant time.
+func tokenMatches(r *http.Request, want string) bool {
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		if err := r.ParseForm(); err != nil {
+			return false
+		}
+		got = r.PostForm.Get(csrfField)
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func (s *Server) run(h handler, w http.ResponseWriter, r *http.Request) {
+	if err := h(s, w, r); err != nil {
+		s.fail(w, r, err)
+	}
+}
+
+// refuseNoSession sends a page request to sign-in and refuses anything else.
+func (s *Server) refuseNoSession(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, directory.ErrNotFound) {
+		s.fail(w, r, fmt.Errorf("check session: %w", err))
+		return
+	}
+	if r.Method == http.MethodGet {
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	s.renderError(w, r, http.StatusUnauthorized, "You are not signed in, or your session has ended. Sign in again; nothing was changed.")
+}
+
+func (s *Server) refuseCSRF(w http.ResponseWriter, r *http.Request) {
+	s.log.Warn("form refused: missing or wrong CSRF token", "method", r.Method, "path", r.URL.Path)
+	s.renderError(w, r, http.StatusForbidden, "This form was refused because its security token is missing or out of date (for example after signing in again elsewhere). Reload the page and try again; nothing was changed.")
+}
+
+// safeNext keeps a post-sign-in redirect on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/signin") {
+		return "/"
+	}
+	return next
+}
+
+type signinView struct {
+	Name, Next string
+	Tab        string // password or token
+}
+
+func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.lookup(r); err == nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return nil
+	}
+	pre, err := s.preSession(w, r)
+	if err != nil {
+		return err
+	}
+	s.renderSignin(w, r, http.StatusOK, pre, signinView{Next: safeNext(r.URL.Query().Get("next")), Tab: "password"}, "")
+	return nil
+}
+
+// preSession returns the sign-in form's random value, setting it if missing.
+func (s *Server) preSession(w http.ResponseWriter, r *http.Request) (string, error) {
+	if c, err := r.Cookie(signinCookie); err == nil && len(c.Value) == 43 {
+		return c.Value, nil
+	}
+	id, err := randomID()
+	if err != nil {
+		return "", err
+	}
+	s.setCookie(w, r, signinCookie, id, 3600)
+	return id, nil
+}
+
+func (s *Server) renderSignin(w http.ResponseWriter, r *http.Request, status int, pre string, v signinView, msg string) {
+	s.render(w, r, status, "signin", page{Title: "Sign in", CSRF: csrfFor(pre), Error: msg, Data: v})
+}
+
+const badSignin = "Wrong name or password, or an unknown token."
+
+func (s *Server) signin(w http.ResponseWriter, r *http.Request) error {
+	c, err := r.Cookie(signinCookie)
+	if err != nil || !tokenMatches(r, csrfFor(c.Value)) {
+		s.refuseCSRF(w, r)
+		return nil
+	}
+	v := signinView{Name: strings.TrimSpace(r.PostForm.Get("name")), Next: safeNext(r.PostForm.Get("next")), Tab: "password"}
+	var se store.Session
+	if tok := strings.TrimSpace(r.PostForm.Get("token")); tok != "" {
+		v.Tab = "token"
+		se, err = s.tokenSession(r, tok)
+	} else {
+		se, err = s.passwordSession(r, v.Name, r.PostForm.Get("password"))
+	}
+	if errors.Is(err, errBadCredentials) || errors.Is(err, errTooMany) {
+		msg := badSignin
+		if errors.Is(err, errTooMany) {
+			msg = "Too many failed sign-ins for this name; wait 15 minutes and try again."
+		}
+		s.renderSignin(w, r, http.StatusUnauthorized, c.Value, v, msg)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.startSession(w, r, se, v.Next)
+}
+
+var (
+	errBadCredentials = errors.New("bad credentials")
+	errTooMany        = errors.New("too many failed sign-ins")
+)
+
+func (s *Server) passwordSession(r *http.Request, name, pw string) (store.Session, error) {
+	now := s.opt.Now()
+	key := directory.Key(name)
+	if s.fails.blocked(key, now) {
+		return store.Session{}, errTooMany
+	}
+	a, hash, err := s.st.AdminPassword(r.Context(), name)
+	if errors.Is(err, directory.ErrNotFound) {
+		hash = dummyHash // spend the same time as for a real admin, so names cannot be probed
+	} else if err != nil {
+		return store.Session{}, err
+	}
+	ok, herr := PasswordMatches(hash, pw)
+	if herr != nil {
+		s.log.Error("stored password hash is unreadable", "admin", name, "err", herr)
+	}
+	if err != nil || !ok {
+		s.fails.add(key, now)
+		return store.Session{}, errBadCredentials
+	}
+	s.fails.reset(key)
+	return store.Session{Actor: store.Actor("web:" + a.Name), AdminID: a.ID}, nil
+}
+
+// dummyHash has the current parameters and a random key that no password yields.
+var dummyHash = []byte("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$0mI1SvQoG0R3e+ETbVRD1HdvLmk2vL8TvNKCUW0rKGg")
+
+func (s *Server) tokenSession(r *http.Request, tok string) (store.Session, error) {
+	if !strings.HasPrefix(tok, api.TokenPrefix) || len(tok) > 200 {
+		return store.Session{}, errBadCredentials
+	}
+	t, err := s.st.TokenByHash(r.Context(), api.HashToken(tok))
+	if errors.Is(err, directory.ErrNotFound) {
+		return store.Session{}, errBadCredentials
+	}
+	if err != nil {
+		return store.Session{}, err
+	}
+	return store.Session{Actor: store.Actor("web:token:" + t.Name), TokenID: t.ID}, nil
+}
+
+// startSession stores a fresh session (a new id at every sign-in, so a
+// planted cookie is never promoted) and sets its cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, se store.Session, next string) error {
+	id, err := randomID()
+	if err != nil {
+		return err
+	}
+	se.CreatedAt = s.opt.Now()
+	se.ExpiresAt = se.CreatedAt.Add(s.opt.SessionTTL)
+	if err := s.st.CreateSession(r.Context(), hashID(id), se); err != nil {
+		return err
+	}
+	s.setCookie(w, r, sessionCookie, id, int(s.opt.SessionTTL.Seconds()))
+	s.setCookie(w, r, signinCookie, "", -1)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) signout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.st.DeleteSession(r.Context(), sessionOf(r).hash); err != nil {
+		return err
+	}
+	s.setCookie(w, r, sessionCookie, "", -1)
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,273 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+const pageSize = 50
+
+type usersView struct {
+	Users          []directory.User
+	Search, Status string
+	Statuses       []directory.Status
+	Next           string // query of the next page, if any
+}
+
+var allStatuses = []directory.Status{directory.StatusStaged, directory.StatusActive, directory.StatusSuspended, directory.StatusDeprovisioned}
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	v := usersView{Search: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Statuses: allStatuses}
+	f := store.UserFilter{Page: store.Page{Limit: pageSize}, Search: v.Search, Status: directory.Status(v.Status)}
+	if f.Status != "" && !f.Status.Valid() {
+		return fmt.Errorf("%w: status %q is not one of staged, active, suspended, deprovisioned", directory.ErrInvalid, v.Status)
+	}
+	if after, err := strconv.ParseInt(q.Get("after"), 10, 64); err == nil && after > 0 {
+		f.After = after
+	}
+	users, err := s.st.ListUsers(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	v.Users = users
+	if len(users) == pageSize {
+		next := url.Values{"q": {v.Search}, "status": {v.Status}, "after": {strconv.FormatInt(users[len(users)-1].ID, 10)}}
+		v.Next = next.Encode()
+	}
+	s.render(w, r, http.StatusOK, "users", page{Title: "Users", Nav: "users", Data: v})
+	return nil
+}
+
+// userForm holds a user form as typed, so a refused form is shown again intact.
+type userForm struct {
+	Username, Email, FirstName, LastName, Attributes, Status string
+}
+
+func formOf(r *http.Request) userForm {
+	f := r.PostForm
+	return userForm{Username: f.Get("username"), Email: f.Get("email"), FirstName: f.Get("first_name"),
+		LastName: f.Get("last_name"), Attributes: f.Get("attributes"), Status: f.Get("status")}
+}
+
+func formFromUser(u directory.User) userForm {
+	keys := make([]string, 0, len(u.Attributes))
+	for k := range u.Attributes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	lines := make([]string, len(keys))
+	for i, k := range keys {
+		lines[i] = k + "=" + u.Attributes[k]
+	}
+	return userForm{Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
+		Attributes: strings.Join(lines, "\n"), Status: string(u.Status)}
+}
+
+// apply copies the form onto u; attributes are "name=value" lines.
+func (f userForm) apply(u *directory.User) error {
+	u.Username, u.Email, u.FirstName, u.LastName = f.Username, f.Email, f.FirstName, f.LastName
+	attrs := map[string]string{}
+	for i, line := range strings.Split(strings.ReplaceAll(f.Attributes, "\r\n", "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return fmt.Errorf("%w: attributes line %d: write name=value", directory.ErrInvalid, i+1)
+		}
+		attrs[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	u.Attributes = attrs
+	return nil
+}
+
+type newUserView struct {
+	Form     userForm
+	Statuses []directory.Status
+}
+
+func (s *Server) newUserPage(w http.ResponseWriter, r *http.Request) error {
+	v := newUserView{Form: userForm{Status: string(directory.StatusActive)}, Statuses: []directory.Status{directory.StatusActive, directory.StatusStaged}}
+	s.render(w, r, http.StatusOK, "user_new", page{Title: "New user", Nav: "users", Data: v})
+	return nil
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	form := formOf(r)
+	u := directory.User{Status: directory.Status(form.Status)}
+	err := form.apply(&u)
+	if err == nil {
+		err = s.st.CreateUser(r.Context(), actorOf(r), &u)
+	}
+	if err != nil {
+		return s.refused(w, r, err, "user_new", "New user", "users",
+			newUserView{Form: form, Statuses: []directory.Status{directory.StatusActive, directory.StatusStaged}})
+	}
+	s.redirect(w, r, "/users/"+url.PathEscape(u.Username), "ok", "User "+u.Username+" created.")
+	return nil
+}
+
+// refused shows a form again with what was typed and why it was refused, for
+// errors an admin can fix; other errors go to the error page.
+func (s *Server) refused(w http.ResponseWriter, r *http.Request, err error, name, title, nav string, data any) error {
+	status, _ := s.classify(r, err)
+	if status != http.StatusBadRequest && status != http.StatusConflict && status != http.StatusNotFound {
+		return err
+	}
+	s.render(w, r, http.StatusUnprocessableEntity, name, page{Title: title, Nav: nav, Errors: problems(err), Data: data})
+	return nil
+}
+
+type appAccess struct {
+	App      app.Instance
+	Assigned bool
+	Role     directory.Role
+	Account  *store.Account
+	Leaving  string // what deactivating this user does in the app
+}
+
+type userView struct {
+	User        directory.User
+	Form        userForm
+	Actions     []directory.Transition
+	Assignments []directory.Assignment
+	Access      []appAccess
+	Apps        []app.Instance
+	Roles       []directory.Role
+}
+
+func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.st.GetUser(r.Context(), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	v, err := s.userView(r, u, formFromUser(u))
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "user", page{Title: u.Username, Nav: "users", Data: v})
+	return nil
+}
+
+func (s *Server) userView(r *http.Request, u directory.User, form userForm) (userView, error) {
+	v := userView{User: u, Form: form, Roles: directory.Roles}
+	for _, t := range directory.Transitions() {
+		if _, err := t.Apply(u.Status); err == nil {
+			v.Actions = append(v.Actions, t)
+		}
+	}
+	var err error
+	if v.Assignments, err = s.st.ListAssignments(r.Context(), store.AssignmentFilter{User: u.Username}); err != nil {
+		return v, err
+	}
+	if v.Apps, err = s.st.ListApps(r.Context()); err != nil {
+		return v, err
+	}
+	for _, a := range v.Apps {
+		acc, err := s.access(r, a, u.ID)
+		if err != nil {
+			return v, err
+		}
+		v.Access = append(v.Access, acc)
+	}
+	return v, nil
+}
+
+func (s *Server) access(r *http.Request, a app.Instance, userID int64) (appAccess, error) {
+	acc := appAccess{App: a, Leaving: leavingText(a.Settings)}
+	roles, err := s.st.EffectiveRoles(r.Context(), a.ID, []int64{userID})
+	if err != nil {
+		return acc, err
+	}
+	acc.Role, acc.Assigned = roles[userID]
+	known, err := s.st.Accounts(r.Context(), a.ID, []int64{userID})
+	if err != nil {
+		return acc, err
+	}
+	if k, ok := known[userID]; ok {
+		acc.Account = &k
+	}
+	return acc, nil
+}
+
+// leavingText says in a few words what off-boarding does under these settings.
+func leavingText(st app.Settings) string {
+	if !st.Provisioning || !st.Features.PushDeactivation {
+		return "nothing (push user deactivation is off)"
+	}
+	d := st.Deactivation
+	if d.Type == app.DeactivateSuspend {
+		return "suspend the member; files are kept"
+	}
+	text := "remove the member"
+	if d.WipeData {
+		text += ", wipe linked devices"
+	}
+	if d.FileManagement == app.FilesTransfer {
+		return text + ", transfer their files to " + d.TransferDest + " (once, irreversible)"
+	}
+	return text + "; files are managed in Dropbox"
+}
+
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
+	form := formOf(r)
+	u, err := s.st.UpdateUser(r.Context(), actorOf(r), r.PathValue("username"), "user.update", form.apply)
+	if err != nil {
+		cur, gerr := s.st.GetUser(r.Context(), r.PathValue("username"))
+		if gerr != nil {
+			return gerr
+		}
+		v, verr := s.userView(r, cur, form)
+		if verr != nil {
+			return verr
+		}
+		return s.refused(w, r, err, "user", cur.Username, "users", v)
+	}
+	s.redirect(w, r, "/users/"+url.PathEscape(u.Username), "ok", "Saved.")
+	return nil
+}
+
+func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) error {
+	name, t := r.PathValue("username"), directory.Transition(r.PathValue("action"))
+	back := "/users/" + url.PathEscape(name)
+	_, err := s.st.UpdateUser(r.Context(), actorOf(r), name, "user."+string(t), func(u *directory.User) error {
+		next, err := t.Apply(u.Status)
+		u.Status = next
+		return err
+	})
+	if err != nil {
+		return s.actionFailed(w, r, back, err)
+	}
+	s.redirect(w, r, back, "ok", fmt.Sprintf("%s: %s done. Apps catch up at their next sync; preview it under each app's plan.", name, t))
+	return nil
+}
+
+func (s *Server) assignUser(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("username")
+	a := directory.Assignment{AppName: r.PostForm.Get("app"), Username: name, Role: directory.Role(r.PostForm.Get("role"))}
+	back := "/users/" + url.PathEscape(name)
+	if err := s.st.Assign(r.Context(), actorOf(r), &a); err != nil {
+		return s.actionFailed(w, r, back, err)
+	}
+	s.redirect(w, r, back, "ok", fmt.Sprintf("%s assigned to %s as %s.", name, a.AppName, a.Role))
+	return nil
+}
+
+func (s *Server) unassignUser(w http.ResponseWriter, r *http.Request) error {
+	name, appName := r.PathValue("username"), r.PostForm.Get("app")
+	back := "/users/" + url.PathEscape(name)
+	if err := s.st.Unassign(r.Context(), actorOf(r), appName, name, ""); err != nil {
+		return s.actionFailed(w, r, back, err)
+	}
+	s.redirect(w, r, back, "ok", fmt.Sprintf("%s unassigned from %s.", name, appName))
+	return nil
+}

@@ -1,0 +1,196 @@
+// Package web serves Roster's admin web UI: server-rendered pages with a
+// little JavaScript for progressive enhancement, assets embedded in the
+// binary. It calls the store, the engine and the importer directly, as the
+// JSON API does. Every page but sign-in needs a session; every form carries a
+// CSRF token tied to that session.
+package web
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/secret"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Store is what the UI needs from persistence.
+type Store interface {
+	engine.Store
+	store.Admins
+	store.Imports
+}
+
+// Options connect the UI to the rest of Roster.
+type Options struct {
+	Engine  *engine.Engine // runs syncs and plans
+	Connect engine.Connect // reaches an app, for test connection and settings checks
+	// PublicURL is where browsers reach Roster (such as https://roster.corp.example),
+	// used for the OAuth redirect address; empty: taken from each request.
+	PublicURL string
+	// SecureCookies marks cookies Secure even when Roster itself serves plain
+	// HTTP behind a TLS-terminating proxy. Requests over TLS always get Secure cookies.
+	SecureCookies bool
+	SessionTTL    time.Duration // default 12h
+	// HTTPClient makes the OAuth token calls; default a client with a 30 s timeout.
+	HTTPClient *http.Client
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Server is the web UI.
+type Server struct {
+	st    Store
+	box   *secret.Box
+	log   *slog.Logger
+	opt   Options
+	pages map[string]*template.Template
+	fails *failures
+}
+
+// New makes the UI; it fails only if the embedded templates do not parse.
+func New(st Store, box *secret.Box, log *slog.Logger, opt Options) (*Server, error) {
+	if opt.SessionTTL <= 0 {
+		opt.SessionTTL = 12 * time.Hour
+	}
+	if opt.HTTPClient == nil {
+		opt.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	return &Server{st: st, box: box, log: log, opt: opt, pages: pages, fails: &failures{m: map[string][]time.Time{}}}, nil
+}
+
+// handler is a page or form handler; a returned error is rendered as an error page.
+type handler func(s *Server, w http.ResponseWriter, r *http.Request) error
+
+// route is one UI route. open routes need no session (sign-in and assets).
+type route struct {
+	method, pattern string
+	h               handler
+	open            bool
+}
+
+// Handler serves the UI. Mount it at "/" beside the API's /api/ routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range routes() {
+		h := s.guarded(rt)
+		mux.Handle(rt.method+" "+rt.pattern, h)
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheAssets(http.FileServerFS(static))))
+	mux.Handle("/", s.guarded(route{"", "/", (*Server).notFound, false}))
+	return s.recoverPanics(securityHeaders(mux))
+}
+
+func cacheAssets(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders keep the pages from being framed or sniffed and allow
+// scripts and styles only from Roster itself. form-action is left open: the
+// "Authenticate with Dropbox Business" form redirects to Dropbox's own address.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panic into an error page, so none reaches a user as a
+// dropped connection.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("web handler panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+				http.Error(w, "internal error; see the server log", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// SweepSessions deletes expired sessions every interval until ctx ends.
+func (s *Server) SweepSessions(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.st.DeleteExpiredSessions(ctx, s.opt.Now()); err != nil && ctx.Err() == nil {
+				s.log.Warn("delete expired sessions", "err", err)
+			}
+		}
+	}
+}
+
+// failures counts recent failed sign-ins per name, to slow password guessing.
+type failures struct {
+	mu sync.Mutex
+	m  map[string][]time.Time
+}
+
+const (
+	maxFailures   = 5
+	failureWindow = 15 * time.Minute
+)
+
+// blocked reports whether key has failed too often lately.
+func (f *failures) blocked(key string, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.recent(key, now)) >= maxFailures
+}
+
+func (f *failures) add(key string, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.m) > 10000 { // bound memory under a spray of names
+		clear(f.m)
+	}
+	f.m[key] = append(f.recent(key, now), now)
+}
+
+func (f *failures) reset(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.m, key)
+}
+
+func (f *failures) recent(key string, now time.Time) []time.Time {
+	var keep []time.Time
+	for _, t := range f.m[key] {
+		if now.Sub(t) < failureWindow {
+			keep = append(keep, t)
+		}
+	}
+	return keep
+}
