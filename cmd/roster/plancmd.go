@@ -29,7 +29,7 @@ type planJSON struct {
 }
 
 // planSymbols mark each kind of change like a Terraform plan does.
-var planSymbols = map[string]string{"create": "+", "update": "~", "set_role": "~", "unsuspend": "~", "suspend": "-", "remove": "-", "forget": "·"}
+var planSymbols = map[string]string{"create": "+", "update": "~", "set_role": "~", "unsuspend": "~", "recover": "+", "suspend": "-", "remove": "-", "forget": "·"}
 
 func newPlanCmd(g *globals) *cobra.Command {
 	var appName string

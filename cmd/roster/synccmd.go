@@ -18,8 +18,10 @@ func newSyncCmd(g *globals) *cobra.Command {
 		Use:   "sync --app APP [--full] [--allow-deletes]",
 		Short: "Provision an app now: process its queued changes",
 		Long: `Processes every queued change of the app now, instead of waiting for the
-workers of roster serve. With --full, every user the app holds or should hold is
-queued first, so that drift in Roster's own records is repaired too.
+workers of roster serve. With --full, Roster first lists the whole team and
+repairs drift: members changed, suspended or removed in Dropbox directly are put
+back as the directory says; attributes whose source is the app are imported;
+members no directory user accounts for are reported and left alone.
 
 A sync that would suspend or remove more than the app's deletion guard allows
 (default 20% of its members, at least 10) changes nothing and says so; review
@@ -50,6 +52,13 @@ it with roster plan, then pass --allow-deletes if it is intended.`,
 					Ops                          map[string]int
 				}
 				OpenTasks int `json:"open_tasks"`
+				Queued    int `json:"queued"`
+				Reconcile *struct {
+					Members  int
+					Drifted  []struct{ User string }
+					Vanished []struct{ User string }
+					Unknown  []struct{ Email, Status string }
+				}
 			}
 			if err := json.Unmarshal(raw, &res); err != nil {
 				return err
@@ -57,6 +66,13 @@ it with roster plan, then pass --allow-deletes if it is intended.`,
 			st := res.Stats
 			pairs := [][2]string{{"Processed", strconv.Itoa(st.Items)}, {"Done", strconv.Itoa(st.Done)},
 				{"Retrying", strconv.Itoa(st.Retrying)}, {"New tasks", strconv.Itoa(st.Tasks)}, {"Open tasks", strconv.Itoa(res.OpenTasks)}}
+			if rc := res.Reconcile; rc != nil {
+				pairs = append(pairs, [2]string{"Team members", strconv.Itoa(rc.Members)}, [2]string{"Drifted", strconv.Itoa(len(rc.Drifted))},
+					[2]string{"Gone from the team", strconv.Itoa(len(rc.Vanished))}, [2]string{"Queued to repair", strconv.Itoa(res.Queued)})
+				for _, u := range rc.Unknown {
+					pairs = append(pairs, [2]string{"Unknown member (left alone)", u.Email + " (" + u.Status + ")"})
+				}
+			}
 			ops := make([]string, 0, len(st.Ops))
 			for k := range st.Ops {
 				ops = append(ops, k)
@@ -69,7 +85,7 @@ it with roster plan, then pass --allow-deletes if it is intended.`,
 		},
 	}
 	c.Flags().StringVar(&appName, "app", "", "app instance to sync")
-	c.Flags().BoolVar(&full, "full", false, "queue every user of the app first")
+	c.Flags().BoolVar(&full, "full", false, "list the whole team first and repair drift")
 	c.Flags().BoolVar(&allowDeletes, "allow-deletes", false, "proceed even if the deletion guard trips")
 	return c
 }

@@ -29,8 +29,8 @@ func init() {
 
 var errNoEngine = &apiError{http.StatusServiceUnavailable, "unavailable", "this server runs no provisioning engine", nil}
 
-// syncApp processes the app's queued work now; full=true first queues every
-// user the app holds or should hold.
+// syncApp processes the app's queued work now; full=true first lists the
+// whole team and repairs drift (a full reconciliation).
 func (s *Server) syncApp(w http.ResponseWriter, r *http.Request) error {
 	if s.opt.Engine == nil {
 		return errNoEngine
@@ -39,25 +39,29 @@ func (s *Server) syncApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	queued := 0
+	opt := engine.SyncOptions{AllowDeletes: r.URL.Query().Get("allow_deletes") == "true"}
+	out := map[string]any{"app": a.Name, "queued": 0}
+	var st engine.Stats
 	if r.URL.Query().Get("full") == "true" {
-		if queued, err = s.st.EnqueueAll(r.Context(), a.ID, "sync.full"); err != nil {
-			return err
-		}
+		var res engine.ReconcileResult
+		res, err = s.opt.Engine.Reconcile(r.Context(), a, opt)
+		st, out["queued"], out["reconcile"] = res.Stats, res.Queued, res.Survey
+	} else {
+		st, err = s.opt.Engine.Sync(r.Context(), a, opt)
 	}
-	st, err := s.opt.Engine.Sync(r.Context(), a, engine.SyncOptions{AllowDeletes: r.URL.Query().Get("allow_deletes") == "true"})
 	var g *engine.GuardError
 	if errors.As(err, &g) {
 		return &apiError{http.StatusConflict, "deletion_guard", g.Error(), g}
 	}
 	if err != nil {
-		return err
+		return engineErr(err)
 	}
 	tasks, err := s.st.ListTasks(r.Context(), a.ID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"app": a.Name, "queued": queued, "stats": st, "open_tasks": len(tasks)})
+	out["stats"], out["open_tasks"] = st, len(tasks)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -72,7 +76,7 @@ func (s *Server) planApp(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, err := s.opt.Engine.Plan(r.Context(), a, r.URL.Query().Get("full") == "true")
 	if err != nil {
-		return err
+		return engineErr(err)
 	}
 	writeJSON(w, http.StatusOK, p)
 	return nil
@@ -114,6 +118,15 @@ func (s *Server) testApp(w http.ResponseWriter, r *http.Request) error {
 }
 
 // remoteErr explains a failed call to the app without internal detail.
+// engineErr reports an app's refusal as such and anything else as usual.
+func engineErr(err error) error {
+	var ce *connector.Error
+	if errors.As(err, &ce) {
+		return remoteErr(err)
+	}
+	return err
+}
+
 func remoteErr(err error) error {
 	var ce *connector.Error
 	if errors.As(err, &ce) && ce.Kind != connector.Retryable {

@@ -16,7 +16,9 @@ func (e *Engine) actionPhase(ctx context.Context, a app.Instance, conn connector
 		if j.err != nil {
 			return
 		}
-		for _, act := range Plan(j.desired, j.known, a.Settings) {
+		acts := Plan(j.desired, j.known, a.Settings)
+		for i := 0; i < len(acts); i++ {
+			act := acts[i]
 			if act.Skipped != "" {
 				j.logf(a, string(act.Op), audit.Skipped, "not sent: %s", act.Skipped)
 				continue
@@ -30,6 +32,9 @@ func (e *Engine) actionPhase(ctx context.Context, a app.Instance, conn connector
 			if err := e.apply(ctx, a, conn, j, act); err != nil {
 				j.err = err
 				return
+			}
+			if act.Op == OpRecover && j.known != nil && j.known.Status != connector.StatusRemoved {
+				acts = append(acts, Plan(j.desired, j.known, a.Settings)...) // what the member came back as
 			}
 		}
 	})
@@ -66,6 +71,14 @@ func (e *Engine) apply(ctx context.Context, a app.Instance, conn connector.Conne
 		if err = conn.Unsuspend(ctx, k.MemberID); err == nil {
 			k.Status = connector.StatusActive
 		}
+	case OpRecover:
+		if err = conn.Recover(ctx, k.MemberID); err == nil {
+			err = e.reread(ctx, conn, j) // it returns to the status it had
+		} else if kind := connector.KindOf(err); kind == connector.Permanent || kind == connector.NotFound {
+			k.Recoverable = false // its window has passed: the re-plan makes a new account
+			j.out.Logs = append(j.out.Logs, logEntry(a, j.name, string(act.Op), audit.Failure, err.Error(), detail))
+			return errPartial
+		}
 	case OpRemove:
 		detail["wipe_data"] = act.Remove.WipeData
 		if act.Remove.TransferDestEmail != "" {
@@ -94,6 +107,20 @@ func applyProfile(k *Known, p connector.ProfileChange) {
 	}
 }
 
+// reread replaces the job's known state with the member as the app holds it now.
+func (e *Engine) reread(ctx context.Context, conn connector.Connector, j *job) error {
+	found, err := conn.GetMembers(ctx, []connector.Selector{{ID: j.known.MemberID}})
+	switch {
+	case err != nil:
+		return err
+	case found[0] == nil:
+		j.forget = true
+	default:
+		j.known = knownFromMember(*found[0], j.known.Silent)
+	}
+	return nil
+}
+
 // recover refreshes known state after a call found Dropbox not as expected, so
 // the retry re-plans from the truth. A member that is gone is forgotten; if
 // the directory wants it gone too, that is success.
@@ -106,14 +133,8 @@ func (e *Engine) recover(ctx context.Context, conn connector.Connector, j *job, 
 		}
 		return err
 	case connector.Conflict:
-		found, gerr := conn.GetMembers(ctx, []connector.Selector{{ID: j.known.MemberID}})
-		switch {
-		case gerr != nil:
+		if gerr := e.reread(ctx, conn, j); gerr != nil {
 			return errors.Join(err, gerr)
-		case found[0] == nil:
-			j.forget = true
-		default:
-			j.known = knownFromMember(*found[0], j.known.Silent)
 		}
 	}
 	return err

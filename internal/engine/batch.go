@@ -120,6 +120,12 @@ func (e *Engine) refresh(ctx context.Context, conn connector.Connector, jobs []*
 	var todo []*job
 	var sel []connector.Selector
 	for _, j := range jobs {
+		comeback := j.desired.Want == WantActive && j.known != nil && j.known.Status == connector.StatusRemoved
+		if comeback { // recoverable or not decides between recover and a new account
+			sel = append(sel, connector.Selector{ID: j.known.MemberID})
+			todo = append(todo, j)
+			continue
+		}
 		if j.desired.Want != WantGone && j.desired.Want != WantSuspended {
 			continue
 		}
@@ -145,6 +151,9 @@ func (e *Engine) refresh(ctx context.Context, conn connector.Connector, jobs []*
 	}
 	for i, j := range todo {
 		m := found[i]
+		if j.desired.Want == WantActive && m == nil {
+			continue // get_info does not show removed members: keep what the last listing said
+		}
 		switch {
 		case m != nil && (j.known != nil || m.Status != connector.StatusRemoved):
 			silent := j.known != nil && j.known.Silent
@@ -157,7 +166,7 @@ func (e *Engine) refresh(ctx context.Context, conn connector.Connector, jobs []*
 
 func knownFrom(a store.Account) *Known {
 	return &Known{MemberID: a.MemberID, Email: a.Email, GivenName: a.GivenName, Surname: a.Surname, ExtID: a.ExternalID,
-		Role: connector.Role(a.Role), Status: connector.MemberStatus(a.Status), Silent: a.Silent}
+		Role: connector.Role(a.Role), Status: connector.MemberStatus(a.Status), Silent: a.Silent, Recoverable: a.Recoverable}
 }
 
 func knownFromMember(m connector.Member, silent bool) *Known {
@@ -166,7 +175,7 @@ func knownFromMember(m connector.Member, silent bool) *Known {
 		role = connector.RoleMember
 	}
 	return &Known{MemberID: m.ID, Email: m.Email, GivenName: m.GivenName, Surname: m.Surname, ExtID: m.ExternalID,
-		Role: role, Status: m.Status, Silent: silent && m.Status == connector.StatusInvited}
+		Role: role, Status: m.Status, Silent: silent && m.Status == connector.StatusInvited, Recoverable: m.Recoverable}
 }
 
 // finish turns the job's known state into the outcome's account change.
@@ -177,7 +186,8 @@ func (j *job) finish(a app.Instance) {
 	case j.known != nil:
 		k := j.known
 		j.out.Account = &store.Account{AppID: a.ID, UserID: j.out.Item.RefID, MemberID: k.MemberID, Email: k.Email,
-			GivenName: k.GivenName, Surname: k.Surname, ExternalID: k.ExtID, Role: string(k.Role), Status: string(k.Status), Silent: k.Silent}
+			GivenName: k.GivenName, Surname: k.Surname, ExternalID: k.ExtID, Role: string(k.Role), Status: string(k.Status), Silent: k.Silent,
+			Recoverable: k.Recoverable}
 	}
 }
 

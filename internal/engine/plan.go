@@ -44,6 +44,9 @@ type Known struct {
 	Role      connector.Role
 	Status    connector.MemberStatus
 	Silent    bool // created without a welcome email, not yet seen active
+	// Recoverable: removed, and Dropbox can still bring it back with its
+	// files. Read from the app when it matters, never stored.
+	Recoverable bool
 }
 
 // ExternalID is the external id Roster gives a member: stable across renames.
@@ -100,7 +103,8 @@ const (
 	OpSuspend   Op = "suspend"
 	OpUnsuspend Op = "unsuspend"
 	OpRemove    Op = "remove"
-	OpForget    Op = "forget" // drop the shadow of an account that is gone
+	OpRecover   Op = "recover" // bring back a removed member, files intact
+	OpForget    Op = "forget"  // drop the shadow of an account that is gone
 )
 
 // Action is one intended call, with what it changes for the plan output.
@@ -131,6 +135,15 @@ func Plan(d Desired, known *Known, s app.Settings) []Action {
 
 func planActive(d Desired, known *Known, s app.Settings) []Action {
 	f := s.Features
+	if known != nil && known.Status == connector.StatusRemoved && known.Recoverable {
+		// Removed in Dropbox, or by an earlier off-boarding, less than its
+		// recovery window ago: recovering keeps the files a new account
+		// would lose, and Dropbox refuses a new account for that email anyway.
+		if !f.ReactivateUsers {
+			return []Action{{Op: OpRecover, Skipped: "reactivate users is off"}}
+		}
+		return []Action{{Op: OpRecover}}
+	}
 	if known == nil || known.Status == connector.StatusRemoved {
 		if !f.PushNewUsers || (known != nil && !f.ReactivateUsers) {
 			return []Action{{Op: OpCreate, Skipped: "push new users (or reactivate users) is off"}}

@@ -116,6 +116,9 @@ func TestPlanTransitions(t *testing.T) {
 		{"reactivate suspended", want, with(func(k *Known) { k.Status = connector.StatusSuspended }), settings(nil), []string{"unsuspend"}, nil},
 		{"reactivate off", want, with(func(k *Known) { k.Status = connector.StatusSuspended }), settings(func(s *app.Settings) { s.Features.ReactivateUsers = false }), []string{"unsuspend(skipped)"}, nil},
 		{"reactivate removed: new account", want, with(func(k *Known) { k.Status = connector.StatusRemoved }), settings(nil), []string{"create"}, nil},
+		{"reactivate removed and recoverable: recover", want, with(func(k *Known) { k.Status, k.Recoverable = connector.StatusRemoved, true }), settings(nil), []string{"recover"}, nil},
+		{"recoverable but reactivation off: skipped", want, with(func(k *Known) { k.Status, k.Recoverable = connector.StatusRemoved, true }),
+			settings(func(s *app.Settings) { s.Features.ReactivateUsers = false }), []string{"recover(skipped)"}, nil},
 		{"directory suspend", Desired{Want: WantSuspended}, same, settings(nil), []string{"suspend"}, func(t *testing.T, a []Action) {
 			if a[0].Wipe {
 				t.Error("a temporary suspension must not wipe devices")

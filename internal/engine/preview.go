@@ -31,6 +31,8 @@ type Preview struct {
 	Offboard int           `json:"offboard"` // suspensions and removals
 	Members  int           `json:"members"`  // accounts the app holds now
 	Guard    *GuardError   `json:"guard,omitempty"`
+	// Survey is what listing the team found, in a full plan.
+	Survey *Survey `json:"reconcile,omitempty"`
 }
 
 // GuardError stops a sync that would off-board too many members (MISSION E5).
@@ -53,13 +55,30 @@ var ErrGuard = errors.New("deletion guard")
 func (g *GuardError) Is(target error) bool { return target == ErrGuard }
 
 // Plan previews a sync of the app: its queued work, or with full every user
-// it holds or should hold.
+// it holds or should hold, against the team as listed from the app now (a
+// read: no write route is called).
 func (e *Engine) Plan(ctx context.Context, a app.Instance, full bool) (Preview, error) {
-	p := Preview{App: a.Name, Full: full, Changes: []Change{}, Groups: []GroupChange{}, Summary: map[Op]int{}}
+	var sv *Survey
+	if full {
+		conn, err := e.connect(ctx, a, e.pacer(a.ID))
+		if err != nil {
+			return Preview{}, err
+		}
+		if sv, err = e.survey(ctx, a, conn); err != nil {
+			return Preview{}, err
+		}
+	}
+	return e.plan(ctx, a, full, sv)
+}
+
+// plan previews the app's users; a survey's findings replace the known state.
+func (e *Engine) plan(ctx context.Context, a app.Instance, full bool, sv *Survey) (Preview, error) {
+	p := Preview{App: a.Name, Full: full, Changes: []Change{}, Groups: []GroupChange{}, Summary: map[Op]int{}, Survey: sv}
 	ids, err := e.st.TargetUsers(ctx, a.ID, full)
 	if err != nil {
 		return p, err
 	}
+	ids = withAdopted(ids, sv)
 	for start := 0; start < len(ids); start += 500 {
 		items := make([]store.WorkItem, 0, 500)
 		for _, id := range ids[start:min(start+500, len(ids))] {
@@ -70,6 +89,9 @@ func (e *Engine) Plan(ctx context.Context, a app.Instance, full bool) (Preview, 
 			return p, err
 		}
 		for _, j := range jobs {
+			if k, ok := sv.actualOf(j.out.Item.RefID); ok {
+				j.known = k
+			}
 			for _, act := range Plan(j.desired, j.known, a.Settings) {
 				p.add(j, act)
 			}
@@ -78,12 +100,33 @@ func (e *Engine) Plan(ctx context.Context, a app.Instance, full bool) (Preview, 
 	if p.Members, err = e.st.CountAccounts(ctx, a.ID); err != nil {
 		return p, err
 	}
+	if sv != nil {
+		p.Members = sv.Members
+	}
 	sort.SliceStable(p.Changes, func(i, k int) bool { return p.Changes[i].User < p.Changes[k].User })
 	if err := e.planGroups(ctx, a, &p); err != nil {
 		return p, err
 	}
 	p.Guard = guard(a, p.Offboard, p.Members)
 	return p, nil
+}
+
+// withAdopted adds the users whose lost creates a survey found.
+func withAdopted(ids []int64, sv *Survey) []int64 {
+	if sv == nil {
+		return ids
+	}
+	have := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		have[id] = true
+	}
+	for id := range sv.actual {
+		if !have[id] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, k int) bool { return ids[i] < ids[k] })
+	return ids
 }
 
 func (p *Preview) add(j *job, act Action) {

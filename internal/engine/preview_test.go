@@ -79,7 +79,8 @@ func TestPlanAndGuard(t *testing.T) {
 			a := seedGroup(t, s, 50)
 			e := engine.New(s, noCalls(t), slog.New(slog.NewTextHandler(io.Discard, nil)), engine.Config{})
 
-			p, err := e.Plan(bg, a, true)
+			// (A full plan lists the team: see the reconciliation tests.)
+			p, err := e.Plan(bg, a, false)
 			if err != nil || len(p.Changes) != 0 || p.Members != 50 {
 				t.Fatalf("in-step plan = %+v, %v", p, err)
 			}

@@ -119,17 +119,19 @@ type Store interface {
 
 // Account is the known state of one user's account in one app.
 type Account struct {
-	AppID      int64     `json:"app_id"`
-	UserID     int64     `json:"user_id"`
-	MemberID   string    `json:"member_id"`
-	Email      string    `json:"email"`
-	GivenName  string    `json:"given_name"`
-	Surname    string    `json:"surname"`
-	ExternalID string    `json:"external_id"`
-	Role       string    `json:"role"`
-	Status     string    `json:"status"`
-	Silent     bool      `json:"silent"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	AppID      int64  `json:"app_id"`
+	UserID     int64  `json:"user_id"`
+	MemberID   string `json:"member_id"`
+	Email      string `json:"email"`
+	GivenName  string `json:"given_name"`
+	Surname    string `json:"surname"`
+	ExternalID string `json:"external_id"`
+	Role       string `json:"role"`
+	Status     string `json:"status"`
+	Silent     bool   `json:"silent"`
+	// Recoverable: removed, and the app can still bring it back with its files.
+	Recoverable bool      `json:"recoverable,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // Outcome is what processing one claimed work item produced. It is stored in

@@ -210,23 +210,28 @@ func (s *DB) failItem(ctx context.Context, tx *sql.Tx, owner string, o *store.Ou
 // putAccounts upserts known accounts with multi-row statements.
 func (s *DB) putAccounts(ctx context.Context, tx *sql.Tx, accts []*store.Account) error {
 	now := s.now().UTC()
-	args := make([]any, 0, len(accts)*11)
+	args := make([]any, 0, len(accts)*12)
 	for _, a := range accts {
-		silent := 0
-		if a.Silent {
-			silent = 1
-		}
 		a.UpdatedAt = now
-		args = append(args, a.AppID, a.UserID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Role, a.Status, silent, nanos(now))
+		args = append(args, a.AppID, a.UserID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Role, a.Status,
+			flag01(a.Silent), nanos(now), flag01(a.Recoverable && a.Status == "removed"))
 	}
 	err := s.insertRows(ctx, tx, `INSERT INTO app_accounts (`+accountCols+`) VALUES `,
 		` ON CONFLICT (app_id, user_id) DO UPDATE SET member_id = excluded.member_id, email = excluded.email,
 			given_name = excluded.given_name, surname = excluded.surname, external_id = excluded.external_id,
-			role = excluded.role, status = excluded.status, silent = excluded.silent, updated_at = excluded.updated_at`, 11, args)
+			role = excluded.role, status = excluded.status, silent = excluded.silent, updated_at = excluded.updated_at,
+			recoverable = excluded.recoverable`, 12, args)
 	if err != nil {
 		return fmt.Errorf("store accounts: %w", err)
 	}
 	return nil
+}
+
+func flag01(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func truncate(s string, n int) string {
@@ -236,14 +241,14 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-const accountCols = `app_id, user_id, member_id, email, given_name, surname, external_id, role, status, silent, updated_at`
+const accountCols = `app_id, user_id, member_id, email, given_name, surname, external_id, role, status, silent, updated_at, recoverable`
 
 func scanAccount(r scanner) (store.Account, error) {
 	var a store.Account
-	var silent int
+	var silent, recoverable int
 	var updated int64
-	err := r.Scan(&a.AppID, &a.UserID, &a.MemberID, &a.Email, &a.GivenName, &a.Surname, &a.ExternalID, &a.Role, &a.Status, &silent, &updated)
-	a.Silent, a.UpdatedAt = silent == 1, fromNanos(updated)
+	err := r.Scan(&a.AppID, &a.UserID, &a.MemberID, &a.Email, &a.GivenName, &a.Surname, &a.ExternalID, &a.Role, &a.Status, &silent, &updated, &recoverable)
+	a.Silent, a.UpdatedAt, a.Recoverable = silent == 1, fromNanos(updated), recoverable == 1
 	return a, err
 }
 

@@ -315,14 +315,14 @@ func (s *DB) enqueuePairs(ctx context.Context, tx *sql.Tx, appID int64, userIDs 
 
 func (s *DB) markConfirmed(ctx context.Context, tx *sql.Tx, chunk []store.AppUser) error {
 	var q strings.Builder
-	q.WriteString(`UPDATE app_users SET state = 'confirmed', user_id = v.column2 FROM (VALUES `)
-	args := make([]any, 0, len(chunk)*2+1)
+	q.WriteString(`UPDATE app_users SET state = 'confirmed', user_id = v.column2, match_kind = v.column3, reason = '' FROM (VALUES `)
+	args := make([]any, 0, len(chunk)*3+1)
 	for i, au := range chunk {
 		if i > 0 {
 			q.WriteByte(',')
 		}
-		q.WriteString("(?, CAST(? AS BIGINT))")
-		args = append(args, au.MemberID, au.UserID)
+		q.WriteString("(?, CAST(? AS BIGINT), ?)")
+		args = append(args, au.MemberID, au.UserID, au.Match)
 	}
 	q.WriteString(`) AS v WHERE app_users.app_id = ? AND app_users.member_id = v.column1`)
 	if _, err := tx.ExecContext(ctx, s.d.Rebind(q.String()), append(args, chunk[0].AppID)...); err != nil {

@@ -242,12 +242,17 @@ func testImportConfirmConflicts(t *testing.T, s *sqlstore.DB) {
 	if logs, _ := s.ListLog(ctx, audit.Filter{Action: "import.vanished"}); len(logs) != 1 || logs[0].Target != "ann" {
 		t.Fatalf("vanished log = %+v", logs)
 	}
-	if err := s.ConfirmAppUsers(ctx, actor, []store.AppUser{link("m-ann", cy)}); err != nil {
+	manual := link("m-ann", cy)
+	manual.Match = "manual"
+	if err := s.ConfirmAppUsers(ctx, actor, []store.AppUser{manual}); err != nil {
 		t.Fatalf("relink a removed member: %v", err)
 	}
 	accts, _ := s.Accounts(ctx, a.ID, []int64{ann.ID, cy.ID})
 	if _, ok := accts[ann.ID]; ok || accts[cy.ID].MemberID != "m-ann" {
 		t.Fatalf("accounts after relink = %+v", accts)
+	}
+	if got, _ := s.GetAppUser(ctx, a.ID, "m-ann"); got.UserID != cy.ID || got.Match != "manual" || got.State != store.AppUserConfirmed {
+		t.Fatalf("relinked app user = %+v", got)
 	}
 }
 
