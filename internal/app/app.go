@@ -108,6 +108,7 @@ type Settings struct {
 	Guard        Guard        `json:"deletion_guard"`
 	Import       Import       `json:"import"`
 	Budget       Budget       `json:"budget"`
+	FullSync     FullSync     `json:"full_sync"`
 }
 
 // DefaultSettings follow the seed: provisioning off until the admin enables it,
@@ -174,6 +175,7 @@ func (s *Settings) Validate() error {
 	}
 	errs = append(errs, s.Import.validate()...)
 	errs = append(errs, s.Budget.validate()...)
+	errs = append(errs, s.FullSync.validate()...)
 	if len(errs) == 0 {
 		return nil
 	}

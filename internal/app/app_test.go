@@ -45,6 +45,9 @@ func TestValidateSettings(t *testing.T) {
 		{"activate needs confirm", func(s *Settings) { s.Import.AutoActivateNew = true }, "auto_confirm_new"},
 		{"app sourced ok", func(s *Settings) { s.Import.AppSourced = []string{"first_name", "email"} }, ""},
 		{"app sourced bad", func(s *Settings) { s.Import.AppSourced = []string{"department"} }, "cannot be sourced"},
+		{"full sync daily", func(s *Settings) { s.FullSync.Every = "24h" }, ""},
+		{"full sync too often", func(s *Settings) { s.FullSync.Every = "1m" }, "full_sync.every"},
+		{"full sync not a duration", func(s *Settings) { s.FullSync.Every = "daily" }, "full_sync.every"},
 	}
 	for _, c := range cases {
 		s := DefaultSettings()

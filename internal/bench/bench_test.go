@@ -64,3 +64,17 @@ func BenchmarkRateLimit(b *testing.B) {
 		b.ReportMetric(res.Share429*100, "pct-429")
 	}
 }
+
+// BenchmarkReconcile: full reconciliation of a pushed team with 100 members
+// drifted in Dropbox directly (ROSTER_BENCH_USERS=100000 for the size).
+func BenchmarkReconcile(b *testing.B) {
+	for range b.N {
+		res, err := Reconcile(context.Background(), opener(b, storetest.OpenSQLite), benchUsers(), 100)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(res.Seconds, "s-reconcile")
+		b.ReportMetric(float64(res.Calls), "api-calls")
+		b.ReportMetric(float64(res.Members), "members")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -67,7 +68,7 @@ func NewRig(ctx context.Context, open Open, n int, faults emu.Faults, rate float
 	connect := func(_ context.Context, a app.Instance, p connector.Pacer) (connector.Connector, error) {
 		return dropbox.New(dropbox.Options{BaseURL: a.BaseURL, Token: "tok", Pacer: p, AddConcurrency: 8}), nil
 	}
-	r.E = engine.New(st, connect, slog.New(slog.NewTextHandler(io.Discard, nil)), engine.Config{RatePerApp: rate, Parallel: 16})
+	r.E = engine.New(st, connect, slog.New(slog.NewTextHandler(logTo(), nil)), engine.Config{RatePerApp: rate, Parallel: 16})
 	return r, nil
 }
 
@@ -96,6 +97,14 @@ func (r *Rig) seed(ctx context.Context, n int) error {
 		}
 	}
 	return r.St.Assign(ctx, "bench", &directory.Assignment{AppName: "dbx", GroupName: "everyone"})
+}
+
+// logTo shows the engine's log when ROSTER_BENCH_LOG is set.
+func logTo() io.Writer {
+	if os.Getenv("ROSTER_BENCH_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }
 
 // Sync runs the engine until the app's queue is empty.

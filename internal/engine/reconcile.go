@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/audit"
@@ -252,9 +253,11 @@ func (e *Engine) Reconcile(ctx context.Context, a app.Instance, opt SyncOptions)
 	if err != nil {
 		return res, err
 	}
+	t0 := time.Now()
 	if res.Survey, err = e.survey(ctx, a, conn); err != nil {
 		return res, err
 	}
+	t1 := time.Now()
 	if err := e.record(ctx, a, res.Survey); err != nil {
 		return res, err
 	}
@@ -262,6 +265,10 @@ func (e *Engine) Reconcile(ctx context.Context, a app.Instance, opt SyncOptions)
 	if err != nil {
 		return res, err
 	}
+	t2 := time.Now()
+	defer func() {
+		e.log.Info("full sync", "app", a.Name, "list", t1.Sub(t0), "plan", t2.Sub(t1), "sync", time.Since(t2))
+	}()
 	var ids []int64
 	for _, c := range p.Changes {
 		if c.Skipped == "" {
@@ -290,4 +297,18 @@ func (e *Engine) logFull(ctx context.Context, a app.Instance, res ReconcileResul
 	if lerr := e.st.AppendLog(context.WithoutCancel(ctx), en); lerr != nil {
 		e.log.Error("log full sync", "app", a.Name, "err", lerr)
 	}
+}
+
+// FullSyncDue reports whether the app's schedule asks for a full
+// reconciliation now: one is set and the last one is older than it.
+func (e *Engine) FullSyncDue(ctx context.Context, a app.Instance) (bool, error) {
+	every := a.Settings.FullSync.Interval()
+	if every <= 0 || !a.Settings.Provisioning {
+		return false, nil
+	}
+	last, err := e.st.ListLog(ctx, audit.Filter{Action: "sync.full", App: a.Name, Limit: 1})
+	if err != nil {
+		return false, err
+	}
+	return len(last) == 0 || time.Since(last[0].At) >= every, nil
 }

@@ -184,3 +184,30 @@ func TestFullReconciliationRecreatesLostMembers(t *testing.T) {
 		t.Fatalf("gus = %+v", m)
 	}
 }
+
+// A schedule set per app makes a full reconciliation due until one has run.
+func TestFullSyncSchedule(t *testing.T) {
+	w := newWorld(t, storetest.OpenSQLite, nil)
+	due := func() bool {
+		a, _ := w.st.GetApp(bg, "dbx")
+		ok, err := w.e.FullSyncDue(bg, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if due() {
+		t.Fatal("due without a schedule")
+	}
+	w.setApp(func(s *app.Settings) { s.FullSync.Every = "24h" })
+	if !due() {
+		t.Fatal("not due though none has run")
+	}
+	a, _ := w.st.GetApp(bg, "dbx")
+	if _, err := w.e.Reconcile(bg, a, engine.SyncOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if due() {
+		t.Fatal("due again right after a full sync")
+	}
+}
