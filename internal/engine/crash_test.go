@@ -199,6 +199,7 @@ func startChild(t *testing.T, dsn, owner string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "ROSTER_CRASH_CHILD_DB="+dsn, "ROSTER_CRASH_CHILD_OWNER="+owner)
 	cmd.Stderr = os.Stderr
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
