@@ -11,6 +11,7 @@ import (
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/connector/dropbox"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store"
 	"github.com/roster-dev/roster/internal/web"
@@ -56,6 +57,7 @@ func (s *services) handler(log *slog.Logger) (http.Handler, *web.Server, error) 
 	apiH := api.New(s.st, s.box, log, s.apiOptions()).Handler()
 	opt := s.ui
 	opt.Engine, opt.Connect = s.engine, s.connect
+	opt.Importer = importer.New(s.st, s.connect, log)
 	ui, err := web.New(s.st, s.box, log, opt)
 	if err != nil {
 		return nil, nil, err

@@ -19,6 +19,7 @@ import (
 	"github.com/roster-dev/roster/internal/directory"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
@@ -74,7 +75,7 @@ func newEnv(t testing.TB, open func(testing.TB) *sqlstore.DB) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	connect := testConnect(e.st, e.box)
 	eng := engine.New(e.st, connect, log, engine.Config{BaseBackoff: 1, MaxAttempts: 2})
-	e.ui, err = New(e.st, e.box, log, Options{Engine: eng, Connect: connect})
+	e.ui, err = New(e.st, e.box, log, Options{Engine: eng, Connect: connect, Importer: importer.New(e.st, connect, log)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store"
 )
@@ -37,6 +38,8 @@ type Store interface {
 type Options struct {
 	Engine  *engine.Engine // runs syncs and plans
 	Connect engine.Connect // reaches an app, for test connection and settings checks
+	// Importer runs imports and their review; nil hides nothing but refuses the actions.
+	Importer *importer.Importer
 	// PublicURL is where browsers reach Roster (such as https://roster.corp.example),
 	// used for the OAuth redirect address; empty: taken from each request.
 	PublicURL string
