@@ -5,6 +5,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/roster-dev/roster/internal/app"
@@ -313,4 +315,171 @@ type Fleet interface {
 	// holder of a lane takes back what a dead holder left behind.
 	ReclaimWork(ctx context.Context, appID int64, owner string) (int, error)
 	QueueStats(ctx context.Context) ([]QueueStat, error)
+}
+
+// WorkGroup is the work item kind "reconcile pushed group RefID in app AppID".
+const WorkGroup = "group"
+
+// GroupPushRule chooses directory groups to push to an app (MISSION F7): one
+// group by name, or every group whose name matches a glob pattern, including
+// groups created or renamed later.
+type GroupPushRule struct {
+	ID    int64  `json:"id"`
+	AppID int64  `json:"app_id"`
+	Group string `json:"group,omitempty"` // a name rule: the group's current name
+	// GroupID binds a name rule to its group, so a renamed group stays pushed.
+	GroupID int64  `json:"group_id,omitempty"`
+	Pattern string `json:"pattern,omitempty"` // a pattern rule: * any run, ? one character, case-insensitive
+	// LinkExisting links a Dropbox group of the same name instead of
+	// reporting the clash.
+	LinkExisting bool      `json:"link_existing"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Validate checks that the rule names exactly one group or one pattern.
+func (r *GroupPushRule) Validate() error {
+	r.Group, r.Pattern = strings.TrimSpace(r.Group), strings.TrimSpace(r.Pattern)
+	if (r.Group == "") == (r.Pattern == "") {
+		return fmt.Errorf("%w: name either one group or one pattern", directory.ErrInvalid)
+	}
+	if len(r.Group) > 255 || len(r.Pattern) > 255 {
+		return fmt.Errorf("%w: a group name or pattern has at most 255 characters", directory.ErrInvalid)
+	}
+	return nil
+}
+
+// Key identifies the rule within its app: its group, or its pattern whatever
+// the case. A name rule's GroupID must be resolved first.
+func (r GroupPushRule) Key() string {
+	if r.Pattern == "" {
+		return fmt.Sprintf("group:%d", r.GroupID)
+	}
+	return "pattern:" + strings.ToLower(r.Pattern)
+}
+
+// Matches reports whether the rule covers a directory group.
+func (r GroupPushRule) Matches(groupID int64, name string) bool {
+	if r.Pattern == "" {
+		return r.GroupID == groupID
+	}
+	return globMatch([]rune(strings.ToLower(r.Pattern)), []rune(strings.ToLower(strings.TrimSpace(name))))
+}
+
+// globMatch matches * (any run, '/' included, unlike path.Match) and ?,
+// backtracking only to the last * seen, so it runs in O(len(p)·len(s)).
+func globMatch(p, s []rune) bool {
+	pi, si, star, mark := 0, 0, -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
+			pi, si = pi+1, si+1
+		case star >= 0:
+			mark++
+			pi, si = star+1, mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// PushedGroup is a directory group pushed to an app, with what Roster knows of
+// its Dropbox group.
+type PushedGroup struct {
+	AppID   int64  `json:"app_id"`
+	GroupID int64  `json:"group_id"`
+	Group   string `json:"group"` // the directory name (the last one, if the group was deleted)
+	// InDirectory is false once the directory group is deleted.
+	InDirectory  bool   `json:"in_directory"`
+	RemoteID     string `json:"dropbox_group_id,omitempty"` // "" until created or linked
+	RemoteName   string `json:"dropbox_group_name,omitempty"`
+	LinkExisting bool   `json:"link_existing"`
+	// Unlink says no rule covers the group any more; DeleteInApp says the
+	// admin asked to delete the Dropbox group rather than leave it.
+	Unlink      bool `json:"unlink"`
+	DeleteInApp bool `json:"delete_in_app"`
+	Members     int  `json:"members"` // known members of the Dropbox group
+	Pending     int  `json:"pending"` // directory members still waiting for an account
+	// State is in_step, queued (work waiting), retrying (last attempt
+	// failed) or task (failed for good, waiting for an admin).
+	State     string     `json:"state"`
+	LastError string     `json:"last_error,omitempty"`
+	SyncedAt  *time.Time `json:"synced_at,omitempty"`
+}
+
+// GroupMember is a known member of a pushed group's Dropbox group. UserID is 0
+// for a member Roster holds no account for (found when linking): such members
+// are reported and left alone.
+type GroupMember struct {
+	MemberID string `json:"member_id"`
+	UserID   int64  `json:"user_id"`
+}
+
+// DirectoryMember is a directory group member as group push needs it.
+type DirectoryMember struct {
+	UserID   int64            `json:"user_id"`
+	Username string           `json:"user"`
+	Status   directory.Status `json:"status"`
+}
+
+// GroupOutcome is what processing one claimed group item produced; it is
+// stored in one transaction with the rest of its batch.
+type GroupOutcome struct {
+	Item WorkItem
+	// Group carries the new RemoteID, RemoteName, Pending and LastError.
+	Group PushedGroup
+	// Forget drops the pushed group and its known members (it was unlinked),
+	// unless a rule pushed it again meanwhile.
+	Forget  bool
+	Reset   bool          // Added replaces every known member (the group was re-read or recreated)
+	Added   []GroupMember // members now in the Dropbox group
+	Removed []string      // member ids no longer in it
+	Logs    []audit.Entry
+	Err     error     // nil: done (or Pending); else retry at RetryAt
+	RetryAt time.Time // when to try again
+	GiveUp  bool      // make it a task now
+	// Pending keeps the item queued until RetryAt without counting an
+	// attempt: members wait for their accounts, which is not a failure.
+	Pending bool
+}
+
+// GroupPush is the part of the store group push uses (MISSION F7). Rule
+// changes, directory group renames and membership changes of pushed groups
+// queue a WorkGroup item in the same transaction.
+type GroupPush interface {
+	// PushGroups stores (or updates) a rule and pushes every group it
+	// matches: each gets its pushed-group record, an assignment to the app
+	// with role member if it had none (its members need accounts), and a
+	// queued item. It returns the names of the matched groups.
+	PushGroups(ctx context.Context, by Actor, appName string, r *GroupPushRule) ([]string, error)
+	// UnpushGroups drops a rule; groups no other rule covers are queued for
+	// unlinking, their Dropbox group deleted if deleteInApp. Assignments are
+	// left alone. It returns the names of the groups being unlinked.
+	UnpushGroups(ctx context.Context, by Actor, appName string, r GroupPushRule, deleteInApp bool) ([]string, error)
+	ListGroupPushRules(ctx context.Context, appID int64) ([]GroupPushRule, error)
+	// ListPushedGroups lists an app's pushed groups (those being unlinked too) by name.
+	ListPushedGroups(ctx context.Context, appID int64) ([]PushedGroup, error)
+	// PushedGroups loads the given pushed groups of an app; missing ones are absent.
+	PushedGroups(ctx context.Context, appID int64, groupIDs []int64) (map[int64]PushedGroup, error)
+	// GroupTargets lists group IDs for a plan: with full every pushed group,
+	// otherwise those with queued work.
+	GroupTargets(ctx context.Context, appID int64, full bool) ([]int64, error)
+	DirectoryMembers(ctx context.Context, groupIDs []int64) (map[int64][]DirectoryMember, error)
+	KnownGroupMembers(ctx context.Context, appID int64, groupIDs []int64) (map[int64][]GroupMember, error)
+	// UsersByMemberID maps Dropbox member ids to the users holding those accounts.
+	UsersByMemberID(ctx context.Context, appID int64, memberIDs []string) (map[string]int64, error)
+	// ClaimGroupWork is ClaimWork for WorkGroup items.
+	ClaimGroupWork(ctx context.Context, appID int64, owner string, lease time.Duration, limit int, dueBy time.Time) ([]WorkItem, error)
+	// FinishGroupWork records outcomes as FinishWork does: an item changed
+	// while it was processed is released to run again.
+	FinishGroupWork(ctx context.Context, owner string, outs []GroupOutcome) error
+	// RenameGroup renames a directory group; pushed groups follow, and
+	// pattern rules are applied to the new name.
+	RenameGroup(ctx context.Context, by Actor, name, newName string) (directory.Group, error)
 }

@@ -22,8 +22,41 @@ func (s *DB) CreateGroup(ctx context.Context, by store.Actor, g *directory.Group
 		if err != nil {
 			return fmt.Errorf("insert group %s: %w", g.Name, err)
 		}
-		return s.logChange(ctx, tx, by, "group.create", "group", g.Name, "", nil)
+		if err := s.logChange(ctx, tx, by, "group.create", "group", g.Name, "", nil); err != nil {
+			return err
+		}
+		return s.repushGroup(ctx, tx, by, g.ID, g.Name, true, "group.create") // pattern rules cover new groups
 	})
+}
+
+// RenameGroup renames a group. Apps it is pushed to rename their group, and
+// pattern rules are applied to the new name: a group may start or stop
+// being pushed.
+func (s *DB) RenameGroup(ctx context.Context, by store.Actor, name, newName string) (directory.Group, error) {
+	var g directory.Group
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if g, err = s.getGroup(ctx, tx, name); err != nil {
+			return err
+		}
+		old := g.Name
+		g.Name = newName
+		g.Normalize()
+		if err := g.Validate(); err != nil {
+			return err
+		}
+		if g.Name == old {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE groups SET name = ?, name_key = ? WHERE id = ?`), g.Name, directory.Key(g.Name), g.ID); err != nil {
+			return fmt.Errorf("rename group %s: %w", old, err)
+		}
+		if err := s.logChange(ctx, tx, by, "group.rename", "group", g.Name, "", map[string]any{"from": old, "to": g.Name}); err != nil {
+			return err
+		}
+		return s.repushGroup(ctx, tx, by, g.ID, g.Name, true, "group.rename")
+	})
+	return g, err
 }
 
 const groupSelect = `SELECT g.id, g.name, g.description, g.created_at,
@@ -78,10 +111,15 @@ func (s *DB) DeleteGroup(ctx context.Context, by store.Actor, name string) error
 		if err := s.enqueueGroupMembers(ctx, tx, 0, g.ID, "group.delete"); err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM group_members WHERE group_id = ?`, `DELETE FROM assignments WHERE group_id = ?`, `DELETE FROM groups WHERE id = ?`} {
+		for _, q := range []string{`DELETE FROM group_members WHERE group_id = ?`, `DELETE FROM assignments WHERE group_id = ?`,
+			`DELETE FROM group_push_rules WHERE group_id = ? AND pattern = ''`, `DELETE FROM groups WHERE id = ?`} {
 			if _, err := tx.ExecContext(ctx, s.q(q), g.ID); err != nil {
 				return fmt.Errorf("delete group %s: %w", name, err)
 			}
+		}
+		// Apps it was pushed to unlink it; its Dropbox group is left alone.
+		if err := s.repushGroup(ctx, tx, by, g.ID, g.Name, false, "group.delete"); err != nil {
+			return err
 		}
 		return s.logChange(ctx, tx, by, "group.delete", "group", g.Name, "", map[string]any{"members": g.Members})
 	})
@@ -107,6 +145,7 @@ func (s *DB) changeMembers(ctx context.Context, by store.Actor, group string, us
 		if err != nil {
 			return err
 		}
+		changed := false
 		for _, name := range usernames {
 			u, err := s.getUser(ctx, tx, `username_key = ?`, directory.Key(name), name)
 			if err != nil {
@@ -119,6 +158,7 @@ func (s *DB) changeMembers(ctx context.Context, by store.Actor, group string, us
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue // already as asked: nothing changed, nothing to queue or log
 			}
+			changed = true
 			if err := s.enqueueUserInGroupApps(ctx, tx, u.ID, g.ID, action); err != nil {
 				return err
 			}
@@ -126,6 +166,9 @@ func (s *DB) changeMembers(ctx context.Context, by store.Actor, group string, us
 				return err
 			}
 		}
-		return nil
+		if !changed {
+			return nil
+		}
+		return s.enqueuePushedGroup(ctx, tx, g.ID, action) // one item per app, however many members changed
 	})
 }

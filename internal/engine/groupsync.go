@@ -1,0 +1,356 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/audit"
+	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+// groupBatch is how many group items are claimed at once.
+const groupBatch = 50
+
+// pendingRetry is how soon a group whose members wait for accounts is looked
+// at again, like a first retry; the user items making the accounts run meanwhile.
+func (e *Engine) pendingRetry() time.Duration { return 2 * e.cfg.BaseBackoff }
+
+// groupStore returns the store's group push part, if it has one.
+func (e *Engine) groupStore() (store.GroupPush, bool) {
+	gp, ok := e.st.(store.GroupPush)
+	return gp, ok
+}
+
+// syncGroups works the app's due group items, batch after batch. It runs
+// after the users of the same pass, so members made in that pass can join.
+func (e *Engine) syncGroups(ctx context.Context, a app.Instance, conn connector.Connector, dueBy time.Time) (Stats, error) {
+	var total Stats
+	gp, ok := e.groupStore()
+	if !ok || !a.Settings.Features.PushGroups {
+		return total, nil // items wait until the feature is switched on
+	}
+	rg := &remoteGroups{}
+	for {
+		items, err := gp.ClaimGroupWork(ctx, a.ID, e.cfg.Owner, e.cfg.Lease, groupBatch, dueBy)
+		if err != nil || len(items) == 0 {
+			return total, err
+		}
+		st, err := e.runGroupBatch(ctx, gp, a, conn, items, rg)
+		total.add(st)
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+func (e *Engine) runGroupBatch(ctx context.Context, gp store.GroupPush, a app.Instance, conn connector.Connector, items []store.WorkItem, rg *remoteGroups) (Stats, error) {
+	inputs, err := e.loadGroups(ctx, gp, a, items, nil)
+	if err != nil {
+		return Stats{}, err
+	}
+	outs := make([]store.GroupOutcome, len(items))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, e.cfg.Parallel)
+	for i := range items {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			outs[i] = e.reconcileGroup(ctx, gp, a, conn, items[i], inputs[i], rg)
+		}()
+	}
+	wg.Wait()
+	st := Stats{Items: len(items), Ops: map[string]int{}}
+	now := time.Now()
+	for i := range outs {
+		o := &outs[i]
+		e.groupOutcome(o, now)
+		switch {
+		case o.Err == nil:
+			st.Done++
+		case o.GiveUp:
+			st.Tasks++
+		default:
+			st.Retrying++
+		}
+		for _, l := range o.Logs {
+			if l.Outcome == audit.Success {
+				st.Ops[l.Action]++
+			}
+		}
+	}
+	// Outcomes are stored even if ctx ended: the calls were made.
+	if err := gp.FinishGroupWork(context.WithoutCancel(ctx), e.cfg.Owner, outs); err != nil {
+		return st, fmt.Errorf("record group outcomes: %w", err)
+	}
+	return st, nil
+}
+
+// groupOutcome turns the final error into a retry or a task, as for users.
+func (e *Engine) groupOutcome(o *store.GroupOutcome, now time.Time) {
+	if o.Err == nil {
+		if o.Pending {
+			o.RetryAt = now.Add(e.pendingRetry())
+		}
+		return
+	}
+	uo := store.Outcome{Item: o.Item}
+	e.outcomeFor(&uo, o.Err, now)
+	o.RetryAt, o.GiveUp = uo.RetryAt, uo.GiveUp
+}
+
+// loadGroups reads everything the planner needs for a batch with five queries.
+func (e *Engine) loadGroups(ctx context.Context, gp store.GroupPush, a app.Instance, items []store.WorkItem, creating map[int64]bool) ([]*groupInput, error) {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.RefID
+	}
+	rows, err := gp.PushedGroups(ctx, a.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	members, err := gp.DirectoryMembers(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	known, err := gp.KnownGroupMembers(ctx, a.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[int64]bool{}
+	var users []int64
+	note := func(id int64) {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			users = append(users, id)
+		}
+	}
+	for _, id := range ids {
+		for _, m := range members[id] {
+			note(m.UserID)
+		}
+		for _, k := range known[id] {
+			note(k.UserID)
+		}
+	}
+	accts, err := e.st.Accounts(ctx, a.ID, users)
+	if err != nil {
+		return nil, err
+	}
+	names, err := e.leaverNames(ctx, members, known)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*groupInput, len(items))
+	for i, id := range ids {
+		row, ok := rows[id]
+		if !ok {
+			continue // no longer pushed (unlinked meanwhile): nothing to do
+		}
+		out[i] = &groupInput{row: row, members: members[id], accounts: accts, known: known[id], names: names, creating: creating}
+	}
+	return out, nil
+}
+
+// leaverNames finds the usernames of known members who are not (or no
+// longer) in their directory group, for plans and the log.
+func (e *Engine) leaverNames(ctx context.Context, members map[int64][]store.DirectoryMember, known map[int64][]store.GroupMember) (map[int64]string, error) {
+	in := map[int64]bool{}
+	for _, ms := range members {
+		for _, m := range ms {
+			in[m.UserID] = true
+		}
+	}
+	var ids []int64
+	for _, ks := range known {
+		for _, k := range ks {
+			if k.UserID != 0 && !in[k.UserID] {
+				ids = append(ids, k.UserID)
+			}
+		}
+	}
+	names := map[int64]string{}
+	if len(ids) == 0 {
+		return names, nil
+	}
+	users, err := e.st.UsersByID(ctx, ids)
+	for id, u := range users {
+		names[id] = u.Username
+	}
+	return names, err
+}
+
+// groupRun is one group item on its way through the calls.
+type groupRun struct {
+	a   app.Instance
+	in  *groupInput
+	out store.GroupOutcome
+}
+
+func (r *groupRun) log(op, outcome, msg string, detail map[string]any) {
+	r.out.Logs = append(r.out.Logs, audit.Entry{Actor: "engine", Action: "dropbox.group." + op, TargetKind: "group",
+		Target: r.in.row.Group, App: r.a.Name, Outcome: outcome, Message: msg, Detail: detail})
+}
+
+// fail records a failed call; the item is retried (or becomes a task).
+func (r *groupRun) fail(op string, err error) {
+	r.log(op, audit.Failure, err.Error(), nil)
+	r.out.Err = err
+}
+
+// reconcileGroup plans one group and makes the calls, recording in its
+// outcome every change that went through, even when a later call fails.
+func (e *Engine) reconcileGroup(ctx context.Context, gp store.GroupPush, a app.Instance, conn connector.Connector, it store.WorkItem, in *groupInput, rg *remoteGroups) store.GroupOutcome {
+	if in == nil {
+		return store.GroupOutcome{Item: it, Forget: true}
+	}
+	r := &groupRun{a: a, in: in, out: store.GroupOutcome{Item: it, Group: in.row}}
+	p := planGroup(*in)
+	switch {
+	case p.unlink:
+		e.unlinkGroup(ctx, conn, r, p.delete)
+		return r.out
+	case p.ensure:
+		if !e.ensureGroup(ctx, gp, conn, r, rg) {
+			return r.out
+		}
+		p = planGroup(*in) // a linked group brings members of its own
+	}
+	if p.rename != "" && !e.renameGroup(ctx, conn, r, p.rename) {
+		return r.out
+	}
+	r.out.Removed = append(r.out.Removed, p.forget...)
+	if e.changeMembers(ctx, conn, r, p.remove, false) {
+		e.changeMembers(ctx, conn, r, p.add, true)
+	}
+	r.out.Group.Pending = len(p.pending)
+	r.out.Pending = len(p.pending) > 0 && r.out.Err == nil
+	return r.out
+}
+
+func (e *Engine) unlinkGroup(ctx context.Context, conn connector.Connector, r *groupRun, del bool) {
+	row := r.in.row
+	if !del {
+		r.out.Forget = true
+		if row.RemoteID != "" {
+			r.log(GroupUnlink, audit.Success, "Roster no longer manages this Dropbox group; it was left as it is", map[string]any{"dropbox_group_id": row.RemoteID})
+		}
+		return
+	}
+	err := conn.DeleteGroup(ctx, row.RemoteID)
+	if err != nil && connector.KindOf(err) != connector.NotFound && connector.KindOf(err) != connector.Conflict {
+		r.fail(GroupDelete, err)
+		return
+	}
+	r.out.Forget, r.out.Reset, r.out.Group.RemoteID, r.out.Group.RemoteName = true, true, "", ""
+	r.log(GroupDelete, audit.Success, "", map[string]any{"dropbox_group_id": row.RemoteID})
+}
+
+func (e *Engine) renameGroup(ctx context.Context, conn connector.Connector, r *groupRun, name string) bool {
+	old := r.out.Group.RemoteName
+	g, err := conn.RenameGroup(ctx, r.out.Group.RemoteID, name)
+	if err != nil {
+		r.groupGone(err)
+		r.fail(GroupRename, err)
+		return false
+	}
+	r.out.Group.RemoteName = g.Name
+	r.log(GroupRename, audit.Success, "", map[string]any{"changes": map[string][2]string{"name": {old, g.Name}}, "dropbox_group_id": g.ID})
+	return true
+}
+
+// groupGone forgets a Dropbox group deleted outside Roster, so the retry
+// creates it again instead of failing for ever.
+func (r *groupRun) groupGone(err error) {
+	if tag := connector.TagOf(err); tag == "group_not_found" || tag == "group_not_in_team" {
+		r.out.Group.RemoteID, r.out.Group.RemoteName, r.out.Reset = "", "", true
+		r.out.Added, r.out.Removed = nil, nil
+	}
+}
+
+// changeMembers adds or removes members in chunks; each chunk that went
+// through is recorded. It reports whether every chunk did.
+func (e *Engine) changeMembers(ctx context.Context, conn connector.Connector, r *groupRun, refs []memberRef, add bool) bool {
+	op, call := GroupRemove, conn.RemoveGroupMembers
+	if add {
+		op, call = GroupAdd, conn.AddGroupMembers
+	}
+	var done []memberRef
+	defer func() {
+		if len(done) > 0 {
+			r.log(op, audit.Success, "", map[string]any{"members": capNames(refNames(done)), "count": len(done), "dropbox_group_id": r.out.Group.RemoteID})
+		}
+	}()
+	for lo := 0; lo < len(refs); lo += groupMemberBatch {
+		chunk := refs[lo:min(lo+groupMemberBatch, len(refs))]
+		ok, err := e.sendChunk(ctx, call, r, chunk)
+		done = append(done, ok...)
+		r.record(ok, add)
+		if err != nil {
+			r.groupGone(err)
+			r.fail(op, err)
+			return false
+		}
+	}
+	return true
+}
+
+// sendChunk sends one chunk. Already in the wanted state counts as done (the
+// connector resends only the difference first). A member the app no longer
+// knows fails the whole call, so the chunk is then sent one by one to let
+// the others through.
+func (e *Engine) sendChunk(ctx context.Context, call func(context.Context, string, []string) error, r *groupRun, chunk []memberRef) ([]memberRef, error) {
+	ids := make([]string, len(chunk))
+	for i, c := range chunk {
+		ids[i] = c.MemberID
+	}
+	err := call(ctx, r.out.Group.RemoteID, ids)
+	if err == nil || connector.KindOf(err) == connector.Conflict {
+		return chunk, nil
+	}
+	if connector.KindOf(err) != connector.NotFound || isGroupTag(err) || len(chunk) == 1 {
+		return nil, err
+	}
+	var ok []memberRef
+	var errs []error
+	for _, c := range chunk {
+		err := call(ctx, r.out.Group.RemoteID, []string{c.MemberID})
+		switch {
+		case err == nil || connector.KindOf(err) == connector.Conflict:
+			ok = append(ok, c)
+		case connector.KindOf(err) == connector.NotFound && !isGroupTag(err):
+			errs = append(errs, fmt.Errorf("%s: %w", c.Name, err))
+		default:
+			return ok, err
+		}
+	}
+	return ok, errors.Join(errs...)
+}
+
+func isGroupTag(err error) bool {
+	tag := connector.TagOf(err)
+	return tag == "group_not_found" || tag == "group_not_in_team"
+}
+
+func (r *groupRun) record(refs []memberRef, add bool) {
+	for _, c := range refs {
+		if add {
+			r.out.Added = append(r.out.Added, store.GroupMember{MemberID: c.MemberID, UserID: c.UserID})
+		} else {
+			r.out.Removed = append(r.out.Removed, c.MemberID)
+		}
+	}
+}
+
+// capNames keeps a log entry small when many members change at once.
+func capNames(names []string) any {
+	if len(names) <= 100 {
+		return names
+	}
+	return map[string]any{"first": names[:100], "total": len(names)}
+}
