@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/roster-dev/roster/internal/connector"
 )
 
 // Pacer spaces one app instance's calls: a token bucket at the configured rate,
@@ -55,4 +58,54 @@ func (p *Pacer) Pause(d time.Duration) {
 	if until := time.Now().Add(d); until.After(p.pausedUntil) {
 		p.pausedUntil = until
 	}
+}
+
+// budgetHeadroom is the share of an app's budget a lane paces itself to: calls
+// leave evenly spaced, but network delays can bunch their arrival, and the
+// budget is a promise about arrivals.
+const budgetHeadroom = 0.9
+
+// errLaneLost stops a call whose worker no longer holds the app's lane: the
+// next holder may be spending the budget already.
+var errLaneLost = errors.New("this worker no longer holds the app's lane")
+
+// budgetPacer holds one app instance's calls to its fleet-wide budget. Only
+// the lane holder calls the app, so this one limiter spends the whole budget.
+// It has no burst: calls are spaced evenly, so no second can exceed the budget.
+type budgetPacer struct {
+	connector.Pacer // the engine's pacer: pauses after 429
+	lim             *budgetLimiter
+	held            func() bool // whether the lane is still this worker's
+}
+
+// budgetLimiter spaces calls evenly at an app's budget, less the headroom.
+type budgetLimiter struct{ *rate.Limiter }
+
+func newBudget(perSecond float64) *budgetLimiter {
+	return &budgetLimiter{rate.NewLimiter(rate.Limit(perSecond*budgetHeadroom), 1)}
+}
+
+// set follows a changed budget setting.
+func (b *budgetLimiter) set(perSecond float64) {
+	if r := rate.Limit(perSecond * budgetHeadroom); r != b.Limit() {
+		b.SetLimit(r)
+	}
+}
+
+// Wait passes a call when the app's pause has ended, the budget allows it
+// and the lane is still held.
+func (p budgetPacer) Wait(ctx context.Context) error {
+	if err := p.Pacer.Wait(ctx); err != nil {
+		return err
+	}
+	if !p.held() {
+		return errLaneLost
+	}
+	if err := p.lim.Wait(ctx); err != nil {
+		return err
+	}
+	if !p.held() {
+		return errLaneLost
+	}
+	return nil
 }
