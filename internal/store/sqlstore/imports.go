@@ -225,48 +225,61 @@ func (s *DB) usernames(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]
 func (s *DB) checkLinks(ctx context.Context, tx *sql.Tx, chunk []store.AppUser) error {
 	byMember := make(map[string]store.AppUser, len(chunk))
 	byUser := make(map[int64]store.AppUser, len(chunk))
-	args := []any{chunk[0].AppID}
+	members, users := make([]any, 0, len(chunk)+1), make([]any, 0, len(chunk)+1)
+	members, users = append(members, chunk[0].AppID), append(users, chunk[0].AppID)
 	for _, au := range chunk {
 		byMember[au.MemberID], byUser[au.UserID] = au, au
-		args = append(args, au.MemberID)
+		members, users = append(members, au.MemberID), append(users, au.UserID)
 	}
-	for _, au := range chunk {
-		args = append(args, au.UserID)
-	}
+	// One query per index: an OR of both lists would scan every account.
 	in := `(?` + strings.Repeat(",?", len(chunk)-1) + `)`
-	rows, err := tx.QueryContext(ctx, s.d.Rebind(`SELECT user_id, member_id, status FROM app_accounts WHERE app_id = ? AND (member_id IN `+in+` OR user_id IN `+in+`)`), args...)
+	byMemberRows, err := s.accountsWhere(ctx, tx, `member_id IN `+in, members)
+	if err != nil {
+		return err
+	}
+	byUserRows, err := s.accountsWhere(ctx, tx, `user_id IN `+in, users)
 	if err != nil {
 		return err
 	}
 	var stale []any
 	var errs []error
-	for rows.Next() {
-		var uid int64
-		var mid, status string
-		if err := rows.Scan(&uid, &mid, &status); err != nil {
-			rows.Close()
-			return err
-		}
-		if au, ok := byMember[mid]; ok && au.UserID != uid {
-			if status != "removed" {
-				errs = append(errs, fmt.Errorf("%w: member %s is already linked to another directory user (id %d)", directory.ErrConflict, au.Email, uid))
+	for _, ac := range byMemberRows {
+		if au := byMember[ac.MemberID]; au.UserID != ac.UserID {
+			if ac.Status != "removed" {
+				errs = append(errs, fmt.Errorf("%w: member %s is already linked to another directory user (id %d)", directory.ErrConflict, au.Email, ac.UserID))
 			}
-			stale = append(stale, uid)
-		}
-		if au, ok := byUser[uid]; ok && au.MemberID != mid && status != "removed" {
-			errs = append(errs, fmt.Errorf("%w: directory user %d is already linked to another member (%s) of the app", directory.ErrConflict, uid, mid))
+			stale = append(stale, ac.UserID)
 		}
 	}
-	rows.Close()
-	if err := errors.Join(errs...); err != nil || rows.Err() != nil {
-		return errors.Join(err, rows.Err())
+	for _, ac := range byUserRows {
+		if au := byUser[ac.UserID]; au.MemberID != ac.MemberID && ac.Status != "removed" {
+			errs = append(errs, fmt.Errorf("%w: directory user %d is already linked to another member (%s) of the app", directory.ErrConflict, ac.UserID, ac.MemberID))
+		}
 	}
-	if len(stale) == 0 {
-		return nil
+	if len(errs) > 0 || len(stale) == 0 {
+		return errors.Join(errs...)
 	}
 	_, err = tx.ExecContext(ctx, s.d.Rebind(`DELETE FROM app_accounts WHERE app_id = ? AND status = 'removed' AND user_id IN (?`+strings.Repeat(",?", len(stale)-1)+`)`),
 		append([]any{chunk[0].AppID}, stale...)...)
 	return err
+}
+
+// accountsWhere reads the app's accounts (args[0] is the app ID) matching cond.
+func (s *DB) accountsWhere(ctx context.Context, tx *sql.Tx, cond string, args []any) ([]store.Account, error) {
+	rows, err := tx.QueryContext(ctx, s.d.Rebind(`SELECT `+accountCols+` FROM app_accounts WHERE app_id = ? AND `+cond), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // assignLinked gives each linked user a direct assignment with the member's
@@ -313,19 +326,17 @@ func (s *DB) enqueuePairs(ctx context.Context, tx *sql.Tx, appID int64, userIDs 
 	return nil
 }
 
+// markConfirmed upserts by the (app_id, member_id) key, so each row is found
+// through the index; an UPDATE over a list of values scans the table.
 func (s *DB) markConfirmed(ctx context.Context, tx *sql.Tx, chunk []store.AppUser) error {
-	var q strings.Builder
-	q.WriteString(`UPDATE app_users SET state = 'confirmed', user_id = v.column2, match_kind = v.column3, reason = '' FROM (VALUES `)
-	args := make([]any, 0, len(chunk)*3+1)
-	for i, au := range chunk {
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteString("(?, CAST(? AS BIGINT), ?)")
-		args = append(args, au.MemberID, au.UserID, au.Match)
+	now := nanos(s.now())
+	args := make([]any, 0, len(chunk)*13)
+	for _, a := range chunk {
+		args = append(args, a.AppID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Status, a.Role, store.AppUserConfirmed, a.Match, a.UserID, "", now)
 	}
-	q.WriteString(`) AS v WHERE app_users.app_id = ? AND app_users.member_id = v.column1`)
-	if _, err := tx.ExecContext(ctx, s.d.Rebind(q.String()), append(args, chunk[0].AppID)...); err != nil {
+	err := s.insertRows(ctx, tx, `INSERT INTO app_users (app_id, member_id, email, given_name, surname, external_id, status, role, state, match_kind, user_id, reason, seen_at) VALUES `,
+		` ON CONFLICT (app_id, member_id) DO UPDATE SET state = excluded.state, user_id = excluded.user_id, match_kind = excluded.match_kind, reason = ''`, 13, args)
+	if err != nil {
 		return fmt.Errorf("mark app users confirmed: %w", err)
 	}
 	return nil
