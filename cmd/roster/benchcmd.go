@@ -44,6 +44,7 @@ func newBenchCmd() *cobra.Command {
 	f.StringVar(&database, "database", "", "PostgreSQL DSN; default: temporary SQLite files")
 	f.StringVarP(&output, "output", "o", "table", "table or json")
 	c.AddCommand(push)
+	c.AddCommand(newBenchGroupsCmd())
 	c.AddCommand(newBenchImportCmd())
 	return c
 }

@@ -70,6 +70,7 @@ func newGroupsCmd(g *globals) *cobra.Command {
 		},
 	}
 	c.AddCommand(add, list, get, del, groupMembersCmd(g))
+	c.AddCommand(groupPushCmds(g)...)
 	return c
 }
 

@@ -1,0 +1,153 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+func init() {
+	routes = append(routes,
+		Route{"GET", "/api/v1/apps/{name}/group-push", (*Server).listGroupPush},
+		Route{"POST", "/api/v1/apps/{name}/group-push", (*Server).pushGroups},
+		Route{"POST", "/api/v1/apps/{name}/group-push/remove", (*Server).unpushGroups},
+		Route{"POST", "/api/v1/groups/{name}/rename", (*Server).renameGroup},
+	)
+}
+
+var errNoGroupPush = &apiError{http.StatusServiceUnavailable, "unavailable", "this server's store cannot push groups", nil}
+
+func (s *Server) groupPush() (store.GroupPush, error) {
+	gp, ok := s.st.(store.GroupPush)
+	if !ok {
+		return nil, errNoGroupPush
+	}
+	return gp, nil
+}
+
+// pushWarning tells the admin when stored rules cannot take effect yet.
+func pushWarning(a app.Instance) string {
+	if !a.Settings.Features.PushGroups {
+		return "the push groups feature is off for " + a.Name + ": nothing reaches Dropbox until `roster apps set " + a.Name + " features.push_groups=true`"
+	}
+	return ""
+}
+
+type pushInput struct {
+	Group        string `json:"group"`
+	Pattern      string `json:"pattern"`
+	LinkExisting bool   `json:"link_existing"`
+	DeleteInApp  bool   `json:"delete_in_app"`
+}
+
+func (in pushInput) rule() (store.GroupPushRule, error) {
+	r := store.GroupPushRule{Group: in.Group, Pattern: in.Pattern, LinkExisting: in.LinkExisting}
+	return r, r.Validate()
+}
+
+// pushGroups stores a push rule and pushes the groups it matches now.
+func (s *Server) pushGroups(w http.ResponseWriter, r *http.Request) error {
+	gp, err := s.groupPush()
+	if err != nil {
+		return err
+	}
+	var in pushInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.DeleteInApp {
+		return badRequest("delete_in_app belongs to removing a push rule")
+	}
+	rule, err := in.rule()
+	if err != nil {
+		return err
+	}
+	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	groups, err := gp.PushGroups(r.Context(), actorOf(r), a.Name, &rule)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"app": a.Name, "rule": rule, "groups": nonNil(groups), "warning": pushWarning(a)})
+	return nil
+}
+
+// unpushGroups drops a rule; groups no other rule covers are unlinked by the
+// next sync, their Dropbox group deleted only when asked.
+func (s *Server) unpushGroups(w http.ResponseWriter, r *http.Request) error {
+	gp, err := s.groupPush()
+	if err != nil {
+		return err
+	}
+	var in pushInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.LinkExisting {
+		return badRequest("link_existing belongs to adding a push rule")
+	}
+	rule, err := in.rule()
+	if err != nil {
+		return err
+	}
+	unlinked, err := gp.UnpushGroups(r.Context(), actorOf(r), r.PathValue("name"), rule, in.DeleteInApp)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"app": r.PathValue("name"), "unlinking": nonNil(unlinked), "delete_in_app": in.DeleteInApp})
+	return nil
+}
+
+// listGroupPush lists an app's push rules and pushed groups with their state.
+func (s *Server) listGroupPush(w http.ResponseWriter, r *http.Request) error {
+	gp, err := s.groupPush()
+	if err != nil {
+		return err
+	}
+	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	rules, err := gp.ListGroupPushRules(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	groups, err := gp.ListPushedGroups(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"app": a.Name, "push_groups": a.Settings.Features.PushGroups,
+		"rules": nonNil(rules), "items": nonNil(groups), "warning": pushWarning(a)})
+	return nil
+}
+
+// renameGroup renames a directory group; pushed groups follow at the next sync.
+func (s *Server) renameGroup(w http.ResponseWriter, r *http.Request) error {
+	gp, err := s.groupPush()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	g, err := gp.RenameGroup(r.Context(), actorOf(r), r.PathValue("name"), in.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, g)
+	return nil
+}
+
+// nonNil makes an empty list JSON [] rather than null.
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
+}
