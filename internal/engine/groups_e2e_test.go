@@ -222,7 +222,11 @@ func TestGroupPushLinkExisting(t *testing.T) {
 	}
 
 	w.push(store.GroupPushRule{Group: "Eng", LinkExisting: true})
+	writes := w.emu.Team("acme").Stats().Writes
 	p, _ = w.e.Plan(bg, w.app, false)
+	if got := w.emu.Team("acme").Stats().Writes; got != writes {
+		t.Fatalf("plan made %d write calls", got-writes)
+	}
 	st = w.sync()
 	g := w.dbxGroup("eng")
 	if st.Ops["dropbox.group.link"] != 1 || g.ID != gid || g.Name != "Eng" {
