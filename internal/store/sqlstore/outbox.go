@@ -28,6 +28,13 @@ func (s *DB) enqueueUser(ctx context.Context, tx *sql.Tx, userID int64, reason s
 	if err != nil {
 		return fmt.Errorf("enqueue user %d: %w", userID, err)
 	}
+	// A status change moves the user in or out of the pushed groups it is in.
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO work_items (app_id, kind, ref_id, reason, generation, created_at, due_at)
+		SELECT p.app_id, 'group', p.group_id, ?, 1, ?, ? FROM pushed_groups p JOIN group_members m ON m.group_id = p.group_id
+		WHERE m.user_id = ? AND p.unlink = 0`+upsertWork), reason, now, now, userID)
+	if err != nil {
+		return fmt.Errorf("enqueue pushed groups of user %d: %w", userID, err)
+	}
 	return nil
 }
 
