@@ -101,7 +101,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer cancelHard()
 	t := time.NewTicker(w.cfg.Tick)
 	defer t.Stop()
-	for {
+	for ctx.Err() == nil {
 		w.tick(ctx, hard)
 		select {
 		case <-ctx.Done():
@@ -109,6 +109,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+	return w.shutdown(cancelHard)
 }
 
 // tick is one pass of the control loop: heartbeat, then lanes.
