@@ -6,7 +6,6 @@ import (
 	"log/slog"
 
 	"github.com/roster-dev/roster/internal/app"
-	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
@@ -76,15 +75,29 @@ func (e *SafeguardError) Error() string {
 		e.Vanished, e.Linked, e.App, e.Percent)
 }
 
-// snapshot is everything an import compares.
+// snapshot is what an import compares the team with: the directory users
+// indexed by the keys matching uses, and only what the rules read of each.
+// The members themselves are not kept: each page of the team listing is
+// evaluated as it arrives.
 type snapshot struct {
-	members []connector.Member
-	users   map[int64]directory.User
-	maxUser int64 // the highest directory user ID; users created later have higher ones
-	index   *Index
-	linked  map[string]store.Account // by member ID
-	ignored map[string]bool
+	users    map[int64]dirUser
+	profiles map[int64]profile // the app-sourced attributes of linked users
+	maxUser  int64             // the highest directory user ID; users created later have higher ones
+	index    *Index
+	linked   map[string]store.Account // by member ID
+	ignored  map[string]bool
 }
+
+// dirUser is what an import reads of every directory user. The username
+// shares its memory with the index's key.
+type dirUser struct {
+	username string
+	active   bool
+}
+
+// profile is what profile updates compare, read only for users linked to a
+// member, as only their profiles are imported.
+type profile struct{ first, last, email string }
 
 // Page sizes of the store's lists: users come at most 1,000 at a time,
 // accounts and app users 10,000.
@@ -93,47 +106,45 @@ const (
 	bigPageSize = 10000
 )
 
+// snapshot reads the directory and Roster's records of the app; the team is
+// listed afterwards, page by page, by Run.
 func (im *Importer) snapshot(ctx context.Context, a app.Instance) (*snapshot, error) {
-	conn, err := im.connect(ctx, a, engine.NewPacer(0))
-	if err != nil {
-		return nil, err
-	}
-	sn := &snapshot{users: map[int64]directory.User{}, linked: map[string]store.Account{}, ignored: map[string]bool{}}
-	// Removed members are left out: they are no longer in the team.
-	if err := conn.ListMembers(ctx, false, func(ms []connector.Member) error {
-		sn.members = append(sn.members, ms...)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("list Dropbox members: %w", err)
-	}
-	if err := im.loadUsers(ctx, sn); err != nil {
-		return nil, err
-	}
+	sn := &snapshot{users: map[int64]dirUser{}, profiles: map[int64]profile{}, index: NewIndex(nil), linked: map[string]store.Account{}, ignored: map[string]bool{}}
 	if err := im.loadAccounts(ctx, a.ID, sn); err != nil {
 		return nil, err
 	}
-	return sn, im.loadIgnored(ctx, a.ID, sn)
+	if err := im.loadIgnored(ctx, a.ID, sn); err != nil {
+		return nil, err
+	}
+	return sn, im.loadUsers(ctx, sn, a.Settings.Features.ImportProfileUpdates)
 }
 
-func (im *Importer) loadUsers(ctx context.Context, sn *snapshot) error {
-	var all []directory.User
+func (im *Importer) loadUsers(ctx context.Context, sn *snapshot, profiles bool) error {
+	linked := map[int64]bool{}
+	if profiles {
+		for _, ac := range sn.linked {
+			linked[ac.UserID] = true
+		}
+	}
 	for after := int64(0); ; {
 		page, err := im.st.ListUsers(ctx, store.UserFilter{Page: store.Page{After: after, Limit: pageSize}})
 		if err != nil {
 			return fmt.Errorf("list directory users: %w", err)
 		}
-		for _, u := range page {
-			sn.users[u.ID] = u
+		for i := range page {
+			u := &page[i]
+			sn.index.Add(*u)
+			sn.users[u.ID] = dirUser{username: sn.index.username(u.Username), active: u.Status == directory.StatusActive}
+			if linked[u.ID] {
+				sn.profiles[u.ID] = profile{u.FirstName, u.LastName, u.Email}
+			}
 			sn.maxUser = max(sn.maxUser, u.ID)
 		}
-		all = append(all, page...)
 		if len(page) < pageSize {
-			break
+			return nil
 		}
 		after = page[len(page)-1].ID
 	}
-	sn.index = NewIndex(all)
-	return nil
 }
 
 func (im *Importer) loadAccounts(ctx context.Context, appID int64, sn *snapshot) error {

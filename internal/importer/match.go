@@ -20,16 +20,22 @@ const (
 	MatchAmbiguous = "ambiguous" // several directory users fit equally
 )
 
-// Index finds directory users by the keys the matching rules use.
+// Index finds directory users by the keys the matching rules use. It holds
+// only the keys and IDs, not the users.
 type Index struct {
 	byUsername map[string]int64
 	byEmail    map[string]int64
-	byName     map[string][]int64
+	byName     map[string]int64   // the one user of a name, or sharedName
+	shared     map[string][]int64 // every user of a name several users share
 }
+
+// sharedName in byName sends the lookup to shared.
+const sharedName = -1
 
 // NewIndex indexes users; keys are case-insensitive.
 func NewIndex(users []directory.User) *Index {
-	ix := &Index{byUsername: make(map[string]int64, len(users)), byEmail: make(map[string]int64, len(users)), byName: map[string][]int64{}}
+	ix := &Index{byUsername: make(map[string]int64, len(users)), byEmail: make(map[string]int64, len(users)),
+		byName: make(map[string]int64, len(users)), shared: map[string][]int64{}}
 	for _, u := range users {
 		ix.Add(u)
 	}
@@ -40,8 +46,39 @@ func NewIndex(users []directory.User) *Index {
 func (ix *Index) Add(u directory.User) {
 	ix.byUsername[directory.Key(u.Username)] = u.ID
 	ix.byEmail[directory.Key(u.Email)] = u.ID
-	if k := nameKey(u.FirstName, u.LastName); k != "" {
-		ix.byName[k] = append(ix.byName[k], u.ID)
+	k := nameKey(u.FirstName, u.LastName)
+	if k == "" {
+		return
+	}
+	switch id, ok := ix.byName[k]; {
+	case !ok:
+		ix.byName[k] = u.ID
+	case id == sharedName:
+		ix.shared[k] = append(ix.shared[k], u.ID)
+	default:
+		ix.byName[k], ix.shared[k] = sharedName, []int64{id, u.ID}
+	}
+}
+
+// username returns the user's username, sharing the memory of its key when
+// they are equal (usernames are stored lowercase).
+func (ix *Index) username(name string) string {
+	if k := directory.Key(name); k == name {
+		return k
+	}
+	return name
+}
+
+// named returns the users of a first and last name.
+func (ix *Index) named(first, last string) []int64 {
+	k := nameKey(first, last)
+	switch id, ok := ix.byName[k]; {
+	case !ok:
+		return nil
+	case id == sharedName:
+		return ix.shared[k]
+	default:
+		return []int64{id}
 	}
 }
 
@@ -96,7 +133,7 @@ func (ix *Index) Match(m connector.Member, r Rules) (kind string, userIDs []int6
 		return MatchAmbiguous, exact
 	}
 	if r.Partial {
-		if ids := ix.byName[nameKey(m.GivenName, m.Surname)]; len(ids) == 1 {
+		if ids := ix.named(m.GivenName, m.Surname); len(ids) == 1 {
 			return MatchPartial, ids
 		} else if len(ids) > 1 {
 			return MatchAmbiguous, ids

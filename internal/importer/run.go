@@ -9,21 +9,31 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
 )
 
 // Actor is how imports appear in the system log.
 const Actor store.Actor = "import"
 
+// update is a linked user's app-sourced profile changes (field -> value).
+type update struct {
+	username string
+	changes  map[string]string
+}
+
 // work is what an evaluated import would write.
 type work struct {
 	rows     []store.AppUser
-	confirm  []store.AppUser             // matches to confirm now
-	create   []directory.User            // new directory users, then confirmed
-	createAU []store.AppUser             // the members they come from
-	updates  map[int64]map[string]string // user ID -> app-sourced field -> value
+	confirm  []int            // rows of matches to confirm now
+	create   []directory.User // new directory users, then confirmed
+	createAU []int            // the rows of the members they come from
+	updates  map[int64]update // by user ID
 	vanished []int64
 	linked   int // linked members still present
+
+	linkedUser map[int64]bool      // users linked to a member, or to be
+	seen       map[string]struct{} // linked members found in the team
 }
 
 // Run imports the app's members. Every unconfirmed member is matched afresh,
@@ -35,7 +45,10 @@ func (im *Importer) Run(ctx context.Context, a app.Instance, opt Options) (Resul
 	if err != nil {
 		return res, err
 	}
-	w := evaluate(sn, a, &res)
+	w, err := im.evaluate(ctx, sn, a, &res)
+	if err != nil {
+		return res, err
+	}
 	res.Confirmed, res.Created, res.ProfileUpdates = len(w.confirm), len(w.create), len(w.updates)
 	if g := safeguard(a, w); g != nil && !opt.AllowVanished {
 		if opt.Plan {
@@ -85,57 +98,87 @@ func (im *Importer) logRun(ctx context.Context, opt Options, a app.Instance, res
 	im.log.Info("import", "app", a.Name, "members", res.Members, "confirmed", res.Confirmed, "created", res.Created, "err", err)
 }
 
-// evaluate matches every member and decides what the import does, writing nothing.
-func evaluate(sn *snapshot, a app.Instance, res *Result) *work {
-	w := &work{updates: map[int64]map[string]string{}, rows: make([]store.AppUser, 0, len(sn.members))}
-	linkedUser := make(map[int64]bool, len(sn.linked))
+// evaluate lists the team and matches every member, a page at a time, and
+// decides what the import does, writing nothing. Removed members are left
+// out: they are no longer in the team.
+func (im *Importer) evaluate(ctx context.Context, sn *snapshot, a app.Instance, res *Result) (*work, error) {
+	conn, err := im.connect(ctx, a, engine.NewPacer(0))
+	if err != nil {
+		return nil, err
+	}
+	w := newWork(sn)
+	if err := conn.ListMembers(ctx, false, func(ms []connector.Member) error {
+		for i := range ms {
+			w.member(sn, a, &ms[i], res)
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list Dropbox members: %w", err)
+	}
+	w.finish(sn, res)
+	// What matching needed is garbage now, before the import is written.
+	w.linkedUser, w.seen, sn.index, sn.users, sn.profiles = nil, nil, nil, nil, nil
+	return w, nil
+}
+
+func newWork(sn *snapshot) *work {
+	w := &work{updates: map[int64]update{}, linkedUser: make(map[int64]bool, len(sn.linked)), seen: make(map[string]struct{}, len(sn.linked))}
 	for _, ac := range sn.linked {
 		if ac.Status != string(connector.StatusRemoved) {
-			linkedUser[ac.UserID] = true
+			w.linkedUser[ac.UserID] = true
 		}
 	}
-	seen := make(map[string]bool, len(sn.members))
-	for _, m := range sn.members {
-		seen[m.ID] = true
-		au := store.AppUser{AppID: a.ID, MemberID: m.ID, Email: m.Email, GivenName: m.GivenName, Surname: m.Surname,
-			ExternalID: m.ExternalID, Status: string(m.Status), Role: string(roleOr(m.Role))}
-		res.Members++
-		if ac, ok := sn.linked[m.ID]; ok && ac.Status != string(connector.StatusRemoved) {
+	return w
+}
+
+// member evaluates one member of the team.
+func (w *work) member(sn *snapshot, a app.Instance, m *connector.Member, res *Result) {
+	au := store.AppUser{AppID: a.ID, MemberID: m.ID, Email: m.Email, GivenName: m.GivenName, Surname: m.Surname,
+		ExternalID: m.ExternalID, Status: string(m.Status), Role: string(roleOr(m.Role))}
+	res.Members++
+	if ac, ok := sn.linked[m.ID]; ok {
+		w.seen[m.ID] = struct{}{}
+		if ac.Status != string(connector.StatusRemoved) {
 			w.keepLinked(sn, a, m, ac, &au, res)
-		} else {
-			w.match(sn, a, m, &au, linkedUser, res)
+			w.rows = append(w.rows, au)
+			return
 		}
-		w.rows = append(w.rows, au)
 	}
+	w.match(sn, a, m, &au, res)
+	w.rows = append(w.rows, au)
+}
+
+// finish lists the linked members the team no longer has.
+func (w *work) finish(sn *snapshot, res *Result) {
 	for id, ac := range sn.linked {
-		if !seen[id] && ac.Status != string(connector.StatusRemoved) {
+		if _, ok := w.seen[id]; !ok && ac.Status != string(connector.StatusRemoved) {
 			w.vanished = append(w.vanished, ac.UserID)
 		}
 	}
 	res.Vanished = len(w.vanished)
-	return w
 }
 
 // keepLinked records a member Roster already knows and the profile changes
 // it brings for attributes whose source is the app.
-func (w *work) keepLinked(sn *snapshot, a app.Instance, m connector.Member, ac store.Account, au *store.AppUser, res *Result) {
+func (w *work) keepLinked(sn *snapshot, a app.Instance, m *connector.Member, ac store.Account, au *store.AppUser, res *Result) {
 	au.State, au.Match, au.UserID = store.AppUserConfirmed, "linked", ac.UserID
 	res.Linked++
 	w.linked++
 	if !a.Settings.Features.ImportProfileUpdates {
 		return
 	}
-	if u, ok := sn.users[ac.UserID]; ok {
-		if ch := fromApp(u, m, a.Settings.Import); len(ch) > 0 {
-			w.updates[ac.UserID] = ch
+	if p, ok := sn.profiles[ac.UserID]; ok {
+		if ch := fromApp(p, m, a.Settings.Import); len(ch) > 0 {
+			w.updates[ac.UserID] = update{sn.users[ac.UserID].username, ch}
 		}
 	}
 }
 
 // match evaluates one unlinked member under the rules.
-func (w *work) match(sn *snapshot, a app.Instance, m connector.Member, au *store.AppUser, linkedUser map[int64]bool, res *Result) {
+func (w *work) match(sn *snapshot, a app.Instance, m *connector.Member, au *store.AppUser, res *Result) {
 	imp := a.Settings.Import
-	kind, ids := sn.index.Match(m, Rules{ExactOn: imp.MatchOn, Partial: imp.PartialNames})
+	linkedUser := w.linkedUser
+	kind, ids := sn.index.Match(*m, Rules{ExactOn: imp.MatchOn, Partial: imp.PartialNames})
 	au.Match, au.State = kind, store.AppUserUnmatched
 	ignored := sn.ignored[m.ID]
 	switch kind {
@@ -146,15 +189,15 @@ func (w *work) match(sn *snapshot, a app.Instance, m connector.Member, au *store
 		} else {
 			res.Partial++
 		}
-		if u := sn.users[ids[0]]; m.Status == connector.StatusSuspended && u.Status == directory.StatusActive {
-			res.Notes = append(res.Notes, Problem{m.Email, "suspended in Dropbox but " + u.Username + " is active in the directory: once confirmed, the push unsuspends it (suspend the user in the directory first to keep it suspended)"})
+		if u := sn.users[ids[0]]; m.Status == connector.StatusSuspended && u.active {
+			res.Notes = append(res.Notes, Problem{m.Email, "suspended in Dropbox but " + u.username + " is active in the directory: once confirmed, the push unsuspends it (suspend the user in the directory first to keep it suspended)"})
 		}
 		switch {
 		case linkedUser[ids[0]]:
 			au.Reason = "the matching directory user is already linked to another Dropbox member"
 			res.Problems = append(res.Problems, Problem{m.Email, au.Reason})
 		case kind == MatchExact && imp.AutoConfirmExact && !ignored:
-			w.confirm = append(w.confirm, *au)
+			w.confirm = append(w.confirm, len(w.rows)) // au is the next row
 			linkedUser[ids[0]] = true
 		}
 	case MatchAmbiguous:
@@ -163,13 +206,13 @@ func (w *work) match(sn *snapshot, a app.Instance, m connector.Member, au *store
 		res.Problems = append(res.Problems, Problem{m.Email, au.Reason})
 	default:
 		res.Unmatched++
-		nu, why := newUser(sn.index, m, a.Settings)
+		nu, why := newUser(sn.index, *m, a.Settings)
 		switch {
 		case why != "":
 			au.Reason = why
 			res.Problems = append(res.Problems, Problem{m.Email, why})
 		case imp.AutoConfirmNew && a.Settings.Features.ImportNewUsers && !ignored:
-			w.create, w.createAU = append(w.create, nu), append(w.createAU, *au)
+			w.create, w.createAU = append(w.create, nu), append(w.createAU, len(w.rows))
 		}
 	}
 	if ignored {
@@ -213,10 +256,10 @@ func roleOr(r connector.Role) connector.Role {
 
 // fromApp lists the app-sourced attributes whose Dropbox value differs from
 // the directory's (MISSION F6). An empty Dropbox value never blanks a profile.
-func fromApp(u directory.User, m connector.Member, imp app.Import) map[string]string {
+func fromApp(u profile, m *connector.Member, imp app.Import) map[string]string {
 	ch := map[string]string{}
 	for _, f := range []struct{ attr, cur, app string }{
-		{"first_name", u.FirstName, m.GivenName}, {"last_name", u.LastName, m.Surname}, {"email", u.Email, m.Email},
+		{"first_name", u.first, m.GivenName}, {"last_name", u.last, m.Surname}, {"email", u.email, m.Email},
 	} {
 		if imp.FromApp(f.attr) && f.app != "" && f.app != f.cur && !(f.attr == "email" && directory.Key(f.app) == directory.Key(f.cur)) {
 			ch[f.attr] = f.app
@@ -225,25 +268,30 @@ func fromApp(u directory.User, m connector.Member, imp app.Import) map[string]st
 	return ch
 }
 
-// apply writes an evaluated import. Each step is its own transaction; a run
-// stopped between them leaves app users that the next import re-evaluates.
+// apply writes an evaluated import. The app users are saved and the matches
+// confirmed in one transaction, all or none; when the confirmation fails, the
+// app users are saved unconfirmed and the error returned. A run stopped
+// between steps leaves app users that the next import re-evaluates.
 func (im *Importer) apply(ctx context.Context, by store.Actor, a app.Instance, sn *snapshot, w *work) error {
-	if err := im.st.SaveImport(ctx, by, a.ID, w.rows); err != nil {
-		return err
+	unconfirmed := func(err error) error {
+		for _, i := range w.createAU { // saved as they were before creating their users
+			w.rows[i].UserID = 0
+		}
+		return errors.Join(err, im.st.SaveImport(ctx, by, a.ID, w.rows))
 	}
 	if err := im.createUsers(ctx, by, sn.maxUser, w); err != nil {
-		return err
+		return unconfirmed(err)
 	}
-	if err := im.st.ConfirmAppUsers(ctx, by, w.confirm); err != nil {
-		return fmt.Errorf("confirm matches: %w", err)
+	if err := im.st.SaveAndConfirmImport(ctx, by, a.ID, w.rows, w.confirm); err != nil {
+		return unconfirmed(fmt.Errorf("confirm matches: %w", err))
 	}
 	var errs []error
-	for id, ch := range w.updates {
-		if _, err := im.st.UpdateUser(ctx, by, sn.users[id].Username, "import.profile", func(u *directory.User) error {
-			applyFields(u, ch)
+	for _, up := range w.updates {
+		if _, err := im.st.UpdateUser(ctx, by, up.username, "import.profile", func(u *directory.User) error {
+			applyFields(u, up.changes)
 			return nil
 		}); err != nil {
-			errs = append(errs, fmt.Errorf("import profile of %s: %w", sn.users[id].Username, err))
+			errs = append(errs, fmt.Errorf("import profile of %s: %w", up.username, err))
 		}
 	}
 	if len(w.vanished) > 0 {
@@ -272,7 +320,7 @@ func (im *Importer) createUsers(ctx context.Context, by store.Actor, after int64
 		if !ok {
 			return fmt.Errorf("new directory user %s not found after creating it", nu.Username)
 		}
-		w.createAU[i].UserID = id
+		w.rows[w.createAU[i]].UserID = id
 	}
 	w.confirm = append(w.confirm, w.createAU...)
 	return nil

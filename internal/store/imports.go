@@ -36,6 +36,11 @@ type Imports interface {
 	// SaveImport replaces the app's app users with those of this import, in
 	// one transaction, keeping admins' ignore decisions.
 	SaveImport(ctx context.Context, by Actor, appID int64, users []AppUser) error
+	// SaveAndConfirmImport is SaveImport followed by ConfirmAppUsers of
+	// users[i] for each i in confirm, in one transaction: the confirmed
+	// members are written once, already confirmed. On any error, a conflict
+	// included, nothing is written.
+	SaveAndConfirmImport(ctx context.Context, by Actor, appID int64, users []AppUser, confirm []int) error
 	ListAppUsers(ctx context.Context, appID int64, state string, p Page) ([]AppUser, error)
 	// GetAppUser finds an app user by its ID, its member ID or its email.
 	GetAppUser(ctx context.Context, appID int64, ref string) (AppUser, error)

@@ -27,41 +27,79 @@ func scanAppUser(r scanner) (store.AppUser, error) {
 // SaveImport stores an import's app users. Ignored members stay ignored;
 // members no longer in the app are dropped.
 func (s *DB) SaveImport(ctx context.Context, by store.Actor, appID int64, users []store.AppUser) error {
+	return s.SaveAndConfirmImport(ctx, by, appID, users, nil)
+}
+
+// SaveAndConfirmImport stores an import's app users and confirms users[i] for
+// each i in confirm, in one transaction, so a migration writes each confirmed
+// app user once.
+func (s *DB) SaveAndConfirmImport(ctx context.Context, by store.Actor, appID int64, users []store.AppUser, confirm []int) error {
+	at := func(i int) *store.AppUser { return &users[confirm[i]] }
+	for i := range confirm {
+		if at(i).AppID != appID {
+			return fmt.Errorf("%w: confirmation of a member of another app", directory.ErrInvalid)
+		}
+	}
+	ls, err := checkLinkSet(len(confirm), at)
+	if err != nil {
+		return err
+	}
+	confirmed := make([]bool, len(users))
+	for _, i := range confirm {
+		confirmed[i] = true
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		// Rows this import saw carry its timestamp; the rest vanished from the app.
 		now := nanos(s.now())
-		for start := 0; start < len(users); start += usersPerInsert {
-			if err := s.upsertAppUsers(ctx, tx, appID, users[start:min(start+usersPerInsert, len(users))], now); err != nil {
-				return err
-			}
+		if err := s.upsertAppUsers(ctx, tx, appID, users, confirmed, now); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM app_users WHERE app_id = ? AND seen_at <> ?`), appID, now); err != nil {
 			return fmt.Errorf("drop vanished app users: %w", err)
 		}
-		var app string
-		_ = tx.QueryRowContext(ctx, s.q(`SELECT name FROM apps WHERE id = ?`), appID).Scan(&app)
-		return s.logChange(ctx, tx, by, "import.save", "app", app, app, map[string]any{"members": len(users)})
+		app := s.appName(ctx, tx, appID)
+		if err := s.logChange(ctx, tx, by, "import.save", "app", app, app, map[string]any{"members": len(users)}); err != nil {
+			return err
+		}
+		chunk := make([]store.AppUser, 0, confirmPerStmt)
+		for start := 0; start < len(confirm); start += confirmPerStmt {
+			chunk = chunk[:0]
+			for i := start; i < min(start+confirmPerStmt, len(confirm)); i++ {
+				chunk = append(chunk, *at(i))
+			}
+			if err := s.confirmChunk(ctx, tx, by, app, ls, chunk, false); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
-func (s *DB) upsertAppUsers(ctx context.Context, tx *sql.Tx, appID int64, chunk []store.AppUser, now int64) error {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO app_users (app_id, member_id, email, given_name, surname, external_id, status, role, state, match_kind, user_id, reason, seen_at) VALUES `)
-	args := make([]any, 0, len(chunk)*13)
-	for i, a := range chunk {
-		if i > 0 {
-			q.WriteByte(',')
+// upsertAppUsers writes an import's rows; those marked confirmed are stored
+// confirmed, with no reason.
+func (s *DB) upsertAppUsers(ctx context.Context, tx *sql.Tx, appID int64, users []store.AppUser, confirmed []bool, now int64) error {
+	const per = 2000 // rows of arguments built at a time
+	args := make([]any, 0, min(len(users), per)*13)
+	for start := 0; start < len(users); start += per {
+		args = args[:0]
+		for i := start; i < min(start+per, len(users)); i++ {
+			a := &users[i]
+			state, reason := a.State, a.Reason
+			if confirmed[i] {
+				state, reason = store.AppUserConfirmed, ""
+			}
+			args = append(args, appID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Status, a.Role, state, a.Match, a.UserID, reason, now)
 		}
-		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?)")
-		args = append(args, appID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Status, a.Role, a.State, a.Match, a.UserID, a.Reason, now)
-	}
-	// An admin's "ignore" survives re-imports; everything else is re-evaluated.
-	q.WriteString(` ON CONFLICT (app_id, member_id) DO UPDATE SET email = excluded.email, given_name = excluded.given_name,
+		// An admin's "ignore" survives re-imports unless this import confirms
+		// the member; everything else is re-evaluated.
+		err := s.insertRows(ctx, tx, `INSERT INTO app_users (app_id, member_id, email, given_name, surname, external_id, status, role, state, match_kind, user_id, reason, seen_at) VALUES `,
+			` ON CONFLICT (app_id, member_id) DO UPDATE SET email = excluded.email, given_name = excluded.given_name,
 		surname = excluded.surname, external_id = excluded.external_id, status = excluded.status, role = excluded.role,
-		state = CASE WHEN app_users.state = 'ignored' THEN 'ignored' ELSE excluded.state END,
-		match_kind = excluded.match_kind, user_id = excluded.user_id, reason = excluded.reason, seen_at = excluded.seen_at`)
-	if _, err := tx.ExecContext(ctx, s.d.Rebind(q.String()), args...); err != nil {
-		return fmt.Errorf("store app users: %w", err)
+		state = CASE WHEN app_users.state = 'ignored' AND excluded.state <> 'confirmed' THEN 'ignored' ELSE excluded.state END,
+		match_kind = excluded.match_kind, user_id = excluded.user_id, reason = excluded.reason, seen_at = excluded.seen_at`, 13, args)
+		if err != nil {
+			return fmt.Errorf("store app users: %w", err)
+		}
 	}
 	return nil
 }
@@ -114,13 +152,14 @@ func (s *DB) ConfirmAppUsers(ctx context.Context, by store.Actor, links []store.
 	if len(links) == 0 {
 		return nil
 	}
-	if err := checkLinkSet(links); err != nil {
+	ls, err := checkLinkSet(len(links), func(i int) *store.AppUser { return &links[i] })
+	if err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		app := s.appName(ctx, tx, links[0].AppID)
 		for start := 0; start < len(links); start += confirmPerStmt {
-			if err := s.confirmChunk(ctx, tx, by, app, links[start:min(start+confirmPerStmt, len(links))]); err != nil {
+			if err := s.confirmChunk(ctx, tx, by, app, ls, links[start:min(start+confirmPerStmt, len(links))], true); err != nil {
 				return err
 			}
 		}
@@ -128,22 +167,33 @@ func (s *DB) ConfirmAppUsers(ctx context.Context, by store.Actor, links []store.
 	})
 }
 
+// linkSet is a set of links to confirm, indexed by member and by user.
+type linkSet struct {
+	n        int
+	at       func(int) *store.AppUser
+	byMember map[string]int
+	byUser   map[int64]int
+	checked  bool // against the app's accounts, by checkLinks
+}
+
 // checkLinkSet refuses a set that links one member or one user twice, or spans apps.
-func checkLinkSet(links []store.AppUser) error {
-	members := make(map[string]bool, len(links))
-	users := make(map[int64]bool, len(links))
-	for _, au := range links {
+func checkLinkSet(n int, at func(int) *store.AppUser) (*linkSet, error) {
+	ls := &linkSet{n: n, at: at, byMember: make(map[string]int, n), byUser: make(map[int64]int, n)}
+	for i := range n {
+		au := at(i)
+		_, dupMember := ls.byMember[au.MemberID]
+		_, dupUser := ls.byUser[au.UserID]
 		switch {
-		case au.AppID != links[0].AppID:
-			return fmt.Errorf("%w: confirmations of several apps in one call", directory.ErrInvalid)
-		case members[au.MemberID]:
-			return fmt.Errorf("%w: member %s is confirmed twice", directory.ErrConflict, au.Email)
-		case users[au.UserID]:
-			return fmt.Errorf("%w: directory user %d is linked to two members (%s is one)", directory.ErrConflict, au.UserID, au.Email)
+		case au.AppID != at(0).AppID:
+			return nil, fmt.Errorf("%w: confirmations of several apps in one call", directory.ErrInvalid)
+		case dupMember:
+			return nil, fmt.Errorf("%w: member %s is confirmed twice", directory.ErrConflict, au.Email)
+		case dupUser:
+			return nil, fmt.Errorf("%w: directory user %d is linked to two members (%s is one)", directory.ErrConflict, au.UserID, au.Email)
 		}
-		members[au.MemberID], users[au.UserID] = true, true
+		ls.byMember[au.MemberID], ls.byUser[au.UserID] = i, i
 	}
-	return nil
+	return ls, nil
 }
 
 func (s *DB) appName(ctx context.Context, tx *sql.Tx, appID int64) string {
@@ -152,7 +202,9 @@ func (s *DB) appName(ctx context.Context, tx *sql.Tx, appID int64) string {
 	return name
 }
 
-func (s *DB) confirmChunk(ctx context.Context, tx *sql.Tx, by store.Actor, app string, chunk []store.AppUser) error {
+// confirmChunk confirms links; mark also sets their app users' state, which
+// an import that saved them confirmed already did.
+func (s *DB) confirmChunk(ctx context.Context, tx *sql.Tx, by store.Actor, app string, ls *linkSet, chunk []store.AppUser, mark bool) error {
 	ids := make([]int64, len(chunk))
 	for i, au := range chunk {
 		ids[i] = au.UserID
@@ -166,8 +218,11 @@ func (s *DB) confirmChunk(ctx context.Context, tx *sql.Tx, by store.Actor, app s
 			return fmt.Errorf("%w: no directory user with id %d for member %s", directory.ErrNotFound, au.UserID, au.Email)
 		}
 	}
-	if err := s.checkLinks(ctx, tx, chunk); err != nil {
-		return err
+	if !ls.checked { // the whole set, before the first chunk writes anything
+		if err := s.checkLinks(ctx, tx, ls); err != nil {
+			return err
+		}
+		ls.checked = true
 	}
 	accts := make([]*store.Account, len(chunk))
 	for i, au := range chunk {
@@ -188,8 +243,10 @@ func (s *DB) confirmChunk(ctx context.Context, tx *sql.Tx, by store.Actor, app s
 	if err := s.enqueuePairs(ctx, tx, chunk[0].AppID, assigned, "import.confirm"); err != nil {
 		return err
 	}
-	if err := s.markConfirmed(ctx, tx, chunk); err != nil {
-		return err
+	if mark {
+		if err := s.markConfirmed(ctx, tx, chunk); err != nil {
+			return err
+		}
 	}
 	entries := make([]audit.Entry, len(chunk))
 	for i, au := range chunk {
@@ -222,46 +279,96 @@ func (s *DB) usernames(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]
 // checkLinks refuses a member already linked to another user and a user
 // already linked to another member that is still in the app. A removed
 // account of another user only blocks the member ID, so it is forgotten.
-func (s *DB) checkLinks(ctx context.Context, tx *sql.Tx, chunk []store.AppUser) error {
-	byMember := make(map[string]store.AppUser, len(chunk))
-	byUser := make(map[int64]store.AppUser, len(chunk))
-	members, users := make([]any, 0, len(chunk)+1), make([]any, 0, len(chunk)+1)
-	members, users = append(members, chunk[0].AppID), append(users, chunk[0].AppID)
-	for _, au := range chunk {
-		byMember[au.MemberID], byUser[au.UserID] = au, au
-		members, users = append(members, au.MemberID), append(users, au.UserID)
-	}
-	// One query per index: an OR of both lists would scan every account.
-	in := `(?` + strings.Repeat(",?", len(chunk)-1) + `)`
-	byMemberRows, err := s.accountsWhere(ctx, tx, `member_id IN `+in, members)
-	if err != nil {
-		return err
-	}
-	byUserRows, err := s.accountsWhere(ctx, tx, `user_id IN `+in, users)
-	if err != nil {
-		return err
-	}
-	var stale []any
-	var errs []error
-	for _, ac := range byMemberRows {
-		if au := byMember[ac.MemberID]; au.UserID != ac.UserID {
-			if ac.Status != "removed" {
-				errs = append(errs, fmt.Errorf("%w: member %s is already linked to another directory user (id %d)", directory.ErrConflict, au.Email, ac.UserID))
-			}
-			stale = append(stale, ac.UserID)
+// The whole set is checked before any of it is written, so the accounts read
+// are the app's accounts before this confirmation.
+func (s *DB) checkLinks(ctx context.Context, tx *sql.Tx, ls *linkSet) error {
+	appID := ls.at(0).AppID
+	var accts []store.Account
+	if ls.n <= confirmPerStmt {
+		// One query per index: an OR of both lists would scan every account.
+		members, users := make([]any, 0, ls.n+1), make([]any, 0, ls.n+1)
+		members, users = append(members, appID), append(users, appID)
+		for i := range ls.n {
+			members, users = append(members, ls.at(i).MemberID), append(users, ls.at(i).UserID)
+		}
+		in := `(?` + strings.Repeat(",?", ls.n-1) + `)`
+		byMember, err := s.accountsWhere(ctx, tx, `member_id IN `+in, members)
+		if err != nil {
+			return err
+		}
+		byUser, err := s.accountsWhere(ctx, tx, `user_id IN `+in, users)
+		if err != nil {
+			return err
+		}
+		accts = append(byMember, byUser...)
+	} else {
+		// Many links: one pass over the app's accounts. Lists of hundreds
+		// of keys per query would be planned as scans by PostgreSQL, whose
+		// statistics do not know the accounts this transaction adds.
+		var err error
+		if accts, err = s.linkedAccounts(ctx, tx, appID); err != nil {
+			return err
 		}
 	}
-	for _, ac := range byUserRows {
-		if au := byUser[ac.UserID]; au.MemberID != ac.MemberID && ac.Status != "removed" {
-			errs = append(errs, fmt.Errorf("%w: directory user %d is already linked to another member (%s) of the app", directory.ErrConflict, ac.UserID, ac.MemberID))
+	var stale []int64
+	var errs []error
+	for _, ac := range accts {
+		if i, ok := ls.byMember[ac.MemberID]; ok {
+			if au := ls.at(i); au.UserID != ac.UserID {
+				if ac.Status != "removed" {
+					errs = append(errs, fmt.Errorf("%w: member %s is already linked to another directory user (id %d)", directory.ErrConflict, au.Email, ac.UserID))
+				}
+				stale = append(stale, ac.UserID)
+			}
+		}
+		if i, ok := ls.byUser[ac.UserID]; ok {
+			if au := ls.at(i); au.MemberID != ac.MemberID && ac.Status != "removed" {
+				errs = append(errs, fmt.Errorf("%w: directory user %d is already linked to another member (%s) of the app", directory.ErrConflict, ac.UserID, ac.MemberID))
+			}
 		}
 	}
 	if len(errs) > 0 || len(stale) == 0 {
-		return errors.Join(errs...)
+		return errors.Join(dedupe(errs)...)
 	}
-	_, err = tx.ExecContext(ctx, s.d.Rebind(`DELETE FROM app_accounts WHERE app_id = ? AND status = 'removed' AND user_id IN (?`+strings.Repeat(",?", len(stale)-1)+`)`),
-		append([]any{chunk[0].AppID}, stale...)...)
-	return err
+	for start := 0; start < len(stale); start += confirmPerStmt {
+		in, args := inIDs(stale[start:min(start+confirmPerStmt, len(stale))])
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM app_accounts WHERE app_id = ? AND status = 'removed' AND user_id IN `+in), append([]any{appID}, args...)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dedupe drops repeated errors: an account found by member and by user is
+// read twice.
+func dedupe(errs []error) []error {
+	seen := map[string]bool{}
+	out := errs[:0]
+	for _, e := range errs {
+		if !seen[e.Error()] {
+			seen[e.Error()] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// linkedAccounts reads what checkLinks compares of every account of the app.
+func (s *DB) linkedAccounts(ctx context.Context, tx *sql.Tx, appID int64) ([]store.Account, error) {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT user_id, member_id, status FROM app_accounts WHERE app_id = ?`), appID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Account
+	for rows.Next() {
+		var a store.Account
+		if err := rows.Scan(&a.UserID, &a.MemberID, &a.Status); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // accountsWhere reads the app's accounts (args[0] is the app ID) matching cond.
