@@ -24,7 +24,7 @@ type update struct {
 
 // work is what an evaluated import would write.
 type work struct {
-	rows     []store.AppUser
+	rows     store.AppUserList
 	confirm  []int            // rows of matches to confirm now
 	create   []directory.User // new directory users, then confirmed
 	createAU []int            // the rows of the members they come from
@@ -140,12 +140,12 @@ func (w *work) member(sn *snapshot, a app.Instance, m *connector.Member, res *Re
 		w.seen[m.ID] = struct{}{}
 		if ac.Status != string(connector.StatusRemoved) {
 			w.keepLinked(sn, a, m, ac, &au, res)
-			w.rows = append(w.rows, au)
+			w.rows.Append(au)
 			return
 		}
 	}
 	w.match(sn, a, m, &au, res)
-	w.rows = append(w.rows, au)
+	w.rows.Append(au)
 }
 
 // finish lists the linked members the team no longer has.
@@ -197,7 +197,7 @@ func (w *work) match(sn *snapshot, a app.Instance, m *connector.Member, au *stor
 			au.Reason = "the matching directory user is already linked to another Dropbox member"
 			res.Problems = append(res.Problems, Problem{m.Email, au.Reason})
 		case kind == MatchExact && imp.AutoConfirmExact && !ignored:
-			w.confirm = append(w.confirm, len(w.rows)) // au is the next row
+			w.confirm = append(w.confirm, w.rows.Len()) // au is the next row
 			linkedUser[ids[0]] = true
 		}
 	case MatchAmbiguous:
@@ -212,7 +212,7 @@ func (w *work) match(sn *snapshot, a app.Instance, m *connector.Member, au *stor
 			au.Reason = why
 			res.Problems = append(res.Problems, Problem{m.Email, why})
 		case imp.AutoConfirmNew && a.Settings.Features.ImportNewUsers && !ignored:
-			w.create, w.createAU = append(w.create, nu), append(w.createAU, len(w.rows))
+			w.create, w.createAU = append(w.create, nu), append(w.createAU, w.rows.Len())
 		}
 	}
 	if ignored {
@@ -275,14 +275,14 @@ func fromApp(u profile, m *connector.Member, imp app.Import) map[string]string {
 func (im *Importer) apply(ctx context.Context, by store.Actor, a app.Instance, sn *snapshot, w *work) error {
 	unconfirmed := func(err error) error {
 		for _, i := range w.createAU { // saved as they were before creating their users
-			w.rows[i].UserID = 0
+			w.rows.At(i).UserID = 0
 		}
-		return errors.Join(err, im.st.SaveImport(ctx, by, a.ID, w.rows))
+		return errors.Join(err, im.st.SaveAndConfirmImport(ctx, by, a.ID, &w.rows, nil))
 	}
 	if err := im.createUsers(ctx, by, sn.maxUser, w); err != nil {
 		return unconfirmed(err)
 	}
-	if err := im.st.SaveAndConfirmImport(ctx, by, a.ID, w.rows, w.confirm); err != nil {
+	if err := im.st.SaveAndConfirmImport(ctx, by, a.ID, &w.rows, w.confirm); err != nil {
 		return unconfirmed(fmt.Errorf("confirm matches: %w", err))
 	}
 	var errs []error
@@ -320,7 +320,7 @@ func (im *Importer) createUsers(ctx context.Context, by store.Actor, after int64
 		if !ok {
 			return fmt.Errorf("new directory user %s not found after creating it", nu.Username)
 		}
-		w.rows[w.createAU[i]].UserID = id
+		w.rows.At(w.createAU[i]).UserID = id
 	}
 	w.confirm = append(w.confirm, w.createAU...)
 	return nil

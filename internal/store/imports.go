@@ -31,16 +31,52 @@ type AppUser struct {
 	SeenAt     time.Time `json:"seen_at"`
 }
 
+// appUserBlock is the number of app users in each block of an AppUserList.
+const appUserBlock = 1024
+
+// AppUserList holds the app users of a large team in blocks of a fixed size,
+// so that it grows without copying what it holds and needs no huge
+// allocation. The zero value is an empty list.
+type AppUserList struct {
+	blocks [][]AppUser
+	n      int
+}
+
+// AppUsersOf makes a list of a slice's app users (copied).
+func AppUsersOf(users []AppUser) *AppUserList {
+	l := &AppUserList{}
+	for _, au := range users {
+		l.Append(au)
+	}
+	return l
+}
+
+// Append adds an app user at the end.
+func (l *AppUserList) Append(au AppUser) {
+	if l.n%appUserBlock == 0 {
+		l.blocks = append(l.blocks, make([]AppUser, 0, appUserBlock))
+	}
+	b := &l.blocks[len(l.blocks)-1]
+	*b = append(*b, au)
+	l.n++
+}
+
+// Len is the number of app users.
+func (l *AppUserList) Len() int { return l.n }
+
+// At returns the i-th app user, to read or change in place.
+func (l *AppUserList) At(i int) *AppUser { return &l.blocks[i/appUserBlock][i%appUserBlock] }
+
 // Imports is the part of the store imports use.
 type Imports interface {
 	// SaveImport replaces the app's app users with those of this import, in
 	// one transaction, keeping admins' ignore decisions.
 	SaveImport(ctx context.Context, by Actor, appID int64, users []AppUser) error
 	// SaveAndConfirmImport is SaveImport followed by ConfirmAppUsers of
-	// users[i] for each i in confirm, in one transaction: the confirmed
+	// users.At(i) for each i in confirm, in one transaction: the confirmed
 	// members are written once, already confirmed. On any error, a conflict
 	// included, nothing is written.
-	SaveAndConfirmImport(ctx context.Context, by Actor, appID int64, users []AppUser, confirm []int) error
+	SaveAndConfirmImport(ctx context.Context, by Actor, appID int64, users *AppUserList, confirm []int) error
 	ListAppUsers(ctx context.Context, appID int64, state string, p Page) ([]AppUser, error)
 	// GetAppUser finds an app user by its ID, its member ID or its email.
 	GetAppUser(ctx context.Context, appID int64, ref string) (AppUser, error)

@@ -27,14 +27,14 @@ func scanAppUser(r scanner) (store.AppUser, error) {
 // SaveImport stores an import's app users. Ignored members stay ignored;
 // members no longer in the app are dropped.
 func (s *DB) SaveImport(ctx context.Context, by store.Actor, appID int64, users []store.AppUser) error {
-	return s.SaveAndConfirmImport(ctx, by, appID, users, nil)
+	return s.SaveAndConfirmImport(ctx, by, appID, store.AppUsersOf(users), nil)
 }
 
 // SaveAndConfirmImport stores an import's app users and confirms users[i] for
 // each i in confirm, in one transaction, so a migration writes each confirmed
 // app user once.
-func (s *DB) SaveAndConfirmImport(ctx context.Context, by store.Actor, appID int64, users []store.AppUser, confirm []int) error {
-	at := func(i int) *store.AppUser { return &users[confirm[i]] }
+func (s *DB) SaveAndConfirmImport(ctx context.Context, by store.Actor, appID int64, users *store.AppUserList, confirm []int) error {
+	at := func(i int) *store.AppUser { return users.At(confirm[i]) }
 	for i := range confirm {
 		if at(i).AppID != appID {
 			return fmt.Errorf("%w: confirmation of a member of another app", directory.ErrInvalid)
@@ -44,7 +44,7 @@ func (s *DB) SaveAndConfirmImport(ctx context.Context, by store.Actor, appID int
 	if err != nil {
 		return err
 	}
-	confirmed := make([]bool, len(users))
+	confirmed := make([]bool, users.Len())
 	for _, i := range confirm {
 		confirmed[i] = true
 	}
@@ -58,7 +58,7 @@ func (s *DB) SaveAndConfirmImport(ctx context.Context, by store.Actor, appID int
 			return fmt.Errorf("drop vanished app users: %w", err)
 		}
 		app := s.appName(ctx, tx, appID)
-		if err := s.logChange(ctx, tx, by, "import.save", "app", app, app, map[string]any{"members": len(users)}); err != nil {
+		if err := s.logChange(ctx, tx, by, "import.save", "app", app, app, map[string]any{"members": users.Len()}); err != nil {
 			return err
 		}
 		chunk := make([]store.AppUser, 0, confirmPerStmt)
@@ -77,13 +77,14 @@ func (s *DB) SaveAndConfirmImport(ctx context.Context, by store.Actor, appID int
 
 // upsertAppUsers writes an import's rows; those marked confirmed are stored
 // confirmed, with no reason.
-func (s *DB) upsertAppUsers(ctx context.Context, tx *sql.Tx, appID int64, users []store.AppUser, confirmed []bool, now int64) error {
+func (s *DB) upsertAppUsers(ctx context.Context, tx *sql.Tx, appID int64, users *store.AppUserList, confirmed []bool, now int64) error {
 	const per = 2000 // rows of arguments built at a time
-	args := make([]any, 0, min(len(users), per)*13)
-	for start := 0; start < len(users); start += per {
+	n := users.Len()
+	args := make([]any, 0, min(n, per)*13)
+	for start := 0; start < n; start += per {
 		args = args[:0]
-		for i := start; i < min(start+per, len(users)); i++ {
-			a := &users[i]
+		for i := start; i < min(start+per, n); i++ {
+			a := users.At(i)
 			state, reason := a.State, a.Reason
 			if confirmed[i] {
 				state, reason = store.AppUserConfirmed, ""
