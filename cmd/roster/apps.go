@@ -47,6 +47,8 @@ const settingKeys = `Settings (KEY=VALUE, dotted for nested ones):
   deactivation.transfer_dest_email=EMAIL  member who receives a removed user's files
   deactivation.transfer_admin_email=EMAIL team admin told about transfer errors
   deletion_guard.percent=N, deletion_guard.min=N
+  budget.calls_per_second=N              most calls a second to this team, over the whole fleet (default 20)
+  full_sync.every=DURATION               list the team and repair drift on a schedule, e.g. 24h ("" off)
   base_url=URL                           Dropbox API base (default the real one)
   name=NEW-NAME`
 

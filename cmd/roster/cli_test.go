@@ -44,7 +44,7 @@ func newCLI(t *testing.T) *cli {
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := newServices(st, box, log, engine.Config{})
-	go func() { done <- serve(ctx, log, svc, "127.0.0.1:0", ready) }()
+	go func() { done <- serve(ctx, log, svc, "127.0.0.1:0", ready, nil) }()
 	c.addr = "http://" + <-ready
 	t.Cleanup(func() {
 		cancel()

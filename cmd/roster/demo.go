@@ -232,5 +232,5 @@ func serveDemo(ctx context.Context, out io.Writer, svc *services, listen string)
 		fmt.Fprintf(out, "Admin web UI at http://%s/ (sign in with the token above).\nCtrl-C stops the demo.\n", addr)
 	}()
 	go func() { _ = svc.engine.Run(ctx) }()
-	return serve(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), svc, listen, ready)
+	return serve(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), svc, listen, ready, nil)
 }

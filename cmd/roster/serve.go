@@ -75,7 +75,7 @@ func newServeCmd() *cobra.Command {
 	var db dbFlags
 	var listen string
 	var debug, noWorkers bool
-	var publicURL string
+	var publicURL, role string
 	var secureCookies bool
 	c := &cobra.Command{
 		Use:   "serve",
@@ -94,20 +94,22 @@ func newServeCmd() *cobra.Command {
 			defer st.Close()
 			svc := newServices(st, box, log, engine.Config{})
 			svc.ui = web.Options{PublicURL: publicURL, SecureCookies: secureCookies || strings.HasPrefix(publicURL, "https://")}
-			if !noWorkers {
-				go func() {
-					if err := svc.engine.Run(c.Context()); err != nil {
-						log.Error("workers stopped", "err", err)
-					}
-				}()
+			if noWorkers {
+				role = roleAPI
 			}
-			return serve(c.Context(), log, svc, listen, nil)
+			fr, err := newFleetRole(role, st, box, log, engine.Config{})
+			if err != nil {
+				return err
+			}
+			wait := fr.startWorkers(c.Context())
+			return errors.Join(serve(c.Context(), log, svc, listen, nil, fr), wait())
 		},
 	}
 	db.register(c)
 	c.Flags().StringVar(&listen, "listen", envOr("ROSTER_LISTEN", "127.0.0.1:8080"), "address to serve on (env ROSTER_LISTEN)")
 	c.Flags().BoolVar(&debug, "debug", false, "log every request")
-	c.Flags().BoolVar(&noWorkers, "no-workers", false, "serve the API only; run no provisioning workers")
+	c.Flags().BoolVar(&noWorkers, "no-workers", false, "serve the API only; run no provisioning workers (same as --role api)")
+	c.Flags().StringVar(&role, "role", envOr("ROSTER_ROLE", roleAll), "api, worker or all: what this process runs (env ROSTER_ROLE); see docs/fleet.md")
 	c.Flags().StringVar(&publicURL, "public-url", envOr("ROSTER_PUBLIC_URL", ""),
 		"address browsers use to reach Roster, such as https://roster.corp.example; sets the OAuth redirect URI (default: taken from each request; env ROSTER_PUBLIC_URL)")
 	c.Flags().BoolVar(&secureCookies, "secure-cookies", false, "mark web UI cookies Secure although Roster serves plain HTTP (behind a TLS proxy); automatic with --public-url https://…")
@@ -116,7 +118,9 @@ func newServeCmd() *cobra.Command {
 
 // serve runs the API until ctx ends, then drains requests for up to 10 s.
 // ready, if set, receives the bound address once the server listens.
-func serve(ctx context.Context, log *slog.Logger, svc *services, listen string, ready chan<- string) error {
+// fr, if set, adds /metrics and the fleet's health checks, and restricts the
+// routes to its role.
+func serve(ctx context.Context, log *slog.Logger, svc *services, listen string, ready chan<- string, fr *fleetRole) error {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", listen, err)
@@ -124,6 +128,9 @@ func serve(ctx context.Context, log *slog.Logger, svc *services, listen string, 
 	h, ui, err := svc.handler(log)
 	if err != nil {
 		return err
+	}
+	if fr != nil {
+		h = fr.handler(h)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go ui.SweepSessions(ctx, time.Hour)

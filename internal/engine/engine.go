@@ -19,6 +19,7 @@ import (
 type Store interface {
 	store.Store
 	store.Engine
+	store.GroupPush
 }
 
 // Connect makes the connector of one app instance; the engine supplies the

@@ -22,8 +22,7 @@ func (e *Engine) pendingRetry() time.Duration { return 2 * e.cfg.BaseBackoff }
 
 // groupStore returns the store's group push part, if it has one.
 func (e *Engine) groupStore() (store.GroupPush, bool) {
-	gp, ok := e.st.(store.GroupPush)
-	return gp, ok
+	return e.st, true
 }
 
 // syncGroups works the app's due group items, batch after batch. It runs

@@ -244,11 +244,13 @@ type ReconcileResult struct {
 // Drift in attributes the directory owns is put back; attributes the app
 // owns are imported; unknown members are reported and left alone. The
 // deletion guard applies as in any sync.
-func (e *Engine) Reconcile(ctx context.Context, a app.Instance, opt SyncOptions) (ReconcileResult, error) {
-	var res ReconcileResult
+func (e *Engine) Reconcile(ctx context.Context, a app.Instance, opt SyncOptions) (res ReconcileResult, err error) {
 	if !a.Settings.Provisioning {
 		return res, fmt.Errorf("%w: provisioning is not enabled for app %s (roster apps set %s provisioning=true)", directory.ErrInvalid, a.Name, a.Name)
 	}
+	// Logged whatever happens: the entry also dates the next scheduled one,
+	// so a failing team is not listed again at every pass.
+	defer func() { e.logFull(ctx, a, res, err) }()
 	conn, err := e.connect(ctx, a, e.pacer(a.ID))
 	if err != nil {
 		return res, err
@@ -280,12 +282,14 @@ func (e *Engine) Reconcile(ctx context.Context, a app.Instance, opt SyncOptions)
 	}
 	res.Queued = len(ids)
 	res.Stats, err = e.Sync(ctx, a, opt)
-	e.logFull(ctx, a, res, err)
 	return res, err
 }
 
 // logFull records the reconciliation, which also dates the next scheduled one.
 func (e *Engine) logFull(ctx context.Context, a app.Instance, res ReconcileResult, err error) {
+	if res.Survey == nil {
+		res.Survey = &Survey{}
+	}
 	en := audit.Entry{Actor: "engine", Action: "sync.full", TargetKind: "app", Target: a.Name, App: a.Name, Outcome: audit.Success,
 		Message: fmt.Sprintf("listed %d members: %d drifted, %d gone, %d unknown; %d users queued",
 			res.Survey.Members, len(res.Survey.Drifted), len(res.Survey.Vanished), len(res.Survey.Unknown), res.Queued),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/roster-dev/roster/internal/app"
 )
 
 // Run works every app with provisioning enabled until ctx ends.
@@ -18,7 +20,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			if !a.Settings.Provisioning || !a.HasToken {
 				continue
 			}
-			st, err := e.Sync(ctx, a, SyncOptions{})
+			st, err := e.syncOrReconcile(ctx, a)
 			if err != nil && ctx.Err() == nil && !errors.Is(err, ErrGuard) {
 				e.log.Error("sync failed", "app", a.Name, "err", err)
 			}
@@ -35,4 +37,15 @@ func (e *Engine) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// syncOrReconcile runs the app's scheduled full reconciliation when it is
+// due, and an ordinary sync otherwise.
+func (e *Engine) syncOrReconcile(ctx context.Context, a app.Instance) (Stats, error) {
+	due, err := e.FullSyncDue(ctx, a)
+	if err != nil || !due {
+		return e.Sync(ctx, a, SyncOptions{})
+	}
+	res, err := e.Reconcile(ctx, a, SyncOptions{})
+	return res.Stats, err
 }

@@ -247,7 +247,7 @@ func (w *Worker) work(hard context.Context, l *lane) {
 	a := l.app.Load()
 	for w.mayWork(l) && hard.Err() == nil {
 		a = l.app.Load()
-		st, err := w.eng.Sync(hard, *a, SyncOptions{})
+		st, err := w.eng.syncOrReconcile(hard, *a)
 		if err != nil && hard.Err() == nil && !errors.Is(err, ErrGuard) {
 			w.log.Error("sync failed", "app", a.Name, "err", err)
 		}
@@ -398,6 +398,14 @@ func (s fleetStore) ClaimWork(ctx context.Context, appID int64, owner string, le
 		return nil, nil
 	}
 	return s.FleetStore.ClaimWork(ctx, appID, owner, lease, limit, dueBy)
+}
+
+// ClaimGroupWork is gated like ClaimWork: only the lane holder works an app's groups.
+func (s fleetStore) ClaimGroupWork(ctx context.Context, appID int64, owner string, lease time.Duration, limit int, dueBy time.Time) ([]store.WorkItem, error) {
+	if l := s.w.laneOf(appID); l == nil || !s.w.mayWork(l) {
+		return nil, nil
+	}
+	return s.FleetStore.ClaimGroupWork(ctx, appID, owner, lease, limit, dueBy)
 }
 
 func (s fleetStore) FinishWork(ctx context.Context, owner string, outs []store.Outcome) error {
