@@ -110,6 +110,7 @@ func newTasksCmd(g *globals) *cobra.Command {
 				Items []struct {
 					App       string `json:"app"`
 					User      string `json:"user"`
+					Group     string `json:"group"`
 					Attempts  int    `json:"attempts"`
 					LastError string `json:"last_error"`
 				}
@@ -119,29 +120,40 @@ func newTasksCmd(g *globals) *cobra.Command {
 			}
 			rows := make([][]string, len(l.Items))
 			for i, t := range l.Items {
-				rows[i] = []string{t.App, t.User, strconv.Itoa(t.Attempts), t.LastError}
+				target := t.User
+				if t.Group != "" {
+					target = "group " + t.Group
+				}
+				rows[i] = []string{t.App, target, strconv.Itoa(t.Attempts), t.LastError}
 			}
-			return printOut(c.OutOrStdout(), g, raw, []string{"APP", "USER", "ATTEMPTS", "LAST ERROR"}, rows)
+			return printOut(c.OutOrStdout(), g, raw, []string{"APP", "TARGET", "ATTEMPTS", "LAST ERROR"}, rows)
 		},
 	}
 	list.Flags().StringVar(&appName, "app", "", "only this app")
 	act := func(verb, short string) *cobra.Command {
-		return &cobra.Command{
-			Use:   verb + " APP USERNAME",
+		var group bool
+		c := &cobra.Command{
+			Use:   verb + " APP USERNAME | " + verb + " APP --group GROUP",
 			Short: short,
-			Args:  exactArgs(2, "APP and USERNAME"),
+			Args:  exactArgs(2, "APP and USERNAME (or GROUP with --group)"),
 			RunE: func(c *cobra.Command, args []string) error {
 				cl, err := g.client()
 				if err != nil {
 					return err
 				}
-				if err := cl.do(c.Context(), "POST", "/api/v1/tasks/"+verb, map[string]string{"app": args[0], "user": args[1]}, nil); err != nil {
+				body, what := map[string]string{"app": args[0], "user": args[1]}, args[1]
+				if group {
+					body, what = map[string]string{"app": args[0], "group": args[1]}, "group "+args[1]
+				}
+				if err := cl.do(c.Context(), "POST", "/api/v1/tasks/"+verb, body, nil); err != nil {
 					return err
 				}
-				fmt.Fprintf(c.OutOrStdout(), "%s: task of %s in %s\n", verb, args[1], args[0])
+				fmt.Fprintf(c.OutOrStdout(), "%s: task of %s in %s\n", verb, what, args[0])
 				return nil
 			},
 		}
+		c.Flags().BoolVar(&group, "group", false, "the task is a pushed group's, not a user's")
+		return c
 	}
 	c.AddCommand(list, act("retry", "Queue a task again with fresh attempts"), act("dismiss", "Drop a task; the next change to the user queues it again"))
 	return c

@@ -246,7 +246,8 @@ func (s *Server) pendingActivation(w http.ResponseWriter, r *http.Request) error
 type taskView struct {
 	store.Task
 	App      string `json:"app"`
-	Username string `json:"user"`
+	Username string `json:"user,omitempty"`
+	Group    string `json:"group,omitempty"` // for a pushed group's task
 }
 
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
@@ -277,39 +278,75 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	groups, err := s.pushedGroupNames(r, tasks)
+	if err != nil {
+		return err
+	}
 	out := make([]taskView, len(tasks))
 	for i, t := range tasks {
-		out[i] = taskView{t, names[t.AppID], users[t.RefID].Username}
+		out[i] = taskView{Task: t, App: names[t.AppID]}
+		if t.Kind == store.WorkGroup {
+			out[i].Group = groups[[2]int64{t.AppID, t.RefID}]
+		} else {
+			out[i].Username = users[t.RefID].Username
+		}
 	}
 	writeJSON(w, http.StatusOK, List[taskView]{Items: out})
 	return nil
 }
 
-func (s *Server) taskTarget(r *http.Request) (int64, int64, error) {
+// pushedGroupNames names the groups of group tasks, by app and group ID.
+func (s *Server) pushedGroupNames(r *http.Request, tasks []store.Task) (map[[2]int64]string, error) {
+	out := map[[2]int64]string{}
+	seen := map[int64]bool{}
+	for _, t := range tasks {
+		if t.Kind != store.WorkGroup || seen[t.AppID] {
+			continue
+		}
+		seen[t.AppID] = true
+		pgs, err := s.st.ListPushedGroups(r.Context(), t.AppID)
+		if err != nil {
+			return nil, err
+		}
+		for _, pg := range pgs {
+			out[[2]int64{pg.AppID, pg.GroupID}] = pg.Group
+		}
+	}
+	return out, nil
+}
+
+// taskTarget reads {"app", "user"} or {"app", "group"}: the app, the kind
+// of the task and the ID of its user or group.
+func (s *Server) taskTarget(r *http.Request) (int64, string, int64, error) {
 	var in struct {
-		App  string `json:"app"`
-		User string `json:"user"`
+		App   string `json:"app"`
+		User  string `json:"user"`
+		Group string `json:"group"`
 	}
 	if err := decode(r, &in); err != nil {
-		return 0, 0, err
+		return 0, "", 0, err
+	}
+	if (in.User == "") == (in.Group == "") {
+		return 0, "", 0, fmt.Errorf("%w: name either a user or a group", directory.ErrInvalid)
 	}
 	a, err := s.st.GetApp(r.Context(), in.App)
 	if err != nil {
-		return 0, 0, err
+		return 0, "", 0, err
+	}
+	if in.Group != "" {
+		g, err := s.st.GetGroup(r.Context(), in.Group)
+		return a.ID, store.WorkGroup, g.ID, err
 	}
 	u, err := s.st.GetUser(r.Context(), in.User)
-	if err != nil {
-		return 0, 0, err
-	}
-	return a.ID, u.ID, nil
+	return a.ID, store.WorkUser, u.ID, err
 }
 
 func (s *Server) retryTask(w http.ResponseWriter, r *http.Request) error {
-	appID, userID, err := s.taskTarget(r)
+	appID, kind, refID, err := s.taskTarget(r)
 	if err != nil {
 		return err
 	}
-	if err := s.st.RetryTask(r.Context(), actorOf(r), appID, store.WorkUser, userID); err != nil {
+	if err := s.st.RetryTask(r.Context(), actorOf(r), appID, kind, refID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -317,11 +354,11 @@ func (s *Server) retryTask(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) dismissTask(w http.ResponseWriter, r *http.Request) error {
-	appID, userID, err := s.taskTarget(r)
+	appID, kind, refID, err := s.taskTarget(r)
 	if err != nil {
 		return err
 	}
-	if err := s.st.DismissTask(r.Context(), actorOf(r), appID, store.WorkUser, userID); err != nil {
+	if err := s.st.DismissTask(r.Context(), actorOf(r), appID, kind, refID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
