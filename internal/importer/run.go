@@ -275,7 +275,7 @@ func fromApp(u profile, m *connector.Member, imp app.Import) map[string]string {
 func (im *Importer) apply(ctx context.Context, by store.Actor, a app.Instance, sn *snapshot, w *work) error {
 	unconfirmed := func(err error) error {
 		for _, i := range w.createAU { // saved as they were before creating their users
-			w.rows.At(i).UserID = 0
+			w.rows.SetUserID(i, 0)
 		}
 		return errors.Join(err, im.st.SaveAndConfirmImport(ctx, by, a.ID, &w.rows, nil))
 	}
@@ -320,7 +320,7 @@ func (im *Importer) createUsers(ctx context.Context, by store.Actor, after int64
 		if !ok {
 			return fmt.Errorf("new directory user %s not found after creating it", nu.Username)
 		}
-		w.rows.At(w.createAU[i]).UserID = id
+		w.rows.SetUserID(w.createAU[i], id)
 	}
 	w.confirm = append(w.confirm, w.createAU...)
 	return nil

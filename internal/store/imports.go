@@ -34,15 +34,25 @@ type AppUser struct {
 // appUserBlock is the number of app users in each block of an AppUserList.
 const appUserBlock = 1024
 
-// AppUserList holds the app users of a large team in blocks of a fixed size,
-// so that it grows without copying what it holds and needs no huge
-// allocation. The zero value is an empty list.
+// AppUserList holds the app users of a large team compactly, in blocks of a
+// fixed size, so that it grows without copying what it holds and needs no
+// huge allocation. Status, role, state and match, which take few values,
+// are kept once each. The zero value is an empty list.
 type AppUserList struct {
-	blocks [][]AppUser
+	blocks [][]appUserRow
 	n      int
+	words  []string
+	word   map[string]uint32
 }
 
-// AppUsersOf makes a list of a slice's app users (copied).
+// appUserRow is an AppUser in an AppUserList, without its ID and SeenAt.
+type appUserRow struct {
+	memberID, email, givenName, surname, externalID, reason string
+	appID, userID                                           int64
+	status, role, state, match                              uint32
+}
+
+// AppUsersOf makes a list of a slice's app users.
 func AppUsersOf(users []AppUser) *AppUserList {
 	l := &AppUserList{}
 	for _, au := range users {
@@ -51,21 +61,45 @@ func AppUsersOf(users []AppUser) *AppUserList {
 	return l
 }
 
-// Append adds an app user at the end.
+func (l *AppUserList) code(w string) uint32 {
+	c, ok := l.word[w]
+	if !ok {
+		if l.word == nil {
+			l.word = map[string]uint32{}
+		}
+		c = uint32(len(l.words))
+		l.words, l.word[w] = append(l.words, w), c
+	}
+	return c
+}
+
+// Append adds an app user at the end; its ID and SeenAt are not kept.
 func (l *AppUserList) Append(au AppUser) {
 	if l.n%appUserBlock == 0 {
-		l.blocks = append(l.blocks, make([]AppUser, 0, appUserBlock))
+		l.blocks = append(l.blocks, make([]appUserRow, 0, appUserBlock))
 	}
 	b := &l.blocks[len(l.blocks)-1]
-	*b = append(*b, au)
+	*b = append(*b, appUserRow{memberID: au.MemberID, email: au.Email, givenName: au.GivenName, surname: au.Surname,
+		externalID: au.ExternalID, reason: au.Reason, appID: au.AppID, userID: au.UserID,
+		status: l.code(au.Status), role: l.code(au.Role), state: l.code(au.State), match: l.code(au.Match)})
 	l.n++
 }
 
 // Len is the number of app users.
 func (l *AppUserList) Len() int { return l.n }
 
-// At returns the i-th app user, to read or change in place.
-func (l *AppUserList) At(i int) *AppUser { return &l.blocks[i/appUserBlock][i%appUserBlock] }
+// At returns the i-th app user.
+func (l *AppUserList) At(i int) AppUser {
+	r := &l.blocks[i/appUserBlock][i%appUserBlock]
+	return AppUser{AppID: r.appID, MemberID: r.memberID, Email: r.email, GivenName: r.givenName, Surname: r.surname,
+		ExternalID: r.externalID, Status: l.words[r.status], Role: l.words[r.role], State: l.words[r.state],
+		Match: l.words[r.match], UserID: r.userID, Reason: r.reason}
+}
+
+// SetUserID sets the directory user of the i-th app user.
+func (l *AppUserList) SetUserID(i int, id int64) {
+	l.blocks[i/appUserBlock][i%appUserBlock].userID = id
+}
 
 // Imports is the part of the store imports use.
 type Imports interface {

@@ -34,7 +34,7 @@ func (s *DB) SaveImport(ctx context.Context, by store.Actor, appID int64, users 
 // each i in confirm, in one transaction, so a migration writes each confirmed
 // app user once.
 func (s *DB) SaveAndConfirmImport(ctx context.Context, by store.Actor, appID int64, users *store.AppUserList, confirm []int) error {
-	at := func(i int) *store.AppUser { return users.At(confirm[i]) }
+	at := func(i int) store.AppUser { return users.At(confirm[i]) }
 	for i := range confirm {
 		if at(i).AppID != appID {
 			return fmt.Errorf("%w: confirmation of a member of another app", directory.ErrInvalid)
@@ -65,7 +65,7 @@ func (s *DB) SaveAndConfirmImport(ctx context.Context, by store.Actor, appID int
 		for start := 0; start < len(confirm); start += confirmPerStmt {
 			chunk = chunk[:0]
 			for i := start; i < min(start+confirmPerStmt, len(confirm)); i++ {
-				chunk = append(chunk, *at(i))
+				chunk = append(chunk, at(i))
 			}
 			if err := s.confirmChunk(ctx, tx, by, app, ls, chunk, false); err != nil {
 				return err
@@ -153,7 +153,7 @@ func (s *DB) ConfirmAppUsers(ctx context.Context, by store.Actor, links []store.
 	if len(links) == 0 {
 		return nil
 	}
-	ls, err := checkLinkSet(len(links), func(i int) *store.AppUser { return &links[i] })
+	ls, err := checkLinkSet(len(links), func(i int) store.AppUser { return links[i] })
 	if err != nil {
 		return err
 	}
@@ -171,14 +171,14 @@ func (s *DB) ConfirmAppUsers(ctx context.Context, by store.Actor, links []store.
 // linkSet is a set of links to confirm, indexed by member and by user.
 type linkSet struct {
 	n        int
-	at       func(int) *store.AppUser
+	at       func(int) store.AppUser
 	byMember map[string]int
 	byUser   map[int64]int
 	checked  bool // against the app's accounts, by checkLinks
 }
 
 // checkLinkSet refuses a set that links one member or one user twice, or spans apps.
-func checkLinkSet(n int, at func(int) *store.AppUser) (*linkSet, error) {
+func checkLinkSet(n int, at func(int) store.AppUser) (*linkSet, error) {
 	ls := &linkSet{n: n, at: at, byMember: make(map[string]int, n), byUser: make(map[int64]int, n)}
 	for i := range n {
 		au := at(i)
