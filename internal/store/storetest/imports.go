@@ -26,6 +26,7 @@ func importTests() []struct {
 		{"ImportConfirmBatch", testImportConfirmBatch},
 		{"ImportConfirmConflicts", testImportConfirmConflicts},
 		{"ImportFindByRef", testImportFindByRef},
+		{"ImportSaveAndConfirm", testImportSaveAndConfirm},
 	}
 }
 
@@ -280,5 +281,101 @@ func testImportFindByRef(t *testing.T, s *sqlstore.DB) {
 	}
 	if got, _ := s.GetAppUser(ctx, a.ID, "dbmid:Q"); got.State != store.AppUserIgnored {
 		t.Fatalf("ignored by ID: %+v", got)
+	}
+}
+
+// testImportSaveAndConfirm: an import saves its app users and confirms its
+// matches in one transaction. Confirmed rows are written confirmed (an ignore
+// gives way to a confirmation), the others as they are; a conflict anywhere in
+// a set larger than one statement leaves everything as it was.
+func testImportSaveAndConfirm(t *testing.T, s *sqlstore.DB) {
+	a := mustApp(t, s, "dbx")
+	ann, bob, cy := mustUser(t, s, "ann"), mustUser(t, s, "bob"), mustUser(t, s, "cy")
+	old := appUser(a.ID, "m-old", cy.Email, "matched")
+	old.UserID = cy.ID
+	if err := s.SaveImport(ctx, actor, a.ID, []store.AppUser{old, appUser(a.ID, "m-bob", bob.Email, "unmatched")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConfirmAppUsers(ctx, actor, []store.AppUser{old}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.IgnoreAppUser(ctx, actor, a.ID, "m-bob"); err != nil {
+		t.Fatal(err)
+	}
+	annRow := appUser(a.ID, "m-ann", ann.Email, "matched")
+	annRow.Match, annRow.UserID, annRow.Reason = "exact", ann.ID, "stale reason"
+	bobRow := appUser(a.ID, "m-bob", bob.Email, "matched")
+	bobRow.Match, bobRow.UserID = "exact", bob.ID
+	oldRow := old
+	oldRow.State, oldRow.Match = store.AppUserConfirmed, "linked"
+	rows := store.AppUsersOf([]store.AppUser{annRow, appUser(a.ID, "m-new", "new@x.io", "unmatched"), bobRow, oldRow})
+	if err := s.SaveAndConfirmImport(ctx, actor, a.ID, rows, []int{0, 2}); err != nil {
+		t.Fatal(err)
+	}
+	for member, want := range map[string]struct {
+		state string
+		user  int64
+	}{"m-ann": {store.AppUserConfirmed, ann.ID}, "m-bob": {store.AppUserConfirmed, bob.ID}, "m-new": {store.AppUserUnmatched, 0}, "m-old": {store.AppUserConfirmed, cy.ID}} {
+		got, err := s.GetAppUser(ctx, a.ID, member)
+		if err != nil || got.State != want.state || got.UserID != want.user {
+			t.Fatalf("%s = %+v, %v; want %s to %d", member, got, err, want.state, want.user)
+		}
+		if member == "m-ann" && (got.Reason != "" || got.Match != "exact") {
+			t.Fatalf("confirmed app user keeps a reason or lost its match: %+v", got)
+		}
+	}
+	accts, _ := s.Accounts(ctx, a.ID, []int64{ann.ID, bob.ID, cy.ID})
+	if len(accts) != 3 || accts[ann.ID].MemberID != "m-ann" || accts[bob.ID].MemberID != "m-bob" {
+		t.Fatalf("accounts = %+v", accts)
+	}
+	if logs, _ := s.ListLog(ctx, audit.Filter{Action: "import.confirm", Target: "ann"}); len(logs) != 1 {
+		t.Fatalf("confirm log of ann = %+v", logs)
+	}
+	if as, _ := s.ListAssignments(ctx, store.AssignmentFilter{App: "dbx", User: "bob"}); len(as) != 1 {
+		t.Fatalf("bob's assignments = %+v", as)
+	}
+
+	// A set of many links whose last one takes cy, linked to m-old: nothing is written.
+	const n = 700
+	users := make([]directory.User, n)
+	for i := range users {
+		users[i] = directory.User{Username: fmt.Sprintf("c%04d", i), Email: fmt.Sprintf("c%04d@x.io", i), FirstName: "C", LastName: fmt.Sprint(i)}
+	}
+	if err := s.CreateUsers(ctx, actor, users); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]int64{}
+	for after := int64(0); ; {
+		page, _ := s.ListUsers(ctx, store.UserFilter{Page: store.Page{After: after, Limit: 1000}})
+		for _, u := range page {
+			byName[u.Username] = u.ID
+		}
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	var big []store.AppUser
+	var confirm []int
+	for i := range n {
+		au := appUser(a.ID, fmt.Sprintf("m-c%d", i), fmt.Sprintf("c%04d@x.io", i), "matched")
+		au.UserID = byName[fmt.Sprintf("c%04d", i)]
+		big, confirm = append(big, au), append(confirm, i)
+	}
+	thief := appUser(a.ID, "m-thief", "thief@x.io", "matched")
+	thief.UserID = cy.ID
+	big, confirm = append(big, thief, oldRow), append(confirm, n)
+	err := s.SaveAndConfirmImport(ctx, actor, a.ID, store.AppUsersOf(big), confirm)
+	if !errors.Is(err, directory.ErrConflict) {
+		t.Fatalf("conflicting set: %v, want a conflict", err)
+	}
+	if c, _ := s.CountAccounts(ctx, a.ID); c != 3 {
+		t.Fatalf("accounts after a refused set = %d, want 3", c)
+	}
+	if _, err := s.GetAppUser(ctx, a.ID, "m-c0"); !errors.Is(err, directory.ErrNotFound) {
+		t.Fatalf("a refused import saved its app users: %v", err)
+	}
+	if got, _ := s.GetAppUser(ctx, a.ID, "m-ann"); got.State != store.AppUserConfirmed {
+		t.Fatalf("a refused import dropped m-ann: %+v", got)
 	}
 }
