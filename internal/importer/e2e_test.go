@@ -464,3 +464,41 @@ func mustAtoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// refusing is a store whose confirmations conflict, as when an admin links
+// the same user while an import runs.
+type refusing struct{ *sqlstore.DB }
+
+func (r refusing) SaveAndConfirmImport(ctx context.Context, by store.Actor, appID int64, users *store.AppUserList, confirm []int) error {
+	if len(confirm) > 0 {
+		return fmt.Errorf("%w: refused for the test", directory.ErrConflict)
+	}
+	return r.DB.SaveAndConfirmImport(ctx, by, appID, users, confirm)
+}
+
+// TestImportConfirmRefusedSavesUnconfirmed: when the confirmation is refused,
+// the import still stores its app users, unconfirmed, and reports the error.
+func TestImportConfirmRefusedSavesUnconfirmed(t *testing.T) {
+	w := newWorld(t, storetest.OpenSQLite, func(s *app.Settings) {
+		s.Import.AutoConfirmExact, s.Import.AutoConfirmNew = true, true
+	})
+	ann := w.user("ann", "ann@corp.example", "Ann", "A")
+	w.seed(emu.SeedMember{Email: "ann@corp.example", GivenName: "Ann", Surname: "A"},
+		emu.SeedMember{Email: "new@corp.example", GivenName: "Ne", Surname: "W"})
+	connect := func(_ context.Context, a app.Instance, p connector.Pacer) (connector.Connector, error) {
+		return dropbox.New(dropbox.Options{BaseURL: a.BaseURL, Token: "tok", Pacer: p}), nil
+	}
+	im := importer.New(refusing{w.st}, connect, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := im.Run(bg, w.app(), importer.Options{}); !errors.Is(err, directory.ErrConflict) {
+		t.Fatalf("import: %v, want the conflict", err)
+	}
+	if au := w.appUser("ann@corp.example"); au.State != store.AppUserMatched || au.UserID != ann.ID {
+		t.Errorf("ann: %+v", au)
+	}
+	if au := w.appUser("new@corp.example"); au.State != store.AppUserUnmatched || au.UserID != 0 {
+		t.Errorf("new: %+v", au)
+	}
+	if c, _ := w.st.CountAccounts(bg, w.app().ID); c != 0 {
+		t.Errorf("accounts = %d, want none", c)
+	}
+}
