@@ -99,8 +99,8 @@ type dirUser struct {
 // member, as only their profiles are imported.
 type profile struct{ first, last, email string }
 
-// Page sizes of the store's lists: users come at most 1,000 at a time,
-// accounts and app users 10,000.
+// Page sizes of the store's lists: full users come at most 1,000 at a time;
+// users to match, accounts and app users 10,000.
 const (
 	pageSize    = 1000
 	bigPageSize = 10000
@@ -127,7 +127,7 @@ func (im *Importer) loadUsers(ctx context.Context, sn *snapshot, profiles bool) 
 		}
 	}
 	for after := int64(0); ; {
-		page, err := im.st.ListUsers(ctx, store.UserFilter{Page: store.Page{After: after, Limit: pageSize}})
+		page, err := im.st.ListUsersToMatch(ctx, store.Page{After: after, Limit: bigPageSize})
 		if err != nil {
 			return fmt.Errorf("list directory users: %w", err)
 		}
@@ -140,7 +140,7 @@ func (im *Importer) loadUsers(ctx context.Context, sn *snapshot, profiles bool) 
 			}
 			sn.maxUser = max(sn.maxUser, u.ID)
 		}
-		if len(page) < pageSize {
+		if len(page) < bigPageSize {
 			return nil
 		}
 		after = page[len(page)-1].ID

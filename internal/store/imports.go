@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/roster-dev/roster/internal/directory"
 )
 
 // App user states of an import.
@@ -112,6 +114,9 @@ type Imports interface {
 	// included, nothing is written.
 	SaveAndConfirmImport(ctx context.Context, by Actor, appID int64, users *AppUserList, confirm []int) error
 	ListAppUsers(ctx context.Context, appID int64, state string, p Page) ([]AppUser, error)
+	// ListUsersToMatch pages through the directory users by ID with only
+	// what matching reads set: ID, username, email, names and status.
+	ListUsersToMatch(ctx context.Context, p Page) ([]directory.User, error)
 	// GetAppUser finds an app user by its ID, its member ID or its email.
 	GetAppUser(ctx context.Context, appID int64, ref string) (AppUser, error)
 	// ConfirmAppUsers links members of one app to directory users

@@ -124,6 +124,26 @@ func (s *DB) ListAppUsers(ctx context.Context, appID int64, state string, p stor
 	return out, rows.Err()
 }
 
+// ListUsersToMatch pages through the directory users with only the columns
+// matching reads: no attributes to decode, no timestamps.
+func (s *DB) ListUsersToMatch(ctx context.Context, p store.Page) ([]directory.User, error) {
+	rows, err := s.queryPrepared(ctx, nil, s.q(`SELECT id, username, email, first_name, last_name, status FROM users WHERE id > ? ORDER BY id LIMIT ?`),
+		p.After, limitOr(p.Limit, 1000, 10000))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]directory.User, 0, limitOr(p.Limit, 1000, 10000))
+	for rows.Next() {
+		var u directory.User
+		if err := rows.Scan(&u.ID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &u.Status); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
 // GetAppUser finds one app user by its ID, member ID or email.
 func (s *DB) GetAppUser(ctx context.Context, appID int64, ref string) (store.AppUser, error) {
 	a, err := scanAppUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+appUserCols+` FROM app_users WHERE app_id = ? AND (member_id = ? OR LOWER(email) = ? OR id = ?)`),

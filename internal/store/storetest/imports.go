@@ -27,6 +27,7 @@ func importTests() []struct {
 		{"ImportConfirmConflicts", testImportConfirmConflicts},
 		{"ImportFindByRef", testImportFindByRef},
 		{"ImportSaveAndConfirm", testImportSaveAndConfirm},
+		{"ImportListUsersToMatch", testImportListUsersToMatch},
 	}
 }
 
@@ -377,5 +378,30 @@ func testImportSaveAndConfirm(t *testing.T, s *sqlstore.DB) {
 	}
 	if got, _ := s.GetAppUser(ctx, a.ID, "m-ann"); got.State != store.AppUserConfirmed {
 		t.Fatalf("a refused import dropped m-ann: %+v", got)
+	}
+}
+
+func testImportListUsersToMatch(t *testing.T, s *sqlstore.DB) {
+	want := []directory.User{mustUser(t, s, "ann"), mustUser(t, s, "bob"), mustUser(t, s, "cy")}
+	var got []directory.User
+	for after := int64(0); ; {
+		page, err := s.ListUsersToMatch(ctx, store.Page{After: after, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page...)
+		if len(page) < 2 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	if len(got) != len(want) {
+		t.Fatalf("users to match = %+v", got)
+	}
+	for i, u := range got {
+		w := want[i]
+		if u.ID != w.ID || u.Username != w.Username || u.Email != w.Email || u.FirstName != w.FirstName || u.LastName != w.LastName || u.Status != w.Status {
+			t.Errorf("user %d = %+v, want %+v", i, u, w)
+		}
 	}
 }
