@@ -281,19 +281,7 @@ func (s *DB) Accounts(ctx context.Context, appID int64, userIDs []int64) (map[in
 func (s *DB) ListAccounts(ctx context.Context, appID int64, p store.Page) ([]store.Account, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+accountCols+` FROM app_accounts WHERE app_id = ? AND user_id > ? ORDER BY user_id LIMIT ?`),
 		appID, p.After, limitOr(p.Limit, 1000, 10000))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanAccount)
 }
 
 // EffectiveRoles resolves each user's role in the app from its assignments.

@@ -47,19 +47,7 @@ func scanPushed(r scanner) (store.PushedGroup, error) {
 
 func (s *DB) queryPushed(ctx context.Context, query string, args ...any) ([]store.PushedGroup, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.PushedGroup
-	for rows.Next() {
-		p, err := scanPushed(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanPushed)
 }
 
 // ListPushedGroups lists an app's pushed groups by name.

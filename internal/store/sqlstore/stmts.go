@@ -108,3 +108,20 @@ func (s *DB) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, cols
 func (s *DB) putAccount(ctx context.Context, tx *sql.Tx, a *store.Account) error {
 	return s.putAccounts(ctx, tx, []*store.Account{a})
 }
+
+// collect scans every row of a query into a slice and closes the rows.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
