@@ -45,7 +45,10 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// temporary file past 64 KiB; kept in memory instead, confirming an
 	// import of 100,000 members spends about a fifth less CPU (no write
 	// syscalls for it). Temporary files are short-lived and small here.
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"} {
+	// cache_size(-8000): an 8 MiB page cache per connection instead of 2 MiB,
+	// so the import's one large transaction stops spilling pages: 100,000
+	// members import in 4.5 s instead of 5.1 s (same run), peak RSS +15 MiB.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)", "cache_size(-8000)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
