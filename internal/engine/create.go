@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/audit"
@@ -63,6 +64,10 @@ func (e *Engine) link(ctx context.Context, a app.Instance, conn connector.Connec
 		sel = append(sel, connector.Selector{Email: j.desired.Email}, connector.Selector{ExternalID: j.desired.ExtID})
 	}
 	found, err := conn.GetMembers(ctx, sel)
+	var owners map[string]int64
+	if err == nil {
+		owners, err = e.memberOwners(ctx, a, found)
+	}
 	for i, j := range jobs {
 		var m *connector.Member
 		if err == nil {
@@ -79,10 +84,34 @@ func (e *Engine) link(ctx context.Context, a app.Instance, conn connector.Connec
 			j.err = connector.Errorf(connector.Permanent, "members/add_v2", "user_already_on_team",
 				"Dropbox holds a removed member with %s that can still be recovered (up to 7 days after removal): recover it in the Dropbox admin console to keep its files, or wait until it can no longer be recovered; then retry this task", j.desired.Email)
 			j.logf(a, "create", audit.Failure, "%v", j.err)
+		case owners[m.ID] != 0 && owners[m.ID] != j.out.Item.RefID:
+			j.err = connector.Errorf(connector.Permanent, "link", "member_already_linked",
+				"the Dropbox member %s (%s) is already the account of another directory user (id %d), and one member is never linked to two users: check both users' email addresses, then retry this task", m.Email, m.ID, owners[m.ID])
+			j.logf(a, "link", audit.Failure, "%v", j.err)
 		default:
+			owners[m.ID] = j.out.Item.RefID // a second job of this batch finding it is refused above
 			j.known = knownFromMember(*m, false)
 			j.out.Logs = append(j.out.Logs, logEntry(a, j.name, "link", audit.Success, "an existing member was linked, not duplicated",
 				map[string]any{"member_id": m.ID, "status": m.Status}))
 		}
 	}
+}
+
+// memberOwners maps the found members to the users whose accounts they
+// already are; the map is never nil.
+func (e *Engine) memberOwners(ctx context.Context, a app.Instance, found []*connector.Member) (map[string]int64, error) {
+	var ids []string
+	for _, m := range found {
+		if m != nil {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return map[string]int64{}, nil
+	}
+	owners, err := e.st.UsersByMemberID(ctx, a.ID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("look up linked members: %w", err)
+	}
+	return owners, nil
 }

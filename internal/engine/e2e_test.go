@@ -200,6 +200,39 @@ func TestLinkNeverDuplicates(t *testing.T) {
 	}
 }
 
+// A member found by one user's email and by another's external id is linked
+// to one of them only; the other becomes a task that names the conflict.
+func TestLinkNeverSharesAMember(t *testing.T) {
+	w := newWorld(t, storetest.OpenSQLite, nil)
+	w.user("cy", nil)
+	w.user("dee", nil)
+	dee, err := w.st.GetUser(bg, "dee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := emu.SeedMember{Email: "cy@corp.example", ExternalID: engine.ExternalID(dee.ID), Status: "active"}
+	if _, err := w.emu.Team("acme").Seed([]emu.SeedMember{seed}); err != nil {
+		t.Fatal(err)
+	}
+	w.assign("cy", directory.RoleMember)
+	w.assign("dee", directory.RoleMember)
+	st := w.sync()
+	accts, _ := w.st.ListAccounts(bg, w.app.ID, store.Page{})
+	byMember := map[string]int{}
+	for _, a := range accts {
+		byMember[a.MemberID]++
+	}
+	for mid, n := range byMember {
+		if n > 1 {
+			t.Fatalf("member %s is the account of %d users: %+v", mid, n, accts)
+		}
+	}
+	tasks, _ := w.st.ListTasks(bg, w.app.ID)
+	if st.Ops["dropbox.link"] != 1 || len(tasks) != 1 || !strings.Contains(tasks[0].LastError, "already the account of another directory user") {
+		t.Fatalf("ops %v, tasks %+v", st.Ops, tasks)
+	}
+}
+
 func TestSilentProvisioningAndPendingActivation(t *testing.T) {
 	w := newWorld(t, storetest.OpenSQLite, func(s *app.Settings) { s.Silent = true })
 	for _, n := range []string{"dee", "eve"} {

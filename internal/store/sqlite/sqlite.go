@@ -52,19 +52,38 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	dsn := "file:" + path + "?" + q.Encode()
+	// All writes go through one connection: SQLite allows one writer at a
+	// time anyway, and a connection keeps its page cache only while no other
+	// connection writes. Reads use a pool of their own.
+	write, err := openPool(ctx, dsn, 1)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(8)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+	read, err := openPool(ctx, dsn, 8)
+	if err != nil {
+		write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	s, err := sqlstore.Open(ctx, db, dialect)
+	s, err := sqlstore.OpenSplit(ctx, read, write, dialect)
 	if err != nil {
-		db.Close()
+		read.Close()
+		write.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+func openPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }

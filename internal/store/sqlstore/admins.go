@@ -274,7 +274,7 @@ func (s *DB) SetOAuthToken(ctx context.Context, by store.Actor, appName string, 
 
 // CreateOAuthState remembers a state parameter in flight.
 func (s *DB) CreateOAuthState(ctx context.Context, stateHash, sessionHash []byte, appID int64, expires time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO web_oauth_states (state_hash, session_hash, app_id, expires_at) VALUES (?, ?, ?, ?)`),
+	_, err := s.wdb.ExecContext(ctx, s.q(`INSERT INTO web_oauth_states (state_hash, session_hash, app_id, expires_at) VALUES (?, ?, ?, ?)`),
 		stateHash, sessionHash, appID, nanos(expires))
 	if err != nil {
 		return fmt.Errorf("store OAuth state: %w", err)

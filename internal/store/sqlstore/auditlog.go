@@ -67,7 +67,9 @@ func (s *DB) insertLogs(ctx context.Context, tx *sql.Tx, es []audit.Entry) error
 }
 
 // AppendLog records an entry on its own, for outcomes that are not a stored change.
-func (s *DB) AppendLog(ctx context.Context, e audit.Entry) error { return s.insertLog(ctx, s.db, e) }
+func (s *DB) AppendLog(ctx context.Context, e audit.Entry) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.insertLog(ctx, tx, e) })
+}
 
 // ListLog returns entries matching f, newest first.
 func (s *DB) ListLog(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {

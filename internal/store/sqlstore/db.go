@@ -42,12 +42,16 @@ type Dialect struct {
 
 // DB is a store.Store over database/sql.
 type DB struct {
-	db      *sql.DB
+	db      *sql.DB // reads
+	wdb     *sql.DB // write transactions; the same as db unless opened split
 	d       Dialect
 	now     func() time.Time
 	queries sync.Map      // query text -> rebound text
-	stmts   sync.Map      // rebound text -> *sql.Stmt, for hot statements
+	stmts   sync.Map      // rebound text -> *sql.Stmt on db, for hot statements
+	wstmts  sync.Map      // the same on wdb, for statements inside transactions
 	writer  chan struct{} // held by the open write transaction when SingleWriter
+	wantMu  sync.Mutex
+	want    []string // statements to cache on wdb once its transaction ends
 }
 
 //go:embed migrations/*.sql
@@ -55,7 +59,14 @@ var migrations embed.FS
 
 // Open wraps an opened database and applies any pending migrations.
 func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
-	s := &DB{db: db, d: d, now: time.Now}
+	return OpenSplit(ctx, db, db, d)
+}
+
+// OpenSplit is Open with write transactions on their own handle. SQLite
+// keeps a connection's page cache only while no other connection writes, so
+// one connection that does all the writing keeps its cache warm.
+func OpenSplit(ctx context.Context, read, write *sql.DB, d Dialect) (*DB, error) {
+	s := &DB{db: read, wdb: write, d: d, now: time.Now}
 	if d.SingleWriter {
 		s.writer = make(chan struct{}, 1)
 	}
@@ -68,13 +79,17 @@ func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 // SetClock replaces the clock, for tests.
 func (s *DB) SetClock(now func() time.Time) { s.now = now }
 
-// SQL returns the underlying handle, for packages that extend the schema.
-func (s *DB) SQL() *sql.DB { return s.db }
+// SQL returns the handle that writes, for packages that extend the schema.
+func (s *DB) SQL() *sql.DB { return s.wdb }
 
 // Close closes the database.
 func (s *DB) Close() error {
 	s.closeStmts()
-	return s.db.Close()
+	err := s.db.Close()
+	if s.wdb != s.db {
+		err = errors.Join(err, s.wdb.Close())
+	}
+	return err
 }
 
 // Ping checks that the database answers.
@@ -133,6 +148,11 @@ func (s *DB) applyMigration(ctx context.Context, tx *sql.Tx, name string) error 
 			return fmt.Errorf("%w in %q", err, strings.TrimSpace(stmt))
 		}
 	}
+	if name == "migrations/0009_member_key.sql" {
+		if err := s.fillMemberKeys(ctx, tx); err != nil {
+			return err
+		}
+	}
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`), name, s.now().UnixNano())
 	return err
 }
@@ -157,9 +177,12 @@ func (s *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 			return ctx.Err()
 		}
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
+	}
+	if s.wdb != s.db {
+		defer s.prepareWanted(context.WithoutCancel(ctx))
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()

@@ -210,17 +210,17 @@ func (s *DB) failItem(ctx context.Context, tx *sql.Tx, owner string, o *store.Ou
 // putAccounts upserts known accounts with multi-row statements.
 func (s *DB) putAccounts(ctx context.Context, tx *sql.Tx, accts []*store.Account) error {
 	now := s.now().UTC()
-	args := make([]any, 0, len(accts)*12)
+	args := make([]any, 0, len(accts)*13)
 	for _, a := range accts {
 		a.UpdatedAt = now
 		args = append(args, a.AppID, a.UserID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Role, a.Status,
-			flag01(a.Silent), nanos(now), flag01(a.Recoverable && a.Status == "removed"))
+			flag01(a.Silent), nanos(now), flag01(a.Recoverable && a.Status == "removed"), memberKey(a.MemberID))
 	}
-	err := s.insertRows(ctx, tx, `INSERT INTO app_accounts (`+accountCols+`) VALUES `,
+	err := s.insertRows(ctx, tx, `INSERT INTO app_accounts (`+accountCols+`, member_key) VALUES `,
 		` ON CONFLICT (app_id, user_id) DO UPDATE SET member_id = excluded.member_id, email = excluded.email,
 			given_name = excluded.given_name, surname = excluded.surname, external_id = excluded.external_id,
 			role = excluded.role, status = excluded.status, silent = excluded.silent, updated_at = excluded.updated_at,
-			recoverable = excluded.recoverable`, 12, args)
+			recoverable = excluded.recoverable, member_key = excluded.member_key`, 13, args)
 	if err != nil {
 		return fmt.Errorf("store accounts: %w", err)
 	}

@@ -148,17 +148,14 @@ func (s *DB) KnownGroupMembers(ctx context.Context, appID int64, groupIDs []int6
 // UsersByMemberID maps member ids to the users whose known accounts they are.
 func (s *DB) UsersByMemberID(ctx context.Context, appID int64, memberIDs []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(memberIDs))
-	for start := 0; start < len(memberIDs); start += usersPerInsert {
-		chunk := memberIDs[start:min(start+usersPerInsert, len(memberIDs))]
-		args := []any{appID}
-		marks := "?"
-		for i, id := range chunk {
-			if i > 0 {
-				marks += ",?"
-			}
-			args = append(args, id)
-		}
-		rows, err := s.db.QueryContext(ctx, s.q(`SELECT member_id, user_id FROM app_accounts WHERE app_id = ? AND member_id IN (`+marks+`)`), args...)
+	want := make(map[string]bool, len(memberIDs))
+	for _, id := range memberIDs {
+		want[id] = true
+	}
+	keys := memberKeys(memberIDs)
+	for start := 0; start < len(keys); start += usersPerInsert {
+		in, args := inIDs(keys[start:min(start+usersPerInsert, len(keys))])
+		rows, err := s.queryPrepared(ctx, nil, s.q(`SELECT member_id, user_id FROM app_accounts WHERE app_id = ? AND member_key IN `+in), append([]any{appID}, args...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +163,9 @@ func (s *DB) UsersByMemberID(ctx context.Context, appID int64, memberIDs []strin
 			var mid string
 			var uid int64
 			err := r.Scan(&mid, &uid)
-			out[mid] = uid
+			if want[mid] { // keys can collide: compare the ids themselves
+				out[mid] = uid
+			}
 			return err
 		})
 		if err != nil {

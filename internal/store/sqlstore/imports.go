@@ -307,13 +307,19 @@ func (s *DB) checkLinks(ctx context.Context, tx *sql.Tx, ls *linkSet) error {
 	var accts []store.Account
 	if ls.n <= confirmPerStmt {
 		// One query per index: an OR of both lists would scan every account.
-		members, users := make([]any, 0, ls.n+1), make([]any, 0, ls.n+1)
-		members, users = append(members, appID), append(users, appID)
+		mids, users := make([]string, 0, ls.n), make([]any, 0, ls.n+1)
+		users = append(users, appID)
 		for i := range ls.n {
-			members, users = append(members, ls.at(i).MemberID), append(users, ls.at(i).UserID)
+			mids, users = append(mids, ls.at(i).MemberID), append(users, ls.at(i).UserID)
 		}
 		in := `(?` + strings.Repeat(",?", ls.n-1) + `)`
-		byMember, err := s.accountsWhere(ctx, tx, `member_id IN `+in, members)
+		keys := memberKeys(mids) // a colliding key only reads an extra account, compared by id below
+		members := make([]any, 0, len(keys)+1)
+		members = append(members, appID)
+		for _, k := range keys {
+			members = append(members, k)
+		}
+		byMember, err := s.accountsWhere(ctx, tx, `member_key IN (?`+strings.Repeat(",?", len(keys)-1)+`)`, members)
 		if err != nil {
 			return err
 		}

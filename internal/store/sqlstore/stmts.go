@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/roster-dev/roster/internal/store"
 )
@@ -15,16 +16,21 @@ import (
 // over lists of IDs or rows come in a few fixed shapes so that few texts are
 // prepared.
 
-// prepared returns the cached prepared statement for query (already rebound).
-func (s *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := s.stmts.Load(query); ok {
+// prepared returns the cached prepared statement for query (already rebound)
+// on the reading handle, or on the writing one for use inside transactions.
+func (s *DB) prepared(ctx context.Context, query string, write bool) (*sql.Stmt, error) {
+	db, cache := s.db, &s.stmts
+	if write {
+		db, cache = s.wdb, &s.wstmts
+	}
+	if st, ok := cache.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
-	st, err := s.db.PrepareContext(ctx, query)
+	st, err := db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+	if prev, loaded := cache.LoadOrStore(query, st); loaded {
 		_ = st.Close()
 		return prev.(*sql.Stmt), nil
 	}
@@ -33,11 +39,39 @@ func (s *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // stmtIn returns query's prepared statement bound to tx, or to the pool when tx is nil.
 func (s *DB) stmtIn(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	st, err := s.prepared(ctx, query)
+	if tx != nil && s.wdb != s.db {
+		return s.writeStmt(ctx, tx, query)
+	}
+	st, err := s.prepared(ctx, query, tx != nil)
 	if err != nil || tx == nil {
 		return st, err
 	}
 	return tx.StmtContext(ctx, st), nil
+}
+
+// writeStmt serves a split store, whose one writing connection is held by
+// tx: a statement not yet cached is prepared on tx for this use only, and
+// on the handle (for later transactions) once tx has ended.
+func (s *DB) writeStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if st, ok := s.wstmts.Load(query); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+	}
+	s.wantMu.Lock()
+	s.want = append(s.want, query)
+	s.wantMu.Unlock()
+	return tx.PrepareContext(ctx, query)
+}
+
+// prepareWanted caches the statements writeStmt could not; it runs between
+// transactions, when the writing connection is free.
+func (s *DB) prepareWanted(ctx context.Context) {
+	s.wantMu.Lock()
+	want := s.want
+	s.want = nil
+	s.wantMu.Unlock()
+	for _, q := range want {
+		_, _ = s.prepared(ctx, q, true) // a failure only means preparing it again next time
+	}
 }
 
 func (s *DB) execPrepared(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
@@ -58,11 +92,13 @@ func (s *DB) queryPrepared(ctx context.Context, tx *sql.Tx, query string, args .
 
 // closeStmts releases every cached statement.
 func (s *DB) closeStmts() {
-	s.stmts.Range(func(k, v any) bool {
-		_ = v.(*sql.Stmt).Close()
-		s.stmts.Delete(k)
-		return true
-	})
+	for _, cache := range []*sync.Map{&s.stmts, &s.wstmts} {
+		cache.Range(func(k, v any) bool {
+			_ = v.(*sql.Stmt).Close()
+			cache.Delete(k)
+			return true
+		})
+	}
 }
 
 // inIDs renders "(?,?,…)" and its arguments for a list of IDs, padded to a

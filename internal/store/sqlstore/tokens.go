@@ -41,7 +41,7 @@ func (s *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) 
 	now := s.now()
 	// Record use at most once a minute, so that authentication is not a write per request.
 	if now.UnixNano()-used > 60e9 {
-		if _, err := s.db.ExecContext(ctx, s.q(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`), nanos(now), t.ID); err != nil {
+		if _, err := s.wdb.ExecContext(ctx, s.q(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`), nanos(now), t.ID); err != nil {
 			return t, err
 		}
 		used = nanos(now)

@@ -1,0 +1,50 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/store"
+	"github.com/roster-dev/roster/internal/store/sqlite"
+)
+
+// An account stored before migration 0009 is found by member id after it.
+func TestMemberKeyMigrationFillsOldAccounts(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := app.Instance{Name: "dbx", Kind: app.KindDropbox, BaseURL: "http://127.0.0.1:1", Settings: app.DefaultSettings()}
+	if err := s.CreateApp(ctx, "t", &a); err != nil {
+		t.Fatal(err)
+	}
+	acct := store.Account{AppID: a.ID, UserID: 7, MemberID: "dbmid:AAold", Email: "old@corp.example", Role: "member", Status: "active"}
+	if err := s.CorrectAccounts(ctx, a.ID, []store.Account{acct}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Put the schema back as it was before 0009.
+	for _, q := range []string{
+		`DROP INDEX app_accounts_member_key`,
+		`ALTER TABLE app_accounts DROP COLUMN member_key`,
+		`CREATE UNIQUE INDEX app_accounts_member ON app_accounts(app_id, member_id)`,
+		`DELETE FROM schema_migrations WHERE name = 'migrations/0009_member_key.sql'`,
+	} {
+		if _, err := s.SQL().ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.UsersByMemberID(ctx, a.ID, []string{"dbmid:AAold", "dbmid:AAnone"})
+	if err != nil || len(got) != 1 || got["dbmid:AAold"] != 7 {
+		t.Fatalf("UsersByMemberID after migration = %v, %v", got, err)
+	}
+}
