@@ -52,6 +52,7 @@ type DB struct {
 	writer  chan struct{} // held by the open write transaction when SingleWriter
 	wantMu  sync.Mutex
 	want    []string // statements to cache on wdb once its transaction ends
+	combine combiner // FinishWork calls waiting for the writer, when SingleWriter
 }
 
 //go:embed migrations/*.sql
@@ -177,13 +178,16 @@ func (s *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 			return ctx.Err()
 		}
 	}
+	return s.inTxLocked(ctx, fn)
+}
+
+// inTxLocked is inTx for a caller that already holds the writer lock.
+func (s *DB) inTxLocked(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if s.wdb != s.db {
-		defer s.prepareWanted(context.WithoutCancel(ctx))
-	}
+	defer s.prepareWanted(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return s.mapErr(err)

@@ -23,7 +23,8 @@ func (s *DB) ClaimWork(ctx context.Context, appID int64, owner string, lease tim
 		dueBy = now
 	}
 	var out []store.WorkItem
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxCombined(ctx, func(tx *sql.Tx) error {
+		out = out[:0] // run again if a shared transaction failed
 		ids, err := s.dueIDs(ctx, tx, appID, now, dueBy, limit)
 		if err != nil || len(ids) == 0 {
 			return err
@@ -76,7 +77,8 @@ func (s *DB) FinishWork(ctx context.Context, owner string, outs []store.Outcome)
 	if len(outs) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	// Outcomes are facts to record, so calls waiting together share one commit.
+	return s.inTxCombined(ctx, func(tx *sql.Tx) error {
 		var logs []audit.Entry
 		for _, o := range outs {
 			logs = append(logs, o.Logs...) // the calls were made whatever happens next: facts

@@ -39,19 +39,16 @@ func (s *DB) prepared(ctx context.Context, query string, write bool) (*sql.Stmt,
 
 // stmtIn returns query's prepared statement bound to tx, or to the pool when tx is nil.
 func (s *DB) stmtIn(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	if tx != nil && s.wdb != s.db {
+	if tx != nil {
 		return s.writeStmt(ctx, tx, query)
 	}
-	st, err := s.prepared(ctx, query, tx != nil)
-	if err != nil || tx == nil {
-		return st, err
-	}
-	return tx.StmtContext(ctx, st), nil
+	return s.prepared(ctx, query, false)
 }
 
-// writeStmt serves a split store, whose one writing connection is held by
-// tx: a statement not yet cached is prepared on tx for this use only, and
-// on the handle (for later transactions) once tx has ended.
+// writeStmt serves a transaction. A statement not yet cached is prepared on
+// tx for this use only, and on the handle (for later transactions) once tx
+// has ended: preparing on the handle needs a free connection, and when every
+// connection is held by a transaction waiting for one, none would come.
 func (s *DB) writeStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	if st, ok := s.wstmts.Load(query); ok {
 		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
@@ -123,6 +120,8 @@ func (s *DB) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, cols
 	for rows := len(args) / cols; rows > 0; {
 		size := 1
 		switch {
+		case rows >= 500:
+			size = 500
 		case rows >= 100:
 			size = 100
 		case rows >= 10:

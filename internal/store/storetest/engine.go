@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ func engineTests() []struct {
 		{"FinishAfterChangeReleases", testFinishAfterChange},
 		{"FailuresBecomeTasks", testTasks},
 		{"AccountsAndRoles", testAccountsAndRoles},
+		{"ConcurrentFinishesFailAlone", testConcurrentFinish},
 	}
 }
 
@@ -285,5 +287,47 @@ func testCorrectAccounts(t *testing.T, s *sqlstore.DB) {
 	}
 	if left, _ := s.PendingWork(ctx, appID, 0); len(left) != 2 || left[0].Reason != "sync.full" {
 		t.Fatalf("queued = %+v", left)
+	}
+}
+
+// Batches finished at once may share a transaction (SQLite); one that fails
+// must fail alone, and every other batch must be stored.
+func testConcurrentFinish(t *testing.T, s *sqlstore.DB) {
+	names := make([]string, 40)
+	for i := range names {
+		names[i] = fmt.Sprintf("cf%02d", i)
+	}
+	appID, _ := assignedUsers(t, s, names...)
+	items, err := s.ClaimWork(ctx, appID, "w", time.Minute, len(names), time.Time{})
+	if err != nil || len(items) != len(names) {
+		t.Fatalf("claim = %d, %v", len(items), err)
+	}
+	bad := func(i int) bool { return i%5 == 0 }
+	errs := make([]error, len(items))
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Go(func() {
+			acct := &store.Account{AppID: appID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:cf%d", i), Email: "x@corp.example", Role: "member", Status: "active"}
+			if bad(i) {
+				acct.AppID = appID + 1000 // no such app: the foreign key refuses it
+			}
+			errs[i] = s.FinishWork(ctx, "w", []store.Outcome{{Item: it, Account: acct}})
+		})
+	}
+	wg.Wait()
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.RefID
+	}
+	accts, _ := s.Accounts(ctx, appID, ids)
+	left, _ := s.PendingWork(ctx, appID, 0)
+	for i, it := range items {
+		_, stored := accts[it.RefID]
+		if bad(i) != (errs[i] != nil) || bad(i) == stored {
+			t.Fatalf("batch %d (bad %v): error %v, account stored %v", i, bad(i), errs[i], stored)
+		}
+	}
+	if len(left) != len(items)/5 {
+		t.Fatalf("%d items left, want the %d that failed", len(left), len(items)/5)
 	}
 }
