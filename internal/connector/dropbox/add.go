@@ -27,6 +27,7 @@ type newMemberArg struct {
 type addItem struct {
 	Tag string `json:".tag"`
 	memberInfo
+	scanned *connector.Member // the member, when the scanner read the answer
 }
 
 // addAnswer is both the launch result and the job status of add_v2.
@@ -135,6 +136,9 @@ func (c *Client) addCall(ctx context.Context, batch []newMemberArg) ([]addItem, 
 // result maps one item: success, or a per-member failure tag.
 func (it *addItem) result(email string) (connector.Member, error) {
 	if it.Tag == "success" {
+		if it.scanned != nil {
+			return *it.scanned, nil
+		}
 		return it.member(), nil
 	}
 	kind := connector.Permanent
