@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -69,9 +70,19 @@ func runBench(ctx context.Context, out io.Writer, output string, open bench.Open
 	}
 	fmt.Fprintf(out, "(a) initial push: %d users in %.2f s = %.0f users/s; peak heap %.0f MiB; emulator ceiling %.0f members/s (%.2fx Roster); %d API calls\n",
 		p.Users, p.Seconds, p.UsersPerSec, p.PeakHeapMiB, p.CeilingPS, p.Ratio, p.Calls)
-	fmt.Fprintf(out, "(b) %d changes: %.0f ms in a 1,000-user app (%d calls), %.0f ms in a %d-user app (%d calls)\n",
-		changes, inc.Seconds[1000]*1000, inc.Calls[1000], inc.Seconds[users]*1000, users, inc.Calls[users])
+	fmt.Fprintf(out, "(b) %d changes, median of %d rounds: %.0f ms in a 1,000-user app (%d calls), %.0f ms in a %d-user app (%d calls); rounds: %s and %s ms\n",
+		changes, inc.Rounds, inc.Seconds[1000]*1000, inc.Calls[1000], inc.Seconds[users]*1000, users, inc.Calls[users],
+		millis(inc.Each[1000]), millis(inc.Each[users]))
 	fmt.Fprintf(out, "(c) limit %.0f writes/s: achieved %.1f/s (%.0f%% of the limit) over %.1f s; %d of %d calls answered 429 (%.2f%%); busiest second %d calls\n",
 		r.Rate, r.Achieved, r.Share*100, r.Seconds, r.Got429, r.Calls, r.Share429*100, r.MaxObserved)
 	return nil
+}
+
+// millis lists durations in seconds as whole milliseconds: "12/15/13".
+func millis(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%.0f", x*1000)
+	}
+	return strings.Join(parts, "/")
 }

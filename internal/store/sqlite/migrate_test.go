@@ -2,10 +2,14 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
 	"github.com/roster-dev/roster/internal/store/sqlite"
 )
@@ -46,5 +50,38 @@ func TestMemberKeyMigrationFillsOldAccounts(t *testing.T) {
 	got, err := s.UsersByMemberID(ctx, a.ID, []string{"dbmid:AAold", "dbmid:AAnone"})
 	if err != nil || len(got) != 1 || got["dbmid:AAold"] != 7 {
 		t.Fatalf("UsersByMemberID after migration = %v, %v", got, err)
+	}
+}
+
+// Commits are copied from the write-ahead log into the database file in the
+// background, though the log stays far below SQLite's own checkpoint limit.
+func TestBackgroundCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	users := make([]directory.User, 3000)
+	for i := range users {
+		users[i] = directory.User{Username: fmt.Sprintf("ck%04d", i), Email: fmt.Sprintf("ck%04d@corp.example", i), FirstName: "C", LastName: "K"}
+	}
+	before := size()
+	if err := s.CreateUsers(ctx, "t", users); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); size() < before+200<<10; {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file stayed at %d bytes (was %d): the log was not checkpointed", size(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -38,6 +38,9 @@ type Dialect struct {
 	// (SQLite). Writers of one process then queue on a Go lock, handed over at
 	// once, instead of on SQLite's busy handler, which polls by sleeping.
 	SingleWriter bool
+	// Checkpoint, when set, is run in the background after commits to copy
+	// the write-ahead log into the database (SQLite; see checkpoint.go).
+	Checkpoint string
 }
 
 // DB is a store.Store over database/sql.
@@ -53,6 +56,8 @@ type DB struct {
 	wantMu  sync.Mutex
 	want    []string // statements to cache on wdb once its transaction ends
 	combine combiner // FinishWork calls waiting for the writer, when SingleWriter
+
+	ckptKick, ckptStop, ckptDone chan struct{} // the checkpointer, when the dialect has one
 }
 
 //go:embed migrations/*.sql
@@ -74,6 +79,7 @@ func OpenSplit(ctx context.Context, read, write *sql.DB, d Dialect) (*DB, error)
 	if err := s.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate %s database: %w", d.Name, err)
 	}
+	s.startCheckpointer()
 	return s, nil
 }
 
@@ -85,6 +91,7 @@ func (s *DB) SQL() *sql.DB { return s.wdb }
 
 // Close closes the database.
 func (s *DB) Close() error {
+	s.stopCheckpointer()
 	s.closeStmts()
 	err := s.db.Close()
 	if s.wdb != s.db {
@@ -195,6 +202,7 @@ func (s *DB) inTxLocked(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return s.mapErr(fmt.Errorf("commit: %w", err))
 	}
+	s.committed()
 	return nil
 }
 
