@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,6 +106,27 @@ func logTo() io.Writer {
 		return os.Stderr
 	}
 	return io.Discard
+}
+
+// cpuProfile writes a CPU profile of what runs until the returned function
+// is called to the file ROSTER_BENCH_CPUPROFILE names, if it names one: the
+// initial push alone, without the seeding before it.
+func cpuProfile() (stop func()) {
+	path := os.Getenv("ROSTER_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		slog.Warn("bench: no CPU profile", "err", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		slog.Warn("bench: no CPU profile", "err", err)
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // Sync runs the engine until the app's queue is empty.

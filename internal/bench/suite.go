@@ -33,7 +33,9 @@ func Push(ctx context.Context, open Open, n int) (PushResult, error) {
 	}
 	defer r.Close()
 	stop := HeapPeak()
+	stopProfile := cpuProfile()
 	st, d, err := r.Sync(ctx)
+	stopProfile()
 	peak := stop()
 	if err != nil {
 		return PushResult{}, err

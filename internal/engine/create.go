@@ -14,8 +14,8 @@ import (
 // a create that succeeded before a crash, or a member made by hand, is linked,
 // never duplicated.
 func (e *Engine) createPhase(ctx context.Context, a app.Instance, conn connector.Connector, jobs []*job) {
-	var todo []*job
-	var ms []connector.NewMember
+	todo := make([]*job, 0, len(jobs))
+	ms := make([]connector.NewMember, 0, len(jobs))
 	for _, j := range jobs {
 		acts := Plan(j.desired, j.known, a.Settings)
 		if len(acts) == 1 && acts[0].Op == OpCreate && acts[0].Skipped == "" {

@@ -239,7 +239,7 @@ func (c *Client) once(ctx context.Context, route string, body []byte) ([]byte, e
 		return nil, transportError(route, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	raw, err := readBody(resp)
 	if err != nil {
 		// The answer was lost mid-way: the call may or may not have run.
 		return nil, transportError(route, err)
@@ -327,4 +327,19 @@ func orDur(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// maxBody bounds an answer read into memory; a longer one fails to decode.
+const maxBody = 64 << 20
+
+// readBody reads the answer into a buffer of its announced length when
+// there is one (io.ReadAll would grow one from 512 bytes, and a push reads
+// thousands of answers of about 10 KiB).
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxBody {
+		buf := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, buf)
+		return buf, err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxBody))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ func (s *DB) ClaimWork(ctx context.Context, appID int64, owner string, lease tim
 		if err != nil || len(ids) == 0 {
 			return err
 		}
+		out = slices.Grow(out, len(ids))
 		in, args := inIDs(ids)
 		rows, err := s.queryPrepared(ctx, tx, s.q(`UPDATE work_items SET lease_owner = ?, lease_until = ?
 			WHERE app_id = ? AND kind = 'user' AND ref_id IN `+in+`
@@ -79,7 +81,11 @@ func (s *DB) FinishWork(ctx context.Context, owner string, outs []store.Outcome)
 	}
 	// Outcomes are facts to record, so calls waiting together share one commit.
 	return s.inTxCombined(ctx, func(tx *sql.Tx) error {
-		var logs []audit.Entry
+		n := 0
+		for _, o := range outs {
+			n += len(o.Logs)
+		}
+		logs := make([]audit.Entry, 0, n)
 		for _, o := range outs {
 			logs = append(logs, o.Logs...) // the calls were made whatever happens next: facts
 		}
