@@ -9,6 +9,7 @@ import (
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/metrics"
 	"github.com/roster-dev/roster/internal/secret"
+	"github.com/roster-dev/roster/internal/web"
 )
 
 // Roles of `roster serve --role`: the API and the workers scale apart.
@@ -28,9 +29,16 @@ type fleetRole struct {
 	log     *slog.Logger
 }
 
+// roleStore is what a serve role needs: the fleet's store, and the app
+// tokens its connectors renew.
+type roleStore interface {
+	engine.FleetStore
+	web.TokenStore
+}
+
 // newFleetRole checks the role name and builds its parts. cfg.Owner names the
 // worker's leases; empty picks a unique one.
-func newFleetRole(name string, st engine.FleetStore, box *secret.Box, log *slog.Logger, cfg engine.Config) (*fleetRole, error) {
+func newFleetRole(name string, st roleStore, box *secret.Box, log *slog.Logger, cfg engine.Config) (*fleetRole, error) {
 	switch name {
 	case roleAll, roleAPI, roleWorker:
 	default:

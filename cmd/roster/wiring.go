@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -13,23 +12,25 @@ import (
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
-	"github.com/roster-dev/roster/internal/store"
 	"github.com/roster-dev/roster/internal/web"
 )
 
 // newConnect builds the Dropbox connector of an app from its stored, encrypted
-// token. The token is decrypted only here, for the life of the connector.
-func newConnect(st store.Store, box *secret.Box, log *slog.Logger) engine.Connect {
+// token. The token is decrypted only here, for the life of the connector; a
+// token from "Authenticate with Dropbox Business" is renewed before it expires.
+func newConnect(st web.TokenStore, box *secret.Box, log *slog.Logger) engine.Connect {
 	return func(ctx context.Context, a app.Instance, p connector.Pacer) (connector.Connector, error) {
-		sealed, err := st.AppCredential(ctx, a.ID)
+		toks, err := web.NewTokens(ctx, st, box, a, nil)
 		if err != nil {
 			return nil, err
 		}
-		tok, err := box.Open(sealed, api.AppSecretContext(a.ID))
-		if err != nil {
-			return nil, fmt.Errorf("token of app %s: %w", a.Name, err)
+		opt := dropbox.Options{BaseURL: a.BaseURL, Pacer: p, Logger: log.With("app", a.Name)}
+		if toks.Renewable() {
+			opt.TokenSource, opt.TokenExpired = toks.Token, toks.Expired
+		} else if opt.Token, err = toks.Token(ctx); err != nil {
+			return nil, err
 		}
-		return dropbox.New(dropbox.Options{BaseURL: a.BaseURL, Token: string(tok), Pacer: p, Logger: log.With("app", a.Name)}), nil
+		return dropbox.New(opt), nil
 	}
 }
 

@@ -32,6 +32,9 @@ type Options struct {
 	// TokenSource, when set, is asked for the token before every call (so a
 	// refreshed token is used at once) and overrides Token.
 	TokenSource func(ctx context.Context) (string, error)
+	// TokenExpired, when set with TokenSource, is called when Dropbox
+	// answers expired_access_token, before the source is asked again.
+	TokenExpired func()
 	// HTTPClient defaults to a client with a 2-minute overall timeout.
 	HTTPClient *http.Client
 	// Pacer, when set, is waited on before every call and told about every 429,
@@ -66,6 +69,7 @@ type Client struct {
 	base        string
 	token       func(ctx context.Context) (string, error)
 	refreshable bool // a TokenSource may hand out a new token after expired_access_token
+	expired     func()
 	http        *http.Client
 	pacer       connector.Pacer
 	maxRL       int
@@ -107,7 +111,7 @@ func New(opts Options) *Client {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.token, c.refreshable = opts.TokenSource, opts.TokenSource != nil
+	c.token, c.refreshable, c.expired = opts.TokenSource, opts.TokenSource != nil, opts.TokenExpired
 	if c.token == nil {
 		tok := opts.Token
 		c.token = func(context.Context) (string, error) { return tok, nil }
@@ -171,6 +175,9 @@ func (c *Client) do(ctx context.Context, k call) error {
 			}
 		case e.Tag == "expired_access_token" && c.refreshable && !refreshed:
 			refreshed = true // the TokenSource may hand out a fresh token now
+			if c.expired != nil {
+				c.expired()
+			}
 		default:
 			return err
 		}

@@ -149,6 +149,11 @@ func (s *DB) SetAppCredential(ctx context.Context, by store.Actor, name string, 
 			a.ID, sealed, nanos(s.now())); err != nil {
 			return fmt.Errorf("store credential of app %s: %w", name, err)
 		}
+		// A token set by hand replaces the one from the OAuth flow: its
+		// refresh token must not renew the old one over it.
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE app_oauth_clients SET sealed_refresh = NULL, token_expires_at = 0 WHERE app_id = ?`), a.ID); err != nil {
+			return fmt.Errorf("forget the OAuth token of app %s: %w", name, err)
+		}
 		return s.logChange(ctx, tx, by, "app.credential.set", "app", a.Name, a.Name, nil)
 	})
 }
