@@ -64,7 +64,7 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if in.Token != nil { // refuse a bad token before the app exists
-		if _, err := cleanToken(*in.Token); err != nil {
+		if _, err := CleanToken(*in.Token); err != nil {
 			return err
 		}
 	}
@@ -143,7 +143,8 @@ func (s *Server) setAppToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func cleanToken(token string) (string, error) {
+// CleanToken trims a pasted team access token and refuses one that cannot be a token.
+func CleanToken(token string) (string, error) {
 	token = strings.TrimSpace(token)
 	if token == "" || len(token) > 4096 || strings.ContainsAny(token, " \t\r\n") {
 		return "", fmt.Errorf("%w: the token must be 1–4096 characters with no spaces", directory.ErrInvalid)
@@ -152,7 +153,7 @@ func cleanToken(token string) (string, error) {
 }
 
 func (s *Server) storeToken(r *http.Request, a app.Instance, token string) error {
-	token, err := cleanToken(token)
+	token, err := CleanToken(token)
 	if err != nil {
 		return err
 	}

@@ -140,33 +140,21 @@ func remoteErr(err error) error {
 }
 
 // checkOffboarding refuses transfer settings whose accounts Dropbox would
-// refuse at the first leaver: both must be active members, the admin a team admin.
+// refuse at the first leaver (engine.CheckOffboarding).
 func (s *Server) checkOffboarding(ctx context.Context, a app.Instance) error {
-	d := a.Settings.Deactivation
-	if d.FileManagement != app.FilesTransfer {
+	if a.Settings.Deactivation.FileManagement != app.FilesTransfer {
 		return nil
 	}
 	conn, err := s.connect(ctx, a)
 	if err != nil {
 		return err
 	}
-	found, err := conn.GetMembers(ctx, []connector.Selector{{Email: d.TransferDest}, {Email: d.TransferAdmin}})
-	if err != nil {
-		return remoteErr(err)
+	err = engine.CheckOffboarding(ctx, conn, a.Settings.Deactivation)
+	var le *engine.LookupError
+	if errors.As(err, &le) {
+		return remoteErr(le.Err)
 	}
-	var problems []error
-	if m := found[0]; m == nil || m.Status != connector.StatusActive {
-		problems = append(problems, fmt.Errorf("destination %s is not an active member of the Dropbox team", d.TransferDest))
-	}
-	if m := found[1]; m == nil || m.Status != connector.StatusActive {
-		problems = append(problems, fmt.Errorf("admin-notification account %s is not an active member of the Dropbox team", d.TransferAdmin))
-	} else if m.Role != connector.RoleTeamAdmin {
-		problems = append(problems, fmt.Errorf("admin-notification account %s is not a team admin (role %s)", d.TransferAdmin, m.Role))
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %w", directory.ErrInvalid, errors.Join(problems...))
-	}
-	return nil
+	return err
 }
 
 type accountView struct {

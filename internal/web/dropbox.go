@@ -57,11 +57,9 @@ func (s *Server) describeTeam(ctx context.Context, a app.Instance) (string, erro
 }
 
 // checkTransfer refuses transfer settings that Dropbox would refuse at the
-// first leaver: both accounts must be active members, the second a team admin.
-// It mirrors the API's check of the same settings.
+// first leaver (engine.CheckOffboarding, as the API does).
 func (s *Server) checkTransfer(ctx context.Context, a app.Instance) error {
-	d := a.Settings.Deactivation
-	if d.FileManagement != app.FilesTransfer {
+	if a.Settings.Deactivation.FileManagement != app.FilesTransfer {
 		return nil
 	}
 	conn, err := s.connect(ctx, a)
@@ -70,22 +68,10 @@ func (s *Server) checkTransfer(ctx context.Context, a app.Instance) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	found, err := conn.GetMembers(ctx, []connector.Selector{{Email: d.TransferDest}, {Email: d.TransferAdmin}})
-	if err != nil {
-		return remoteErr(err)
+	err = engine.CheckOffboarding(ctx, conn, a.Settings.Deactivation)
+	var le *engine.LookupError
+	if errors.As(err, &le) {
+		return remoteErr(le.Err)
 	}
-	var problems []error
-	if m := found[0]; m == nil || m.Status != connector.StatusActive {
-		problems = append(problems, fmt.Errorf("destination %s is not an active member of the Dropbox team", d.TransferDest))
-	}
-	switch m := found[1]; {
-	case m == nil || m.Status != connector.StatusActive:
-		problems = append(problems, fmt.Errorf("admin-notification account %s is not an active member of the Dropbox team", d.TransferAdmin))
-	case m.Role != connector.RoleTeamAdmin:
-		problems = append(problems, fmt.Errorf("admin-notification account %s is not a team admin (role %s)", d.TransferAdmin, m.Role))
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %w", directory.ErrInvalid, errors.Join(problems...))
-	}
-	return nil
+	return err
 }

@@ -196,8 +196,8 @@ func (s *Server) saveToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tok := strings.TrimSpace(r.PostForm.Get("token"))
-	if tok == "" || len(tok) > 4096 || strings.ContainsAny(tok, " \t\r\n") {
+	tok, err := api.CleanToken(r.PostForm.Get("token"))
+	if err != nil {
 		s.redirect(w, r, appURL(a.Name), "error", "The token must be 1–4096 characters with no spaces.")
 		return nil
 	}
