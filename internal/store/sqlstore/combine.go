@@ -38,6 +38,11 @@ func (s *DB) inTxCombined(ctx context.Context, fn func(*sql.Tx) error) error {
 	select {
 	case err := <-me.done: // another caller ran it
 		return err
+	case <-ctx.Done():
+		if s.withdraw(me) {
+			return ctx.Err()
+		}
+		return <-me.done // a leader took it already: it ends soon
 	case s.writer <- struct{}{}:
 	}
 	s.combine.mu.Lock()
@@ -71,4 +76,17 @@ func (s *DB) runCombined(ctx context.Context, batch []*combined) {
 	for _, c := range batch {
 		c.done <- s.inTxLocked(ctx, c.fn)
 	}
+}
+
+// withdraw takes c off the waiting list unless a leader has taken it.
+func (s *DB) withdraw(c *combined) bool {
+	s.combine.mu.Lock()
+	defer s.combine.mu.Unlock()
+	for i, w := range s.combine.waiting {
+		if w == c {
+			s.combine.waiting = append(s.combine.waiting[:i], s.combine.waiting[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
