@@ -45,13 +45,23 @@ func (s *DB) insertLog(ctx context.Context, ex execer, e audit.Entry) error {
 
 // insertLogs writes many entries with multi-row statements.
 func (s *DB) insertLogs(ctx context.Context, tx *sql.Tx, es []audit.Entry) error {
+	rows, err := s.logRows(es)
+	if err != nil {
+		return err
+	}
+	return s.insertLogRows(ctx, tx, rows)
+}
+
+// logRows encodes entries as insertLogRows's arguments. Callers holding the
+// single writer encode before they take it.
+func (s *DB) logRows(es []audit.Entry) ([]any, error) {
 	args := make([]any, 0, len(es)*9)
 	for _, e := range es {
 		detail := "{}"
 		if len(e.Detail) > 0 {
 			b, err := json.Marshal(e.Detail)
 			if err != nil {
-				return fmt.Errorf("encode log detail: %w", err)
+				return nil, fmt.Errorf("encode log detail: %w", err)
 			}
 			detail = string(b)
 		}
@@ -60,7 +70,11 @@ func (s *DB) insertLogs(ctx context.Context, tx *sql.Tx, es []audit.Entry) error
 		}
 		args = append(args, nanos(e.At), e.Actor, e.Action, e.TargetKind, e.Target, e.App, e.Outcome, e.Message, detail)
 	}
-	if err := s.insertRows(ctx, tx, `INSERT INTO audit_log (at, actor, action, target_kind, target, app, outcome, message, detail) VALUES `, "", 9, args); err != nil {
+	return args, nil
+}
+
+func (s *DB) insertLogRows(ctx context.Context, tx *sql.Tx, rows []any) error {
+	if err := s.insertRows(ctx, tx, `INSERT INTO audit_log (at, actor, action, target_kind, target, app, outcome, message, detail) VALUES `, "", 9, rows); err != nil {
 		return fmt.Errorf("write system log: %w", err)
 	}
 	return nil

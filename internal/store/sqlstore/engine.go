@@ -79,17 +79,21 @@ func (s *DB) FinishWork(ctx context.Context, owner string, outs []store.Outcome)
 	if len(outs) == 0 {
 		return nil
 	}
+	n := 0
+	for _, o := range outs {
+		n += len(o.Logs)
+	}
+	logs := make([]audit.Entry, 0, n)
+	for _, o := range outs {
+		logs = append(logs, o.Logs...) // the calls were made whatever happens next: facts
+	}
+	rows, err := s.logRows(logs) // encoded before taking the writer, which others wait for
+	if err != nil {
+		return err
+	}
 	// Outcomes are facts to record, so calls waiting together share one commit.
 	return s.inTxCombined(ctx, func(tx *sql.Tx) error {
-		n := 0
-		for _, o := range outs {
-			n += len(o.Logs)
-		}
-		logs := make([]audit.Entry, 0, n)
-		for _, o := range outs {
-			logs = append(logs, o.Logs...) // the calls were made whatever happens next: facts
-		}
-		if err := s.insertLogs(ctx, tx, logs); err != nil {
+		if err := s.insertLogRows(ctx, tx, rows); err != nil {
 			return err
 		}
 		byApp := map[int64][]store.Outcome{}
