@@ -30,7 +30,7 @@ func (j *job) logf(a app.Instance, op, outcome, format string, args ...any) {
 
 // runBatch claims, plans, executes and records one batch of an app's items.
 func (e *Engine) runBatch(ctx context.Context, a app.Instance, conn connector.Connector, dueBy time.Time) (Stats, error) {
-	items, err := e.st.ClaimWork(ctx, a.ID, e.cfg.Owner, e.cfg.Lease, e.cfg.Batch, dueBy)
+	items, err := e.st.ClaimWork(ctx, a.ID, e.cfg.Owner, e.cfg.Lease, e.cfg.claimSize(e.cfg.RatePerApp), dueBy)
 	if err != nil || len(items) == 0 {
 		return Stats{}, err
 	}

@@ -394,9 +394,11 @@ type fleetStore struct {
 }
 
 func (s fleetStore) ClaimWork(ctx context.Context, appID int64, owner string, lease time.Duration, limit int, dueBy time.Time) ([]store.WorkItem, error) {
-	if l := s.w.laneOf(appID); l == nil || !s.w.mayWork(l) {
+	l := s.w.laneOf(appID)
+	if l == nil || !s.w.mayWork(l) {
 		return nil, nil
 	}
+	limit = min(limit, s.w.cfg.Engine.claimSize(float64(l.lim.Limit())))
 	return s.FleetStore.ClaimWork(ctx, appID, owner, lease, limit, dueBy)
 }
 

@@ -54,10 +54,13 @@ func (s *DB) ClaimWork(ctx context.Context, appID int64, owner string, lease tim
 	return out, err
 }
 
+// maxClaim is the most items one claim leases: the engine's batch.
+const maxClaim = 2000
+
 func (s *DB) dueIDs(ctx context.Context, tx *sql.Tx, appID int64, now, dueBy time.Time, limit int) ([]int64, error) {
 	rows, err := s.queryPrepared(ctx, tx, s.q(`SELECT ref_id FROM work_items
 		WHERE app_id = ? AND kind = 'user' AND state = 'queued' AND due_at <= ? AND lease_until < ?
-		ORDER BY due_at LIMIT ?`+s.d.SkipLocked), appID, nanos(dueBy), nanos(now), min(limit, usersPerInsert))
+		ORDER BY due_at LIMIT ?`+s.d.SkipLocked), appID, nanos(dueBy), nanos(now), min(limit, maxClaim))
 	if err != nil {
 		return nil, fmt.Errorf("find due work: %w", err)
 	}
