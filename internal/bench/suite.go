@@ -23,7 +23,7 @@ type PushResult struct {
 
 // Push measures an initial push of n users, and the emulator's ceiling in the same run.
 func Push(ctx context.Context, open Open, n int) (PushResult, error) {
-	ceiling, err := Ceiling(ctx, n, 4)
+	ceiling, err := BestCeiling(ctx, n)
 	if err != nil {
 		return PushResult{}, err
 	}
