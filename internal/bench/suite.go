@@ -44,7 +44,7 @@ func Push(ctx context.Context, open Open, n int) (PushResult, error) {
 		return PushResult{}, fmt.Errorf("pushed %d of %d users (%+v)", st.Ops["dropbox.create"], n, st)
 	}
 	res := PushResult{Users: n, Seconds: d.Seconds(), UsersPerSec: float64(n) / d.Seconds(), PeakHeapMiB: peak,
-		CeilingPS: ceiling, Calls: r.Emu.Team("bench").Snapshot().Stats.Calls}
+		CeilingPS: ceiling, Calls: r.Emu.Team("bench").Stats().Calls}
 	res.Ratio = ceiling / res.UsersPerSec
 	return res, nil
 }
@@ -100,7 +100,7 @@ func (r *Rig) changeAndSync(ctx context.Context, n, changes, round int) (time.Du
 			return 0, 0, err
 		}
 	}
-	before := r.Emu.Team("bench").Snapshot().Stats.Calls
+	before := r.Emu.Team("bench").Stats().Calls
 	st, d, err := r.Sync(ctx)
 	if err != nil {
 		return 0, 0, err
@@ -108,7 +108,7 @@ func (r *Rig) changeAndSync(ctx context.Context, n, changes, round int) (time.Du
 	if st.Ops["dropbox.update"] != changes {
 		return 0, 0, fmt.Errorf("app of %d: %d updates, want %d", n, st.Ops["dropbox.update"], changes)
 	}
-	return d, r.Emu.Team("bench").Snapshot().Stats.Calls - before, nil
+	return d, r.Emu.Team("bench").Stats().Calls - before, nil
 }
 
 func median(xs []float64) float64 {
@@ -144,7 +144,7 @@ func RateLimited(ctx context.Context, open Open, rate float64, seconds int) (Rat
 	if err != nil {
 		return RateResult{}, err
 	}
-	ss := r.Emu.Team("bench").Snapshot().Stats
+	ss := r.Emu.Team("bench").Stats()
 	writes := float64(ss.Calls - ss.Got429)
 	res := RateResult{Rate: rate, Achieved: writes / d.Seconds(), Calls: ss.Calls, Got429: ss.Got429, Seconds: d.Seconds(), MaxObserved: ss.MaxRate}
 	res.Share = res.Achieved / rate
