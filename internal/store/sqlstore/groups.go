@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
 )
@@ -136,39 +137,77 @@ func (s *DB) RemoveGroupMembers(ctx context.Context, by store.Actor, group strin
 }
 
 func (s *DB) changeMembers(ctx context.Context, by store.Actor, group string, usernames []string, add bool) error {
-	action, stmt := "group.member.remove", `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`
+	action := "group.member.remove"
 	if add {
-		action, stmt = "group.member.add", `INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`
+		action = "group.member.add"
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		g, err := s.getGroup(ctx, tx, group)
 		if err != nil {
 			return err
 		}
-		changed := false
-		for _, name := range usernames {
-			u, err := s.getUser(ctx, tx, `username_key = ?`, directory.Key(name), name)
-			if err != nil {
-				return err
-			}
-			res, err := tx.ExecContext(ctx, s.q(stmt), g.ID, u.ID)
-			if err != nil {
-				return fmt.Errorf("%s %s: %w", action, name, err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue // already as asked: nothing changed, nothing to queue or log
-			}
-			changed = true
-			if err := s.enqueueUserInGroupApps(ctx, tx, u.ID, g.ID, action); err != nil {
-				return err
-			}
-			if err := s.logChange(ctx, tx, by, action, "group", g.Name, "", map[string]any{"user": u.Username}); err != nil {
-				return err
-			}
+		users, err := s.userRefs(ctx, tx, usernames)
+		if err != nil {
+			return err
 		}
-		if !changed {
-			return nil
+		changed, err := s.setMembership(ctx, tx, g.ID, users, add)
+		if err != nil || len(changed) == 0 {
+			return err // already as asked: nothing changed, nothing to queue or log
+		}
+		ids := make([]int64, len(changed))
+		logs := make([]audit.Entry, len(changed))
+		for i, u := range changed {
+			ids[i] = u.id
+			logs[i] = audit.Entry{At: s.now(), Actor: string(by), Action: action, TargetKind: "group", Target: g.Name,
+				Outcome: audit.Success, Detail: map[string]any{"user": u.name}}
+		}
+		if err := s.enqueueInGroupApps(ctx, tx, g.ID, ids, action); err != nil {
+			return err
+		}
+		if err := s.insertLogs(ctx, tx, logs); err != nil {
+			return err
 		}
 		return s.enqueuePushedGroup(ctx, tx, g.ID, action) // one item per app, however many members changed
 	})
+}
+
+// setMembership adds users to (or removes them from) a group with a few
+// statements per 500 users, and returns those whose membership changed.
+func (s *DB) setMembership(ctx context.Context, tx *sql.Tx, groupID int64, users []userRef, add bool) ([]userRef, error) {
+	var changed []userRef
+	for start := 0; start < len(users); start += usersPerInsert {
+		chunk := users[start:min(start+usersPerInsert, len(users))]
+		ids := make([]int64, len(chunk))
+		for i, u := range chunk {
+			ids[i] = u.id
+		}
+		in, args := inIDs(ids)
+		member, err := s.int64s(ctx, tx, `SELECT user_id FROM group_members WHERE group_id = ? AND user_id IN `+in, append([]any{groupID}, args...)...)
+		if err != nil {
+			return nil, fmt.Errorf("read members: %w", err)
+		}
+		was := make(map[int64]bool, len(member))
+		for _, id := range member {
+			was[id] = true
+		}
+		var rows []any
+		var gone []int64
+		for _, u := range chunk {
+			if was[u.id] != add {
+				changed = append(changed, u)
+				rows, gone = append(rows, groupID, u.id), append(gone, u.id)
+			}
+		}
+		switch {
+		case add && len(rows) > 0:
+			err = s.insertRows(ctx, tx, `INSERT INTO group_members (group_id, user_id) VALUES `, ` ON CONFLICT DO NOTHING`, 2, rows)
+		case !add && len(gone) > 0:
+			in, args := inIDs(gone)
+			_, err = s.execPrepared(ctx, tx, s.q(`DELETE FROM group_members WHERE group_id = ? AND user_id IN `+in), append([]any{groupID}, args...)...)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("change members: %w", err)
+		}
+	}
+	return changed, nil
 }

@@ -38,14 +38,22 @@ func (s *DB) enqueueUser(ctx context.Context, tx *sql.Tx, userID int64, reason s
 	return nil
 }
 
-// enqueueUserInGroupApps writes items for one user in every app the group is assigned to.
-func (s *DB) enqueueUserInGroupApps(ctx context.Context, tx *sql.Tx, userID, groupID int64, reason string) error {
-	now := nanos(s.now())
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO work_items (app_id, kind, ref_id, reason, generation, created_at, due_at)
-		SELECT app_id, 'user', ?, ?, 1, ?, ? FROM assignments WHERE group_id = ?`+upsertWork),
-		userID, reason, now, now, groupID)
+// enqueueInGroupApps queues users in every app their group is assigned to.
+func (s *DB) enqueueInGroupApps(ctx context.Context, tx *sql.Tx, groupID int64, userIDs []int64, reason string) error {
+	apps, err := s.int64s(ctx, tx, `SELECT app_id FROM assignments WHERE group_id = ?`, groupID)
 	if err != nil {
-		return fmt.Errorf("enqueue user %d for group %d: %w", userID, groupID, err)
+		return fmt.Errorf("enqueue members of group %d: %w", groupID, err)
+	}
+	now := nanos(s.now())
+	for _, appID := range apps {
+		args := make([]any, 0, 7*len(userIDs))
+		for _, id := range userIDs {
+			args = append(args, appID, store.WorkUser, id, reason, 1, now, now)
+		}
+		err := s.insertRows(ctx, tx, `INSERT INTO work_items (app_id, kind, ref_id, reason, generation, created_at, due_at) VALUES `, upsertWork, 7, args)
+		if err != nil {
+			return fmt.Errorf("enqueue members of group %d: %w", groupID, err)
+		}
 	}
 	return nil
 }

@@ -98,10 +98,10 @@ func (s *DB) closeStmts() {
 	}
 }
 
-// inIDs renders "(?,?,…)" and its arguments for a list of IDs, padded to a
+// inIDs renders "(?,?,…)" and its arguments for a list of IDs (or keys), padded to a
 // power of two by repeating the last ID (harmless in an IN list) so that a
 // query over any number of IDs has one of a few texts.
-func inIDs(ids []int64) (string, []any) {
+func inIDs[T int64 | string](ids []T) (string, []any) {
 	n := 1
 	for n < len(ids) {
 		n *= 2

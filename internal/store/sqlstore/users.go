@@ -287,3 +287,50 @@ func (s *DB) DeleteUser(ctx context.Context, by store.Actor, username string) er
 		return s.logChange(ctx, tx, by, "user.delete", "user", u.Username, "", nil)
 	})
 }
+
+// userRef is a user found by name: the ID and the username as stored.
+type userRef struct {
+	id   int64
+	name string
+}
+
+// userRefs finds users by username, 500 names a query, in the order given
+// and without repeats; the first name that matches no user is an error.
+func (s *DB) userRefs(ctx context.Context, tx *sql.Tx, usernames []string) ([]userRef, error) {
+	byKey := make(map[string]userRef, len(usernames))
+	for start := 0; start < len(usernames); start += usersPerInsert {
+		chunk := usernames[start:min(start+usersPerInsert, len(usernames))]
+		keys := make([]string, len(chunk))
+		for i, n := range chunk {
+			keys[i] = directory.Key(n)
+		}
+		in, args := inIDs(keys)
+		rows, err := s.queryPrepared(ctx, tx, s.q(`SELECT id, username, username_key FROM users WHERE username_key IN `+in), args...)
+		if err != nil {
+			return nil, fmt.Errorf("find users: %w", err)
+		}
+		err = scanEach(rows, func(r scanner) error {
+			var u userRef
+			var key string
+			err := r.Scan(&u.id, &u.name, &key)
+			byKey[key] = u
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("find users: %w", err)
+		}
+	}
+	out := make([]userRef, 0, len(byKey))
+	seen := make(map[int64]bool, len(byKey))
+	for _, n := range usernames {
+		u, ok := byKey[directory.Key(n)]
+		if !ok {
+			return nil, notFound("user", n)
+		}
+		if !seen[u.id] {
+			seen[u.id] = true
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"UserDelete", testUserDelete},
 		{"BulkCreateAllOrNothing", testBulkCreate},
 		{"Groups", testGroups},
+		{"GroupMembersInBulk", testGroupMembersInBulk},
 		{"Apps", testApps},
 		{"Assignments", testAssignments},
 		{"OutboxFollowsChanges", testOutboxFollowsChanges},
@@ -620,4 +622,79 @@ func testTokens(t *testing.T, s *sqlstore.DB) {
 	}
 	_, err = s.TokenByHash(ctx, []byte("hash-1"))
 	wantErr(t, err, directory.ErrNotFound)
+}
+
+// A membership change of many users queues and logs exactly the users whose
+// membership changed, in every app the group is assigned to.
+func testGroupMembersInBulk(t *testing.T, s *sqlstore.DB) {
+	names := make([]string, 1200) // more than one statement's worth
+	batch := make([]directory.User, len(names))
+	for i := range names {
+		names[i] = fmt.Sprintf("m%04d", i)
+		batch[i] = directory.User{Username: names[i], Email: names[i] + "@example.com"}
+	}
+	if err := s.CreateUsers(ctx, actor, batch); err != nil {
+		t.Fatal(err)
+	}
+	g := directory.Group{Name: "Many"}
+	if err := s.CreateGroup(ctx, actor, &g); err != nil {
+		t.Fatal(err)
+	}
+	a1, a2 := mustApp(t, s, "one"), mustApp(t, s, "two")
+	for _, a := range []string{"one", "two"} {
+		if err := s.Assign(ctx, actor, &directory.Assignment{AppName: a, GroupName: "Many"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddGroupMembers(ctx, actor, "many", names[:700]); err != nil {
+		t.Fatal(err)
+	}
+	drain := func(appID int64) {
+		t.Helper()
+		for {
+			items, err := s.ClaimWork(ctx, appID, "w", time.Minute, 2000, time.Time{})
+			if err != nil || len(items) == 0 {
+				return
+			}
+			outs := make([]store.Outcome, len(items))
+			for i, it := range items {
+				outs[i] = store.Outcome{Item: it}
+			}
+			if err := s.FinishWork(ctx, "w", outs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	drain(a1.ID)
+	drain(a2.ID)
+	// 600 already in, 500 new, one of them named twice in another case.
+	again := append(append([]string{}, names[100:]...), strings.ToUpper(names[1100]))
+	if err := s.AddGroupMembers(ctx, "second", "Many", again); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetGroup(ctx, "Many"); got.Members != 1200 {
+		t.Fatalf("members = %d, want 1200", got.Members)
+	}
+	for _, a := range []app.Instance{a1, a2} {
+		if q := queued(t, s, a.ID, store.WorkUser); len(q) != 500 {
+			t.Fatalf("app %s: %d users queued, want the 500 added", a.Name, len(q))
+		}
+	}
+	if logged, _ := s.ListLog(ctx, audit.Filter{Actor: "second", Action: "group.member.add", Limit: 1000}); len(logged) != 500 {
+		t.Fatalf("%d entries logged for 500 added members", len(logged))
+	}
+	wantErr(t, s.RemoveGroupMembers(ctx, actor, "Many", []string{names[0], "nobody"}), directory.ErrNotFound)
+	if got, _ := s.GetGroup(ctx, "Many"); got.Members != 1200 {
+		t.Fatalf("a failed removal removed members: %d left", got.Members)
+	}
+	if err := s.RemoveGroupMembers(ctx, "third", "Many", names[:600]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetGroup(ctx, "Many"); got.Members != 600 {
+		t.Fatalf("members after removal = %d, want 600", got.Members)
+	}
+	removed, _ := s.ListLog(ctx, audit.Filter{Actor: "third", Action: "group.member.remove", Limit: 1000})
+	if len(removed) != 600 {
+		t.Fatalf("%d removals logged, want 600", len(removed))
+	}
 }
