@@ -51,6 +51,16 @@ func newFleetRole(name string, st roleStore, box *secret.Box, log *slog.Logger, 
 	return r, nil
 }
 
+// runner runs the API's and the UI's "sync now" within the fleet's lanes:
+// through this process's worker when it has one, else by the engine when no
+// worker holds the app's lane.
+func (r *fleetRole) runner(e *engine.Engine) engine.Runner {
+	if r.worker != nil {
+		return r.worker
+	}
+	return engine.LaneRunner{Engine: e, Fleet: r.st}
+}
+
 // servesAPI says whether the role answers /api/.
 func (r *fleetRole) servesAPI() bool { return r.name != roleWorker }
 

@@ -101,6 +101,7 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			svc.runner = fr.runner(svc.engine)
 			wait := fr.startWorkers(c.Context())
 			return errors.Join(serve(c.Context(), log, svc, listen, nil, fr), wait())
 		},

@@ -39,6 +39,7 @@ type services struct {
 	st      web.Store
 	box     *secret.Box
 	engine  *engine.Engine
+	runner  engine.Runner // "sync now" in a fleet; nil: the engine
 	connect engine.Connect
 	ui      web.Options // how the admin UI is reached; serve's flags set it
 }
@@ -49,7 +50,7 @@ func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Con
 }
 
 func (s *services) apiOptions() api.Options {
-	return api.Options{Engine: s.engine, Connect: s.connect}
+	return api.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect}
 }
 
 // handler serves the JSON API under /api/ with its probes, and the admin web
@@ -57,7 +58,7 @@ func (s *services) apiOptions() api.Options {
 func (s *services) handler(log *slog.Logger) (http.Handler, *web.Server, error) {
 	apiH := api.New(s.st, s.box, log, s.apiOptions()).Handler()
 	opt := s.ui
-	opt.Engine, opt.Connect = s.engine, s.connect
+	opt.Engine, opt.Runner, opt.Connect = s.engine, s.runner, s.connect
 	opt.Importer = importer.New(s.st, s.connect, log)
 	ui, err := web.New(s.st, s.box, log, opt)
 	if err != nil {

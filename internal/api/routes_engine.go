@@ -32,7 +32,7 @@ var errNoEngine = &apiError{http.StatusServiceUnavailable, "unavailable", "this 
 // syncApp processes the app's queued work now; full=true first lists the
 // whole team and repairs drift (a full reconciliation).
 func (s *Server) syncApp(w http.ResponseWriter, r *http.Request) error {
-	if s.opt.Engine == nil {
+	if s.opt.runner() == nil {
 		return errNoEngine
 	}
 	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
@@ -44,10 +44,10 @@ func (s *Server) syncApp(w http.ResponseWriter, r *http.Request) error {
 	var st engine.Stats
 	if r.URL.Query().Get("full") == "true" {
 		var res engine.ReconcileResult
-		res, err = s.opt.Engine.Reconcile(r.Context(), a, opt)
+		res, err = s.opt.runner().Reconcile(r.Context(), a, opt)
 		st, out["queued"], out["reconcile"] = res.Stats, res.Queued, res.Survey
 	} else {
-		st, err = s.opt.Engine.Sync(r.Context(), a, opt)
+		st, err = s.opt.runner().Sync(r.Context(), a, opt)
 	}
 	var g *engine.GuardError
 	if errors.As(err, &g) {
@@ -120,6 +120,10 @@ func (s *Server) testApp(w http.ResponseWriter, r *http.Request) error {
 // remoteErr explains a failed call to the app without internal detail.
 // engineErr reports an app's refusal as such and anything else as usual.
 func engineErr(err error) error {
+	var le *engine.LaneElsewhereError
+	if errors.As(err, &le) {
+		return &apiError{http.StatusConflict, "lane_elsewhere", le.Error(), le}
+	}
 	var ce *connector.Error
 	if errors.As(err, &ce) {
 		return remoteErr(err)

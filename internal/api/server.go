@@ -29,8 +29,21 @@ type Server struct {
 
 // Options connect the API to the provisioning side.
 type Options struct {
-	Engine  *engine.Engine // runs syncs on request
+	Engine  *engine.Engine // plans, and runs syncs on request unless Runner is set
+	Runner  engine.Runner  // runs syncs on request in a fleet: within the app's lane
 	Connect engine.Connect // reaches an app, for test connection and settings checks
+}
+
+// runner runs "sync now": the fleet's runner when set, else the engine;
+// nil when the server has neither.
+func (o Options) runner() engine.Runner {
+	switch {
+	case o.Runner != nil:
+		return o.Runner
+	case o.Engine != nil:
+		return o.Engine
+	}
+	return nil
 }
 
 // New makes a Server.

@@ -96,7 +96,11 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a app.Instance,
 			return err
 		}
 	}
-	st, err := s.opt.Engine.Sync(r.Context(), a, engine.SyncOptions{AllowDeletes: allow})
+	run := engine.Runner(s.opt.Engine)
+	if s.opt.Runner != nil {
+		run = s.opt.Runner
+	}
+	st, err := run.Sync(r.Context(), a, engine.SyncOptions{AllowDeletes: allow})
 	var g *engine.GuardError
 	if errors.As(err, &g) {
 		v.Stopped = g

@@ -36,7 +36,8 @@ type Store interface {
 
 // Options connect the UI to the rest of Roster.
 type Options struct {
-	Engine  *engine.Engine // runs syncs and plans
+	Engine  *engine.Engine // plans, and runs syncs unless Runner is set
+	Runner  engine.Runner  // runs syncs in a fleet: within the app's lane
 	Connect engine.Connect // reaches an app, for test connection and settings checks
 	// Importer runs imports and their review; nil hides nothing but refuses the actions.
 	Importer *importer.Importer
