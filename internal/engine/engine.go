@@ -126,8 +126,8 @@ type SyncOptions struct {
 // allowed, it first checks the deletion guard and changes nothing if it trips.
 func (e *Engine) Sync(ctx context.Context, a app.Instance, opt SyncOptions) (Stats, error) {
 	var total Stats
-	if !a.Settings.Provisioning {
-		return total, fmt.Errorf("%w: provisioning is not enabled for app %s (roster apps set %s provisioning=true)", directory.ErrInvalid, a.Name, a.Name)
+	if err := provisioning(a); err != nil {
+		return total, err
 	}
 	if !opt.AllowDeletes {
 		if err := e.checkGuard(ctx, a); err != nil {
@@ -190,6 +190,14 @@ func (c *Config) claimSize(rate float64) int {
 		return c.Batch
 	}
 	return min(c.Batch, max(1, int(rate*c.Lease.Seconds()/2/float64(c.Lanes))))
+}
+
+// provisioning refuses work on an app whose provisioning is off.
+func provisioning(a app.Instance) error {
+	if !a.Settings.Provisioning {
+		return fmt.Errorf("%w: provisioning is not enabled for app %s (roster apps set %s provisioning=true)", directory.ErrInvalid, a.Name, a.Name)
+	}
+	return nil
 }
 
 // backoff is the delay before attempt n+1: exponential with full jitter, capped.

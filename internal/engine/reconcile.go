@@ -245,8 +245,8 @@ type ReconcileResult struct {
 // owns are imported; unknown members are reported and left alone. The
 // deletion guard applies as in any sync.
 func (e *Engine) Reconcile(ctx context.Context, a app.Instance, opt SyncOptions) (res ReconcileResult, err error) {
-	if !a.Settings.Provisioning {
-		return res, fmt.Errorf("%w: provisioning is not enabled for app %s (roster apps set %s provisioning=true)", directory.ErrInvalid, a.Name, a.Name)
+	if err := provisioning(a); err != nil {
+		return res, err
 	}
 	// Logged whatever happens: the entry also dates the next scheduled one,
 	// so a failing team is not listed again at every pass.

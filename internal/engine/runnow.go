@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -52,6 +53,13 @@ func (w *Worker) Reconcile(ctx context.Context, a app.Instance, opt SyncOptions)
 func (w *Worker) holding(ctx context.Context, a app.Instance) error {
 	if l := w.laneOf(a.ID); l != nil && w.mayWork(l) {
 		return nil
+	}
+	// Workers take only apps with provisioning on and a token: say which is missing.
+	if err := provisioning(a); err != nil {
+		return err
+	}
+	if !a.HasToken {
+		return fmt.Errorf("%w: app %s is not connected to Dropbox yet; use Authenticate with Dropbox Business or paste a team token", directory.ErrInvalid, a.Name)
 	}
 	owner, err := laneHolder(ctx, w.st, a.ID)
 	if err != nil {

@@ -83,6 +83,19 @@ func syncNowInLane(t *testing.T, st *sqlstore.DB) {
 		t.Fatalf("API sync now: %d %s", status, body)
 	}
 
+	// Apps no worker may take say why instead of naming no worker.
+	off := mine
+	off.Settings.Provisioning = false
+	unconnected := mine
+	unconnected.HasToken = false
+	for want, a := range map[string]app.Instance{"provisioning is not enabled": off, "not connected to Dropbox": unconnected} {
+		other := a
+		other.ID = theirs.ID + 1000 // a lane nobody holds
+		if _, err := w.Sync(ctx, other, engine.SyncOptions{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("sync now of an app no worker may take: %v, want %q", err, want)
+		}
+	}
+
 	// Released, and resting so that no worker takes it: the API process
 	// runs the app's queue itself.
 	if err := st.ReleaseLane(ctx, theirs.ID, "other-worker", time.Minute); err != nil {
