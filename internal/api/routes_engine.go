@@ -53,6 +53,10 @@ func (s *Server) syncApp(w http.ResponseWriter, r *http.Request) error {
 	if errors.As(err, &g) {
 		return &apiError{http.StatusConflict, "deletion_guard", g.Error(), g}
 	}
+	var le *engine.LaneElsewhereError
+	if errors.As(err, &le) {
+		return s.handedOver(w, r, a, le, r.URL.Query().Get("full") == "true")
+	}
 	if err != nil {
 		return engineErr(err)
 	}
@@ -62,6 +66,19 @@ func (s *Server) syncApp(w http.ResponseWriter, r *http.Request) error {
 	}
 	out["stats"], out["open_tasks"] = st, len(tasks)
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// handedOver answers a sync now that the worker holding the app's lane
+// does instead: 202, naming it. A full sync is recorded as requested, and
+// that worker runs it at its next pass.
+func (s *Server) handedOver(w http.ResponseWriter, r *http.Request, a app.Instance, le *engine.LaneElsewhereError, full bool) error {
+	if full {
+		if err := engine.RequestFullSync(r.Context(), s.st, actorOf(r), a); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"app": a.Name, "worker": le.Owner, "full_sync_requested": full, "message": le.Error()})
 	return nil
 }
 
@@ -120,10 +137,6 @@ func (s *Server) testApp(w http.ResponseWriter, r *http.Request) error {
 // remoteErr explains a failed call to the app without internal detail.
 // engineErr reports an app's refusal as such and anything else as usual.
 func engineErr(err error) error {
-	var le *engine.LaneElsewhereError
-	if errors.As(err, &le) {
-		return &apiError{http.StatusConflict, "lane_elsewhere", le.Error(), le}
-	}
 	var ce *connector.Error
 	if errors.As(err, &ce) {
 		return remoteErr(err)

@@ -303,16 +303,36 @@ func (e *Engine) logFull(ctx context.Context, a app.Instance, res ReconcileResul
 	}
 }
 
-// FullSyncDue reports whether the app's schedule asks for a full
-// reconciliation now: one is set and the last one is older than it.
+// FullSyncDue reports whether the app needs a full reconciliation now: an
+// admin asked for one since the last (RequestFullSync), or the schedule is
+// set and the last one is older than it.
 func (e *Engine) FullSyncDue(ctx context.Context, a app.Instance) (bool, error) {
-	every := a.Settings.FullSync.Interval()
-	if every <= 0 || !a.Settings.Provisioning {
+	if !a.Settings.Provisioning {
 		return false, nil
 	}
 	last, err := e.st.ListLog(ctx, audit.Filter{Action: "sync.full", App: a.Name, Limit: 1})
 	if err != nil {
 		return false, err
 	}
-	return len(last) == 0 || time.Since(last[0].At) >= every, nil
+	asked, err := e.st.ListLog(ctx, audit.Filter{Action: fullSyncRequest, App: a.Name, Limit: 1})
+	if err != nil {
+		return false, err
+	}
+	if len(asked) > 0 && (len(last) == 0 || asked[0].ID > last[0].ID) {
+		return true, nil
+	}
+	every := a.Settings.FullSync.Interval()
+	return every > 0 && (len(last) == 0 || time.Since(last[0].At) >= every), nil
+}
+
+const fullSyncRequest = "sync.full.request"
+
+// RequestFullSync asks whichever worker holds the app's lane to run a full
+// reconciliation at its next pass: a process that may not call the app
+// itself (its lane is another worker's) records the request in the log.
+func RequestFullSync(ctx context.Context, log interface {
+	AppendLog(context.Context, audit.Entry) error
+}, by store.Actor, a app.Instance) error {
+	return log.AppendLog(ctx, audit.Entry{Actor: string(by), Action: fullSyncRequest, TargetKind: "app", Target: a.Name,
+		App: a.Name, Outcome: audit.Success, Message: "full sync requested from a process that does not hold the app's lane"})
 }

@@ -78,9 +78,22 @@ func syncNowInLane(t *testing.T, st *sqlstore.DB) {
 	if calls := s.Team(theirs.Name).Stats().Calls; calls != 0 {
 		t.Fatalf("%d calls to a team whose lane another worker holds", calls)
 	}
-	status, body := postSync(t, st, apiOnly, theirs.Name)
-	if status != http.StatusConflict || !strings.Contains(body, "lane_elsewhere") || !strings.Contains(body, "other-worker") {
-		t.Fatalf("API sync now: %d %s", status, body)
+	// The API hands the request over: 202, naming the worker; a full sync
+	// is recorded for that worker's next pass.
+	if due, err := apiOnly.FullSyncDue(ctx, theirs); due || err != nil {
+		t.Fatalf("full sync due before any request: %v %v", due, err)
+	}
+	for _, query := range []string{"", "?full=true"} {
+		status, body := postSync(t, st, apiOnly, theirs.Name+"/sync"+query)
+		if status != http.StatusAccepted || !strings.Contains(body, `"worker":"other-worker"`) {
+			t.Fatalf("API sync now%s: %d %s", query, status, body)
+		}
+	}
+	if due, err := apiOnly.FullSyncDue(ctx, theirs); !due || err != nil {
+		t.Fatalf("full sync requested through the API is not due: %v %v", due, err)
+	}
+	if calls := s.Team(theirs.Name).Stats().Calls; calls != 0 {
+		t.Fatalf("%d calls to a team whose lane another worker holds", calls)
 	}
 
 	// Apps no worker may take say why instead of naming no worker.
@@ -105,6 +118,13 @@ func syncNowInLane(t *testing.T, st *sqlstore.DB) {
 	if err != nil || st1.Ops["dropbox.create"] != setup.Users/setup.Apps {
 		t.Fatalf("sync now of a free lane: %+v, %v", st1, err)
 	}
+	// A full reconciliation answers the request.
+	if _, err := apiOnly.Reconcile(ctx, theirs, engine.SyncOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := apiOnly.FullSyncDue(ctx, theirs); due || err != nil {
+		t.Fatalf("full sync still due after one ran: %v %v", due, err)
+	}
 }
 
 func getApp(t *testing.T, st *sqlstore.DB, name string) app.Instance {
@@ -116,8 +136,9 @@ func getApp(t *testing.T, st *sqlstore.DB, name string) app.Instance {
 	return a
 }
 
-// postSync asks an API server running syncs with run to sync the app now.
-func postSync(t *testing.T, st *sqlstore.DB, run engine.Runner, appName string) (int, string) {
+// postSync asks an API server running syncs with run to sync an app now
+// (path: "NAME/sync?…").
+func postSync(t *testing.T, st *sqlstore.DB, run engine.Runner, path string) (int, string) {
 	t.Helper()
 	box, err := secret.New(make([]byte, 32))
 	if err != nil {
@@ -132,7 +153,7 @@ func postSync(t *testing.T, st *sqlstore.DB, run engine.Runner, appName string) 
 	if _, err := st.CreateToken(context.Background(), "test", "admin", hash); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/apps/"+appName+"/sync", nil)
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/apps/"+path, nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -247,6 +247,20 @@ func assignAndApply(t *testing.T, b *browser, e *env, acme *emu.Team) {
 	b.expect("#plan-summary", "create 2")
 	b.expect("#changes", "alice", "bob", "create")
 	b.shot("plan")
+	// While a worker of the fleet holds the app's lane, the work is its own.
+	a, _ := e.st.GetApp(bg, "dropbox")
+	if ok, err := e.st.AcquireLane(bg, a.ID, "worker-7", time.Minute); !ok || err != nil {
+		t.Fatalf("take the lane: %v %v", ok, err)
+	}
+	b.submit(`#apply`)
+	b.expect("#flash", "Queued.", "worker-7")
+	if _, ok := acme.Member("alice@acme.example"); ok {
+		t.Fatal("applied beside the worker holding the app's lane")
+	}
+	if err := e.st.ReleaseLane(bg, a.ID, "worker-7", 0); err != nil {
+		t.Fatal(err)
+	}
+	b.open("/apps/dropbox/plan")
 	b.submit(`#apply`)
 	b.expect("#flash", "Applied", "create 2")
 	for _, who := range []string{"alice", "bob"} {

@@ -75,12 +75,14 @@ func newEnv(t testing.TB, open func(testing.TB) *sqlstore.DB) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	connect := testConnect(e.st, e.box)
 	eng := engine.New(e.st, connect, log, engine.Config{BaseBackoff: 1, MaxAttempts: 2})
-	e.ui, err = New(e.st, e.box, log, Options{Engine: eng, Connect: connect, Importer: importer.New(e.st, connect, log)})
+	// Syncs run as in an API-only process of a fleet: only while no worker holds the app's lane.
+	run := engine.LaneRunner{Engine: eng, Fleet: e.st}
+	e.ui, err = New(e.st, e.box, log, Options{Engine: eng, Runner: run, Connect: connect, Importer: importer.New(e.st, connect, log)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/api/", api.New(e.st, e.box, log, api.Options{Engine: eng, Connect: connect}).Handler())
+	mux.Handle("/api/", api.New(e.st, e.box, log, api.Options{Engine: eng, Runner: run, Connect: connect}).Handler())
 	mux.Handle("/", e.ui.Handler())
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)

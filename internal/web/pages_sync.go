@@ -106,6 +106,11 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a app.Instance,
 		v.Stopped = g
 		return s.renderPlan(w, r, v, http.StatusConflict, "")
 	}
+	var le *engine.LaneElsewhereError
+	if errors.As(err, &le) { // the queued work is that worker's: nothing failed
+		s.redirect(w, r, appURL(a.Name)+"/plan", "ok", "Queued. "+le.Error()+".")
+		return nil
+	}
 	if err != nil {
 		return s.actionFailed(w, r, appURL(a.Name)+"/plan", err)
 	}
