@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/roster-dev/roster/internal/app"
@@ -100,6 +101,17 @@ func seedGroup(ctx context.Context, st *sqlstore.DB, appName string, users []dir
 		return fmt.Errorf("add group members: %w", err)
 	}
 	return st.Assign(ctx, "fleettest", &directory.Assignment{AppName: appName, GroupName: g.Name, Role: directory.RoleMember})
+}
+
+// StartTest starts an emulator with a team per app, answering with faults,
+// and seeds st for setup; the emulator stops with the test.
+func StartTest(t testing.TB, st *sqlstore.DB, setup Setup, faults emu.Faults) *emu.Server {
+	t.Helper()
+	s, base := emu.StartTest(t, emu.Options{Teams: Teams(setup.Apps), Faults: faults})
+	if err := Seed(context.Background(), st, base, setup); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // Enable switches provisioning on for every app, so workers start on them.

@@ -34,10 +34,7 @@ func syncNowInLane(t *testing.T, st *sqlstore.DB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	setup := fleettest.Setup{Apps: 2, Users: 40, Budget: 500}
-	s, base := emu.StartTest(t, emu.Options{Teams: fleettest.Teams(setup.Apps)})
-	if err := fleettest.Seed(ctx, st, base, setup); err != nil {
-		t.Fatal(err)
-	}
+	s := fleettest.StartTest(t, st, setup, emu.Faults{})
 	if err := fleettest.Enable(ctx, st, setup.Apps); err != nil {
 		t.Fatal(err)
 	}

@@ -36,11 +36,8 @@ func scrapeRun(t *testing.T, st *sqlstore.DB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	setup := fleettest.Setup{Apps: 2, Users: 400, Budget: 500}
-	s, base := emu.StartTest(t, emu.Options{Teams: fleettest.Teams(setup.Apps),
-		Faults: emu.Faults{Rate429: 0.15, Rate5xx: 0.15, Code5xx: 500, RetryAfter: 1, Seed: 7, Routes: []string{"members/add_v2"}}})
-	if err := fleettest.Seed(ctx, st, base, setup); err != nil {
-		t.Fatal(err)
-	}
+	s := fleettest.StartTest(t, st, setup,
+		emu.Faults{Rate429: 0.15, Rate5xx: 0.15, Code5xx: 500, RetryAfter: 1, Seed: 7, Routes: []string{"members/add_v2"}})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m := metrics.New(st, log)
 	// A long lane lease: on a loaded CI machine a 2 s lease was once renewed
