@@ -84,6 +84,17 @@ func (s *DB) getGroup(ctx context.Context, q querier, name string) (directory.Gr
 	return g, err
 }
 
+// groupRef finds a group's ID and stored name without counting its
+// members, which costs a pass over them in a large group.
+func (s *DB) groupRef(ctx context.Context, q querier, name string) (directory.Group, error) {
+	var g directory.Group
+	err := q.QueryRowContext(ctx, s.q(`SELECT id, name FROM groups WHERE name_key = ?`), directory.Key(name)).Scan(&g.ID, &g.Name)
+	if isNoRows(err) {
+		return g, notFound("group", name)
+	}
+	return g, err
+}
+
 // ListGroups returns one page of groups in ID order.
 func (s *DB) ListGroups(ctx context.Context, p store.Page) ([]directory.Group, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(groupSelect+` WHERE g.id > ? ORDER BY g.id LIMIT ?`), p.After, limitOr(p.Limit, 100, 1000))
@@ -142,7 +153,7 @@ func (s *DB) changeMembers(ctx context.Context, by store.Actor, group string, us
 		action = "group.member.add"
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		g, err := s.getGroup(ctx, tx, group)
+		g, err := s.groupRef(ctx, tx, group)
 		if err != nil {
 			return err
 		}
