@@ -66,13 +66,21 @@ type Deactivation struct {
 	FileManagement FileManagement   `json:"file_management"`
 	TransferDest   string           `json:"transfer_dest_email,omitempty"`
 	TransferAdmin  string           `json:"transfer_admin_email,omitempty"`
+	// RemoveAfter is a grace period ("7d"): a leaver is suspended at once and
+	// removed only when it has passed and the user is still gone. "" or "0":
+	// removed at once.
+	RemoveAfter string `json:"remove_after,omitempty"`
 }
 
-// Guard is the deletion guard of E5: a sync that would deactivate more than
-// Percent of an app's members (and at least Min of them) stops and asks.
+// Guard is the deletion guard of E5, judged over a sliding window across
+// passes, workers and processes: off-boardings beyond Percent of an app's
+// members (but never fewer than Min), or beyond Irreversible removals and
+// wipes, within Window are held until an admin releases them.
 type Guard struct {
-	Percent int `json:"percent"`
-	Min     int `json:"min"`
+	Percent      int    `json:"percent"`
+	Min          int    `json:"min"`
+	Irreversible int    `json:"irreversible"`
+	Window       string `json:"window"`
 }
 
 // Import holds the import matching rules and attribute sourcing (MISSION S5, F6).
@@ -120,7 +128,7 @@ func DefaultSettings() Settings {
 			ReactivateUsers: true, ImportNewUsers: true, ImportProfileUpdates: true,
 		},
 		Deactivation: Deactivation{Type: DeactivateRemove, WipeData: true, FileManagement: FilesManageInDropbox},
-		Guard:        Guard{Percent: 20, Min: 10},
+		Guard:        Guard{Percent: 20, Min: 10, Irreversible: 10, Window: "1h"},
 		Import:       Import{MatchOn: "username_or_email", PartialNames: true, SafeguardPercent: 20},
 	}
 }
@@ -129,6 +137,10 @@ func DefaultSettings() Settings {
 func (s *Settings) Normalize() {
 	s.Deactivation.TransferDest = strings.TrimSpace(s.Deactivation.TransferDest)
 	s.Deactivation.TransferAdmin = strings.TrimSpace(s.Deactivation.TransferAdmin)
+	s.Deactivation.RemoveAfter = strings.TrimSpace(s.Deactivation.RemoveAfter)
+	if s.Deactivation.RemoveAfter == "0" {
+		s.Deactivation.RemoveAfter = ""
+	}
 }
 
 // Validate checks the settings on their own; whether the transfer accounts are
@@ -167,12 +179,12 @@ func (s *Settings) Validate() error {
 	default:
 		add("file management %q is not one of manage_in_dropbox, transfer", d.FileManagement)
 	}
-	if s.Guard.Percent < 1 || s.Guard.Percent > 100 {
-		add("deletion guard percent must be between 1 and 100, got %d", s.Guard.Percent)
+	if g, err := ParseGrace(d.RemoveAfter); err != nil || g > MaxRemoveAfter {
+		add("deactivation.remove_after must be a grace period such as 7d or 36h, at most 90d, or 0 for none; got %q", d.RemoveAfter)
+	} else if g > 0 && d.Type != DeactivateRemove {
+		add("deactivation.remove_after delays removals; it needs deactivation.type=remove (suspended members are never removed)")
 	}
-	if s.Guard.Min < 0 {
-		add("deletion guard minimum must not be negative")
-	}
+	errs = append(errs, s.Guard.validate()...)
 	errs = append(errs, s.Import.validate()...)
 	errs = append(errs, s.Budget.validate()...)
 	errs = append(errs, s.FullSync.validate()...)

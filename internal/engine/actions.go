@@ -16,7 +16,7 @@ func (e *Engine) actionPhase(ctx context.Context, a app.Instance, conn connector
 		if j.err != nil {
 			return
 		}
-		acts := Plan(j.desired, j.known, a.Settings)
+		acts := Plan(j.desired, j.known, j.settings)
 		for i := 0; i < len(acts); i++ {
 			act := acts[i]
 			if act.Skipped != "" {
@@ -34,7 +34,7 @@ func (e *Engine) actionPhase(ctx context.Context, a app.Instance, conn connector
 				return
 			}
 			if act.Op == OpRecover && j.known != nil && j.known.Status != connector.StatusRemoved {
-				acts = append(acts, Plan(j.desired, j.known, a.Settings)...) // what the member came back as
+				acts = append(acts, Plan(j.desired, j.known, j.settings)...) // what the member came back as
 			}
 		}
 	})

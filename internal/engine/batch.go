@@ -22,6 +22,11 @@ type job struct {
 	forget  bool
 	err     error
 	created bool // the create phase handled this job
+	// settings are the app's, with the deactivation settings this user's
+	// off-boarding is made under (see intents).
+	settings app.Settings
+	ob       *store.Offboarding // the user's off-boarding record, if any
+	held     bool               // the deletion guard holds this job's off-boarding
 }
 
 func (j *job) logf(a app.Instance, op, outcome, format string, args ...any) {
@@ -34,11 +39,18 @@ func (e *Engine) runBatch(ctx context.Context, a app.Instance, conn connector.Co
 	if err != nil || len(items) == 0 {
 		return Stats{}, err
 	}
+	// Settings are read after the claim, so that any change saved before
+	// the claimed work was queued is in force (a lane's copy can be a tick old).
+	if a, err = e.fresh(ctx, a); err != nil {
+		return Stats{}, err
+	}
 	jobs, err := e.load(ctx, a, items)
 	if err != nil {
 		return Stats{}, err
 	}
 	e.refresh(ctx, conn, jobs)
+	e.intents(a, jobs, time.Now())
+	e.guard(ctx, a, jobs)
 	e.createPhase(ctx, a, conn, jobs)
 	e.actionPhase(ctx, a, conn, jobs)
 	st := Stats{Items: len(jobs), Ops: map[string]int{}}
@@ -49,6 +61,8 @@ func (e *Engine) runBatch(ctx context.Context, a app.Instance, conn connector.Co
 		e.outcomeFor(&j.out, j.err, now)
 		outs[i] = j.out
 		switch {
+		case j.out.Held:
+			st.Held++
 		case j.out.Err == nil:
 			st.Done++
 		case j.out.GiveUp:
@@ -87,9 +101,16 @@ func (e *Engine) load(ctx context.Context, a app.Instance, items []store.WorkIte
 	if err != nil {
 		return nil, err
 	}
+	obs, err := e.st.Offboardings(ctx, a.ID, ids)
+	if err != nil {
+		return nil, err
+	}
 	jobs := make([]*job, len(items))
 	for i, it := range items {
-		j := &job{out: store.Outcome{Item: it}}
+		j := &job{out: store.Outcome{Item: it}, settings: a.Settings}
+		if ob, ok := obs[it.RefID]; ok {
+			j.ob = &ob
+		}
 		var up *directory.User
 		if u, ok := users[it.RefID]; ok {
 			up, j.name = &u, u.Username
@@ -180,6 +201,10 @@ func knownFromMember(m connector.Member, silent bool) *Known {
 
 // finish turns the job's known state into the outcome's account change.
 func (j *job) finish(a app.Instance) {
+	if j.held {
+		j.out.Held, j.err = true, nil
+		return
+	}
 	switch {
 	case j.forget:
 		j.out.ForgetAccount = true

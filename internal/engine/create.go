@@ -17,7 +17,7 @@ func (e *Engine) createPhase(ctx context.Context, a app.Instance, conn connector
 	todo := make([]*job, 0, len(jobs))
 	ms := make([]connector.NewMember, 0, len(jobs))
 	for _, j := range jobs {
-		acts := Plan(j.desired, j.known, a.Settings)
+		acts := Plan(j.desired, j.known, j.settings)
 		if len(acts) == 1 && acts[0].Op == OpCreate && acts[0].Skipped == "" {
 			todo = append(todo, j)
 			ms = append(ms, acts[0].Member)

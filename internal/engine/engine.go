@@ -20,6 +20,7 @@ type Store interface {
 	store.Store
 	store.Engine
 	store.GroupPush
+	store.Offboardings
 }
 
 // Connect makes the connector of one app instance; the engine supplies the
@@ -100,6 +101,7 @@ type Stats struct {
 	Done     int            `json:"done"`
 	Retrying int            `json:"retrying"`
 	Tasks    int            `json:"tasks"`
+	Held     int            `json:"held"` // off-boardings the deletion guard holds for an admin
 	Ops      map[string]int `json:"ops"`
 }
 
@@ -108,6 +110,7 @@ func (s *Stats) add(o Stats) {
 	s.Done += o.Done
 	s.Retrying += o.Retrying
 	s.Tasks += o.Tasks
+	s.Held += o.Held
 	if s.Ops == nil {
 		s.Ops = map[string]int{}
 	}
@@ -118,21 +121,32 @@ func (s *Stats) add(o Stats) {
 
 // SyncOptions adjust one sync.
 type SyncOptions struct {
-	AllowDeletes bool        // pass the deletion guard
+	// AllowDeletes releases, as confirmed by Actor, the off-boardings the
+	// deletion guard holds, before the sync runs.
+	AllowDeletes bool
+	Actor        store.Actor
 	Progress     func(Stats) // called after each batch with the totals so far
 }
 
-// Sync processes an app's due work until none is left. Unless deletes are
-// allowed, it first checks the deletion guard and changes nothing if it trips.
+// Sync processes an app's due work until none is left. Off-boardings the
+// deletion guard holds wait for an admin; the sync then answers a
+// *GuardError after doing everything else.
 func (e *Engine) Sync(ctx context.Context, a app.Instance, opt SyncOptions) (Stats, error) {
 	var total Stats
 	if err := provisioning(a); err != nil {
 		return total, err
 	}
-	if !opt.AllowDeletes {
-		if err := e.checkGuard(ctx, a); err != nil {
-			return total, err
+	if opt.AllowDeletes {
+		by := opt.Actor
+		if by == "" {
+			by = "admin"
 		}
+		if _, err := e.st.ReleaseHeld(ctx, by, a.ID, nil); err != nil {
+			return total, fmt.Errorf("release held off-boardings: %w", err)
+		}
+	}
+	if _, err := e.st.QueueDueRemovals(ctx, a.ID, time.Now()); err != nil {
+		return total, fmt.Errorf("queue removals whose grace ended: %w", err)
 	}
 	conn, err := e.connect(ctx, a, e.pacer(a.ID))
 	if err != nil {
@@ -177,6 +191,9 @@ func (e *Engine) Sync(ctx context.Context, a app.Instance, opt SyncOptions) (Sta
 	// Groups go after users, so members provisioned in this pass can join.
 	gst, err := e.syncGroups(ctx, a, conn, start)
 	total.add(gst)
+	if err == nil && total.Held > 0 {
+		err = e.heldError(ctx, a, total.Held)
+	}
 	return total, err
 }
 

@@ -32,6 +32,9 @@ type Desired struct {
 	Surname   string
 	ExtID     string
 	Role      connector.Role
+	// Grace: the user left, and the removal waits for its grace period
+	// (deactivation.remove_after): suspend now, files kept.
+	Grace bool
 }
 
 // Known is what Roster last saw or did in the app (the shadow).
@@ -128,7 +131,7 @@ func Plan(d Desired, known *Known, s app.Settings) []Action {
 	case WantSuspended:
 		return planSuspended(known, s)
 	case WantGone:
-		return planGone(known, s)
+		return planGone(known, s, d.Grace)
 	}
 	return nil // staged: no account is made, and staging an existing one is not off-boarding
 }
@@ -206,7 +209,7 @@ func planSuspended(known *Known, s app.Settings) []Action {
 	return []Action{{Op: OpSuspend, Wipe: false}}
 }
 
-func planGone(known *Known, s app.Settings) []Action {
+func planGone(known *Known, s app.Settings, grace bool) []Action {
 	if known == nil {
 		return nil
 	}
@@ -216,6 +219,12 @@ func planGone(known *Known, s app.Settings) []Action {
 	d := s.Deactivation
 	if !s.Features.PushDeactivation {
 		return []Action{{Op: OpRemove, Skipped: "push user deactivation is off"}}
+	}
+	if grace && known.Status != connector.StatusInvited {
+		if known.Status == connector.StatusSuspended {
+			return nil
+		}
+		return []Action{{Op: OpSuspend}} // no wipe yet: the user may come back
 	}
 	// An invited member has no files or devices: removing is the only way to
 	// withdraw the invitation, whatever the deactivation type.

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/roster-dev/roster/internal/app"
-	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -19,7 +19,24 @@ type Change struct {
 	Changes map[string][2]string `json:"changes,omitempty"`
 	Detail  map[string]any       `json:"detail,omitempty"`
 	Skipped string               `json:"skipped,omitempty"`
+	// State says where the change stands while workers run: due (waiting
+	// for a worker), in_flight (a worker is making it), retrying (failed,
+	// tried again at Due), held (the deletion guard holds it for an admin)
+	// or scheduled (a removal waiting for its grace period, at Due).
+	State string     `json:"state"`
+	Due   *time.Time `json:"due_at,omitempty"`
+	// Irreversible: a removal or a wipe, which cannot be undone.
+	Irreversible bool `json:"irreversible,omitempty"`
 }
+
+// Where a change stands.
+const (
+	StateDue       = "due"
+	StateInFlight  = "in_flight"
+	StateRetrying  = "retrying"
+	StateHeld      = "held"
+	StateScheduled = "scheduled"
+)
 
 // Preview is a plan: what a sync would do, computed without any write call.
 type Preview struct {
@@ -29,23 +46,39 @@ type Preview struct {
 	Groups   []GroupChange `json:"groups"`
 	Summary  map[Op]int    `json:"summary"`
 	Offboard int           `json:"offboard"` // suspensions and removals
-	Members  int           `json:"members"`  // accounts the app holds now
+	// Irreversible counts the removals and wipes among them.
+	Irreversible int `json:"irreversible"`
+	Held         int `json:"held"`      // changes the deletion guard holds
+	Scheduled    int `json:"scheduled"` // removals waiting for their grace period
+	Members      int `json:"members"`   // accounts the app holds now
 	Guard    *GuardError   `json:"guard,omitempty"`
 	// Survey is what listing the team found, in a full plan.
 	Survey *Survey `json:"reconcile,omitempty"`
 }
 
-// GuardError stops a sync that would off-board too many members (MISSION E5).
+// GuardError says that the deletion guard holds off-boardings (MISSION E5):
+// more of them within its window than the app's settings allow. Held ones
+// wait for an admin; everything else was done.
 type GuardError struct {
-	App      string `json:"app"`
-	Offboard int    `json:"offboard"`
-	Members  int    `json:"members"`
-	Percent  int    `json:"percent"`
+	App          string `json:"app"`
+	Offboard     int    `json:"offboard"`
+	Held         int    `json:"held"`
+	Members      int    `json:"members"`
+	Percent      int    `json:"percent"`
+	Irreversible int    `json:"irreversible"`
+	Window       string `json:"window"`
 }
 
 func (g *GuardError) Error() string {
-	return fmt.Sprintf("deletion guard: this sync would suspend or remove %d of %d members of %s, more than %d%%; nothing was changed. Review it with `roster plan --app %s`, then run `roster sync --app %s --allow-deletes` if it is intended",
-		g.Offboard, g.Members, g.App, g.Percent, g.App, g.App)
+	what := fmt.Sprintf("this sync would suspend or remove %d of %d members of %s", g.Offboard, g.Members, g.App)
+	if g.Held > 0 {
+		what = fmt.Sprintf("%d off-boardings of %s are held: with them, more than %d%% of its %d members (or more than %d removals and wipes) would be off-boarded within %s",
+			g.Held, g.App, g.Percent, g.Members, g.Irreversible, g.Window)
+		return fmt.Sprintf("deletion guard: %s; they wait for an admin. Review them with `roster plan --app %s`, then release them with `roster sync --app %s --allow-deletes` if intended",
+			what, g.App, g.App)
+	}
+	return fmt.Sprintf("deletion guard: %s, more than the guard allows (%d%%, or %d removals and wipes within %s); these would be held for an admin. Review with `roster plan --app %s`; `roster sync --app %s --allow-deletes` releases them",
+		what, g.Percent, g.Irreversible, g.Window, g.App, g.App)
 }
 
 // ErrGuard matches every *GuardError with errors.Is.
@@ -79,12 +112,20 @@ func (e *Engine) plan(ctx context.Context, a app.Instance, full bool, sv *Survey
 		return p, err
 	}
 	ids = withAdopted(ids, sv)
+	if ids, err = e.withPendingOffboardings(ctx, a.ID, ids); err != nil {
+		return p, err
+	}
+	items, err := e.itemStates(ctx, a.ID)
+	if err != nil {
+		return p, err
+	}
+	now := time.Now()
 	for start := 0; start < len(ids); start += 500 {
-		items := make([]store.WorkItem, 0, 500)
+		batch := make([]store.WorkItem, 0, 500)
 		for _, id := range ids[start:min(start+500, len(ids))] {
-			items = append(items, store.WorkItem{AppID: a.ID, Kind: store.WorkUser, RefID: id})
+			batch = append(batch, store.WorkItem{AppID: a.ID, Kind: store.WorkUser, RefID: id})
 		}
-		jobs, err := e.load(ctx, a, items)
+		jobs, err := e.load(ctx, a, batch)
 		if err != nil {
 			return p, err
 		}
@@ -92,8 +133,15 @@ func (e *Engine) plan(ctx context.Context, a app.Instance, full bool, sv *Survey
 			if k, ok := sv.actualOf(j.out.Item.RefID); ok {
 				j.known = k
 			}
-			for _, act := range Plan(j.desired, j.known, a.Settings) {
-				p.add(j, act)
+		}
+		e.intents(a, jobs, now)
+		for _, j := range jobs {
+			state, due := itemState(items[j.out.Item.RefID], j.ob, now)
+			for _, act := range Plan(j.desired, j.known, j.settings) {
+				p.add(j, act, state, due)
+			}
+			if j.desired.Grace && j.ob != nil {
+				p.addScheduled(j, a)
 			}
 		}
 	}
@@ -107,7 +155,7 @@ func (e *Engine) plan(ctx context.Context, a app.Instance, full bool, sv *Survey
 	if err := e.planGroups(ctx, a, &p); err != nil {
 		return p, err
 	}
-	p.Guard = guard(a, p.Offboard, p.Members)
+	p.Guard = guardOf(a, p.Offboard, p.Irreversible, p.Held, p.Members)
 	return p, nil
 }
 
@@ -129,8 +177,77 @@ func withAdopted(ids []int64, sv *Survey) []int64 {
 	return ids
 }
 
-func (p *Preview) add(j *job, act Action) {
-	c := Change{User: j.name, UserID: j.out.Item.RefID, Op: act.Op, Changes: act.Changes, Skipped: act.Skipped, Detail: map[string]any{}}
+// withPendingOffboardings adds the users whose removal waits for its grace
+// period or whose off-boarding the guard holds: a plan shows them too.
+func (e *Engine) withPendingOffboardings(ctx context.Context, appID int64, ids []int64) ([]int64, error) {
+	obs, err := e.st.ListOffboardings(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	have := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		have[id] = true
+	}
+	added := false
+	for _, ob := range obs {
+		if (ob.Phase == store.PhaseGrace || ob.Held) && !have[ob.UserID] {
+			ids, have[ob.UserID], added = append(ids, ob.UserID), true, true
+		}
+	}
+	if added {
+		sort.Slice(ids, func(i, k int) bool { return ids[i] < ids[k] })
+	}
+	return ids, nil
+}
+
+// itemStates maps the app's queued work by user.
+func (e *Engine) itemStates(ctx context.Context, appID int64) (map[int64]store.WorkItem, error) {
+	items, err := e.st.PendingWork(ctx, appID, 1_000_000)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]store.WorkItem, len(items))
+	for _, it := range items {
+		if it.Kind == store.WorkUser {
+			out[it.RefID] = it
+		}
+	}
+	return out, nil
+}
+
+// itemState says where a user's change stands, from its work item.
+func itemState(it store.WorkItem, ob *store.Offboarding, now time.Time) (string, *time.Time) {
+	switch {
+	case it.State == "held" || (ob != nil && ob.Held && ob.ConfirmedBy == ""):
+		return StateHeld, nil
+	case it.LeaseUntil.After(now):
+		return StateInFlight, nil
+	case it.Attempts > 0 && it.DueAt.After(now):
+		due := it.DueAt
+		return StateRetrying, &due
+	}
+	return StateDue, nil
+}
+
+// addScheduled shows a removal that waits for its grace period.
+func (p *Preview) addScheduled(j *job, a app.Instance) {
+	due := j.ob.RemoveDue
+	d := j.settings.Deactivation
+	d.RemoveAfter = ""
+	act := planGone(j.known, app.Settings{Features: a.Settings.Features, Deactivation: d}, false)
+	for _, x := range act {
+		if x.Op == OpRemove && x.Skipped == "" {
+			p.add(j, x, StateScheduled, &due)
+		}
+	}
+}
+
+func (p *Preview) add(j *job, act Action, state string, due *time.Time) {
+	c := Change{User: j.name, UserID: j.out.Item.RefID, Op: act.Op, Changes: act.Changes, Skipped: act.Skipped, Detail: map[string]any{},
+		State: state, Due: due}
+	if _, irr := offboards([]Action{act}, j.known); irr {
+		c.Irreversible = true
+	}
 	switch act.Op {
 	case OpCreate:
 		c.Detail["email"], c.Detail["role"], c.Detail["welcome_email"] = act.Member.Email, act.Member.Role, act.Member.SendWelcomeEmail
@@ -146,40 +263,34 @@ func (p *Preview) add(j *job, act Action) {
 		c.Detail = nil
 	}
 	p.Changes = append(p.Changes, c)
-	if act.Skipped == "" {
+	switch {
+	case act.Skipped != "":
+	case state == StateScheduled:
+		p.Scheduled++
+	default:
 		p.Summary[act.Op]++
 		if act.Op == OpSuspend || act.Op == OpRemove {
 			p.Offboard++
 		}
+		if c.Irreversible {
+			p.Irreversible++
+		}
+		if state == StateHeld {
+			p.Held++
+		}
 	}
 }
 
-// guard trips when at least Min members would be off-boarded and they are more
-// than Percent of the members the app holds.
-func guard(a app.Instance, offboard, members int) *GuardError {
+// guardOf says whether making these off-boardings at once would exceed
+// the deletion guard's limits, and so be held.
+func guardOf(a app.Instance, offboard, irreversible, held, members int) *GuardError {
 	g := a.Settings.Guard
-	if offboard < max(g.Min, 1) || offboard*100 <= members*g.Percent {
+	maxAll, maxIrr := g.Limits(members)
+	if held == 0 && offboard <= maxAll && irreversible <= maxIrr {
 		return nil
 	}
-	return &GuardError{App: a.Name, Offboard: offboard, Members: members, Percent: g.Percent}
-}
-
-// checkGuard previews the queued work and refuses it when the guard trips,
-// recording why in the system log.
-func (e *Engine) checkGuard(ctx context.Context, a app.Instance) error {
-	ids, err := e.st.TargetUsers(ctx, a.ID, false)
-	if err != nil || len(ids) < max(a.Settings.Guard.Min, 1) {
-		return err // too few items to trip it: skip the preview
-	}
-	p, err := e.Plan(ctx, a, false)
-	if err != nil || p.Guard == nil {
-		return err
-	}
-	if e.noteGuard(a.ID, p.Offboard) {
-		_ = e.st.AppendLog(ctx, audit.Entry{Actor: "engine", Action: "sync.guard", TargetKind: "app", Target: a.Name, App: a.Name,
-			Outcome: audit.Failure, Message: p.Guard.Error(), Detail: map[string]any{"offboard": p.Offboard, "members": p.Members}})
-	}
-	return p.Guard
+	return &GuardError{App: a.Name, Offboard: offboard, Held: held, Members: members, Percent: g.Percent,
+		Irreversible: g.Irreversible, Window: g.GuardWindow().String()}
 }
 
 // noteGuard reports whether this trip is new, so waiting workers log it once.

@@ -53,6 +53,9 @@ type WorkItem struct {
 	// that has passed means the item is free again.
 	LeaseOwner string
 	LeaseUntil time.Time
+	// State is queued, held (the deletion guard holds it for an admin) or
+	// task (failed for good); filled in by PendingWork.
+	State string
 }
 
 // Work item kinds.
@@ -147,6 +150,73 @@ type Outcome struct {
 	Err           error     // nil: done; else retry at RetryAt
 	RetryAt       time.Time // when to try again
 	GiveUp        bool      // make it a task now (a permanent error, or attempts exhausted)
+	// Offboarding is the user's off-boarding record to create, or to update
+	// (its phase, due time and hold; the intent and confirmation stay).
+	Offboarding     *Offboarding
+	DropOffboarding bool // the user is wanted again: the off-boarding is over
+	// Held parks the item for an admin (the deletion guard held its
+	// off-boarding); no attempt is counted.
+	Held bool
+}
+
+// Offboarding phases.
+const (
+	PhaseGrace = "grace" // suspended; removal waits for RemoveDue
+	PhaseFinal = "final" // the off-boarding's last step is (or was) made
+)
+
+// Offboarding is one user's off-boarding from one app and the intent it was
+// started under (MISSION S4, E5).
+type Offboarding struct {
+	AppID  int64 `json:"app_id"`
+	UserID int64 `json:"user_id"`
+	// Settings are the deactivation settings in force when the user left.
+	Settings  app.Deactivation `json:"settings"`
+	StartedAt time.Time        `json:"started_at"`
+	Phase     string           `json:"phase"`
+	RemoveDue time.Time        `json:"remove_due_at,omitzero"` // set in the grace phase
+	// Held: the deletion guard holds it until an admin releases it.
+	Held bool `json:"held"`
+	// ConfirmedBy names the admin who confirmed it or released it from the
+	// guard; "" when nobody did.
+	ConfirmedBy string `json:"confirmed_by,omitempty"`
+	// Kept: an admin cancelled the removal; the member stays suspended.
+	Kept bool `json:"kept"`
+}
+
+// OffboardEvent is one off-boarding about to be made, for the deletion guard.
+type OffboardEvent struct {
+	UserID       int64
+	Irreversible bool // a removal or a wipe
+	Confirmed    bool // an admin confirmed it: counted, never held
+}
+
+// Offboardings is the part of the store that keeps off-boarding intents and
+// the deletion guard's window.
+type Offboardings interface {
+	// Offboardings loads the records of the given users of an app.
+	Offboardings(ctx context.Context, appID int64, userIDs []int64) (map[int64]Offboarding, error)
+	// ListOffboardings lists an app's records (appID 0: every app's), by user.
+	ListOffboardings(ctx context.Context, appID int64) ([]Offboarding, error)
+	// ReserveOffboards records off-boardings about to be made when they fit
+	// the guard: at most maxAll, and maxIrreversible irreversible ones, made
+	// since since. Confirmed ones always fit but count; when the others do
+	// not fit, nothing is recorded and it answers false.
+	ReserveOffboards(ctx context.Context, appID int64, since time.Time, maxAll, maxIrreversible int, evs []OffboardEvent) (bool, error)
+	// ConfirmOffboardings records that an admin confirmed the off-boarding
+	// of these users (the settings in force now are the intent of any that
+	// has no record yet) and releases those the guard held.
+	ConfirmOffboardings(ctx context.Context, by Actor, appID int64, userIDs []int64) error
+	// ReleaseHeld releases the off-boardings the guard holds (userIDs nil:
+	// all of the app's) as confirmed by the admin, and queues them.
+	ReleaseHeld(ctx context.Context, by Actor, appID int64, userIDs []int64) (int, error)
+	// KeepOffboarded cancels a pending removal: the member stays suspended.
+	KeepOffboarded(ctx context.Context, by Actor, appID, userID int64) error
+	// ReapplyOffboardings makes the app's settings in force now the intent
+	// of these past leavers (restarting any grace period now) and queues them.
+	ReapplyOffboardings(ctx context.Context, by Actor, appID int64, userIDs []int64) error
+	// QueueDueRemovals queues the users whose grace period has ended by now.
+	QueueDueRemovals(ctx context.Context, appID int64, now time.Time) (int, error)
 }
 
 // Task is a work item that failed too often or permanently and waits for an admin.

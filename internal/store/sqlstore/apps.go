@@ -113,6 +113,11 @@ func (s *DB) UpdateApp(ctx context.Context, by store.Actor, name string, fn func
 			cur.Name, directory.Key(cur.Name), cur.BaseURL, string(settings), nanos(cur.Updated), cur.ID); err != nil {
 			return fmt.Errorf("update app %s: %w", name, err)
 		}
+		if !reflect.DeepEqual(old.Settings.Deactivation, cur.Settings.Deactivation) {
+			if err := s.freezeLeavers(ctx, tx, cur.ID, old.Settings.Deactivation); err != nil {
+				return err
+			}
+		}
 		if err := s.enqueueApp(ctx, tx, cur.ID, "app.update"); err != nil {
 			return err
 		}

@@ -156,8 +156,13 @@ func (s *DB) applyMigration(ctx context.Context, tx *sql.Tx, name string) error 
 			return fmt.Errorf("%w in %q", err, strings.TrimSpace(stmt))
 		}
 	}
-	if name == "migrations/0009_member_key.sql" {
+	switch name {
+	case "migrations/0009_member_key.sql":
 		if err := s.fillMemberKeys(ctx, tx); err != nil {
+			return err
+		}
+	case "migrations/0011_offboarding.sql":
+		if err := s.freezeAllLeavers(ctx, tx); err != nil {
 			return err
 		}
 	}

@@ -124,7 +124,8 @@ func (s *DB) finishApp(ctx context.Context, tx *sql.Tx, owner string, appID int6
 		return err
 	}
 	var accts []*store.Account
-	var forget, done, changed []int64
+	var obs []*store.Offboarding
+	var forget, done, changed, dropOb, held []int64
 	for i := range outs {
 		o := &outs[i]
 		gen, owned := gens[o.Item.RefID]
@@ -137,9 +138,17 @@ func (s *DB) finishApp(ctx context.Context, tx *sql.Tx, owner string, appID int6
 		if o.ForgetAccount {
 			forget = append(forget, o.Item.RefID)
 		}
+		if o.Offboarding != nil {
+			obs = append(obs, o.Offboarding)
+		}
+		if o.DropOffboarding {
+			dropOb = append(dropOb, o.Item.RefID)
+		}
 		switch {
 		case gen != o.Item.Generation:
 			changed = append(changed, o.Item.RefID)
+		case o.Held:
+			held = append(held, o.Item.RefID)
 		case o.Err == nil:
 			done = append(done, o.Item.RefID)
 		default:
@@ -151,11 +160,18 @@ func (s *DB) finishApp(ctx context.Context, tx *sql.Tx, owner string, appID int6
 	if err := s.putAccounts(ctx, tx, accts); err != nil {
 		return err
 	}
+	if err := s.putOffboardings(ctx, tx, obs); err != nil {
+		return err
+	}
+	if err := s.holdItems(ctx, tx, owner, appID, held); err != nil {
+		return err
+	}
 	for _, step := range []struct {
 		query string
 		ids   []int64
 	}{
 		{`DELETE FROM app_accounts WHERE app_id = ? AND user_id IN `, forget},
+		{`DELETE FROM offboardings WHERE app_id = ? AND user_id IN `, dropOb},
 		{`DELETE FROM work_items WHERE app_id = ? AND kind = 'user' AND lease_owner = ? AND ref_id IN `, done},
 		{`UPDATE work_items SET lease_owner = '', lease_until = 0 WHERE app_id = ? AND kind = 'user' AND lease_owner = ? AND ref_id IN `, changed},
 	} {
@@ -476,7 +492,7 @@ func (s *DB) CorrectAccounts(ctx context.Context, appID int64, put []store.Accou
 
 // TargetUsers lists the users a plan covers, in ID order.
 func (s *DB) TargetUsers(ctx context.Context, appID int64, full bool) ([]int64, error) {
-	query := `SELECT ref_id FROM work_items WHERE app_id = ? AND kind = 'user' AND state = 'queued' ORDER BY ref_id`
+	query := `SELECT ref_id FROM work_items WHERE app_id = ? AND kind = 'user' AND state IN ('queued', 'held') ORDER BY ref_id`
 	args := []any{appID}
 	if full {
 		query = `SELECT user_id FROM assignments WHERE app_id = ? AND user_id IS NOT NULL

@@ -87,7 +87,7 @@ func (s *DB) PendingWork(ctx context.Context, appID int64, limit int) ([]store.W
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT app_id, kind, ref_id, reason, generation, attempts, due_at, created_at, lease_owner, lease_until
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT app_id, kind, ref_id, reason, generation, attempts, due_at, created_at, lease_owner, lease_until, state
 		FROM work_items WHERE (? = 0 OR app_id = ?) ORDER BY due_at, app_id, ref_id LIMIT ?`), appID, appID, limit)
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func (s *DB) PendingWork(ctx context.Context, appID int64, limit int) ([]store.W
 	for rows.Next() {
 		var w store.WorkItem
 		var due, created, until int64
-		if err := rows.Scan(&w.AppID, &w.Kind, &w.RefID, &w.Reason, &w.Generation, &w.Attempts, &due, &created, &w.LeaseOwner, &until); err != nil {
+		if err := rows.Scan(&w.AppID, &w.Kind, &w.RefID, &w.Reason, &w.Generation, &w.Attempts, &due, &created, &w.LeaseOwner, &until, &w.State); err != nil {
 			return nil, err
 		}
 		w.DueAt, w.CreatedAt = fromNanos(due), fromNanos(created)
