@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/audit"
@@ -74,8 +75,10 @@ func (e *Engine) apply(ctx context.Context, a app.Instance, conn connector.Conne
 	case OpRecover:
 		if err = conn.Recover(ctx, k.MemberID); err == nil {
 			err = e.reread(ctx, conn, j) // it returns to the status it had
-		} else if kind := connector.KindOf(err); kind == connector.Permanent || kind == connector.NotFound {
-			k.Recoverable = false // its window has passed: the re-plan makes a new account
+		} else if connector.TagOf(err) == "user_unrecoverable" || connector.KindOf(err) == connector.NotFound {
+			// Its window has passed (or its files went): the re-plan makes a
+			// new account. Other refusals, a full licence count say, are tasks.
+			k.Recoverable = false
 			j.out.Logs = append(j.out.Logs, logEntry(a, j.name, string(act.Op), audit.Failure, err.Error(), detail))
 			return errPartial
 		}
@@ -85,7 +88,9 @@ func (e *Engine) apply(ctx context.Context, a app.Instance, conn connector.Conne
 			detail["transfer_to"], detail["transfer_admin"] = act.Remove.TransferDestEmail, act.Remove.TransferAdminEmail
 		}
 		if err = conn.Remove(ctx, k.MemberID, act.Remove); err == nil {
-			k.Status, k.Silent = connector.StatusRemoved, false
+			// Dropbox can recover it for 7 days unless its files were transferred.
+			k.Status, k.Silent, k.RemovedAt = connector.StatusRemoved, false, time.Now()
+			k.Recoverable = act.Remove.TransferDestEmail == ""
 		}
 	}
 	if err != nil {
@@ -116,7 +121,7 @@ func (e *Engine) reread(ctx context.Context, conn connector.Connector, j *job) e
 	case found[0] == nil:
 		j.forget = true
 	default:
-		j.known = knownFromMember(*found[0], j.known.Silent)
+		j.known = keepRemoval(j.known, knownFromMember(*found[0], j.known.Silent))
 	}
 	return nil
 }

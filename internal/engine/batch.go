@@ -178,16 +178,40 @@ func (e *Engine) refresh(ctx context.Context, conn connector.Connector, jobs []*
 		switch {
 		case m != nil && (j.known != nil || m.Status != connector.StatusRemoved):
 			silent := j.known != nil && j.known.Silent
-			j.known = knownFromMember(*m, silent)
+			j.known = keepRemoval(j.known, knownFromMember(*m, silent))
 		case j.known != nil:
 			j.forget, j.known = true, nil
 		}
 	}
 }
 
-func knownFrom(a store.Account) *Known {
-	return &Known{MemberID: a.MemberID, Email: a.Email, GivenName: a.GivenName, Surname: a.Surname, ExtID: a.ExternalID,
-		Role: connector.Role(a.Role), Status: connector.MemberStatus(a.Status), Silent: a.Silent, Recoverable: a.Recoverable}
+// recoverHold is how long after removed_at Roster counts a removed member as
+// recoverable and keeps its record: Dropbox's 7-day window, which starts
+// before removed_at (taken after Dropbox's answer), and an hour for clock
+// corrections. A recover Dropbox refuses in that hour falls back to a new
+// account (apply).
+const recoverHold = 7*24*time.Hour + time.Hour
+
+func knownFrom(a store.Account) *Known { return knownAt(a, time.Now()) }
+
+// knownAt is the known state a record gives at now.
+func knownAt(a store.Account, now time.Time) *Known {
+	k := &Known{MemberID: a.MemberID, Email: a.Email, GivenName: a.GivenName, Surname: a.Surname, ExtID: a.ExternalID,
+		Role: connector.Role(a.Role), Status: connector.MemberStatus(a.Status), Silent: a.Silent}
+	if k.Status == connector.StatusRemoved {
+		k.RemovedAt = a.RemovedAt
+		k.Recoverable = a.Recoverable && now.Before(a.RemovedAt.Add(recoverHold))
+	}
+	return k
+}
+
+// keepRemoval carries the removal time of was over to fresh, a new read of
+// the same removed member: Dropbox does not say when it removed it.
+func keepRemoval(was, fresh *Known) *Known {
+	if was != nil && was.Status == connector.StatusRemoved && fresh.Status == connector.StatusRemoved && was.MemberID == fresh.MemberID {
+		fresh.RemovedAt = was.RemovedAt
+	}
+	return fresh
 }
 
 func knownFromMember(m connector.Member, silent bool) *Known {
@@ -209,11 +233,23 @@ func (j *job) finish(a app.Instance) {
 	case j.forget:
 		j.out.ForgetAccount = true
 	case j.known != nil:
-		k := j.known
-		j.out.Account = &store.Account{AppID: a.ID, UserID: j.out.Item.RefID, MemberID: k.MemberID, Email: k.Email,
-			GivenName: k.GivenName, Surname: k.Surname, ExternalID: k.ExtID, Role: string(k.Role), Status: string(k.Status), Silent: k.Silent,
-			Recoverable: k.Recoverable}
+		acct := j.known.account(a.ID, j.out.Item.RefID, time.Now())
+		j.out.Account = &acct
 	}
+}
+
+// account is the record of k. A removal Roster has no time for, one it
+// found rather than made, dates from now: its recovery window ends no sooner.
+func (k *Known) account(appID, userID int64, now time.Time) store.Account {
+	acct := store.Account{AppID: appID, UserID: userID, MemberID: k.MemberID, Email: k.Email, GivenName: k.GivenName,
+		Surname: k.Surname, ExternalID: k.ExtID, Role: string(k.Role), Status: string(k.Status), Silent: k.Silent}
+	if k.Status == connector.StatusRemoved {
+		acct.Recoverable, acct.RemovedAt = k.Recoverable, k.RemovedAt
+		if acct.RemovedAt.IsZero() {
+			acct.RemovedAt = now
+		}
+	}
+	return acct
 }
 
 // parallel runs fn for each job with at most n at once.

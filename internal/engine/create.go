@@ -7,6 +7,7 @@ import (
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/directory"
 )
 
 // createPhase sends every create of the batch in as few calls as the app allows,
@@ -54,7 +55,8 @@ func (e *Engine) createPhase(ctx context.Context, a app.Instance, conn connector
 }
 
 // link looks up members that already exist by email, then by external id, and
-// adopts them as the users' accounts.
+// adopts them as the users' accounts. Those it cannot find are removed
+// members, which members/get_info does not show: linkRemoved lists them.
 func (e *Engine) link(ctx context.Context, a app.Instance, conn connector.Connector, jobs []*job) {
 	if len(jobs) == 0 {
 		return
@@ -68,6 +70,7 @@ func (e *Engine) link(ctx context.Context, a app.Instance, conn connector.Connec
 	if err == nil {
 		owners, err = e.memberOwners(ctx, a, found)
 	}
+	var hidden []*job
 	for i, j := range jobs {
 		var m *connector.Member
 		if err == nil {
@@ -80,21 +83,90 @@ func (e *Engine) link(ctx context.Context, a app.Instance, conn connector.Connec
 		case err != nil:
 			j.err = err
 			j.logf(a, "link", audit.Failure, "look up existing member: %v", err)
-		case m == nil || m.Status == connector.StatusRemoved:
-			j.err = connector.Errorf(connector.Permanent, "members/add_v2", "user_already_on_team",
-				"Dropbox holds a removed member with %s that can still be recovered (up to 7 days after removal): recover it in the Dropbox admin console to keep its files, or wait until it can no longer be recovered; then retry this task", j.desired.Email)
-			j.logf(a, "create", audit.Failure, "%v", j.err)
-		case owners[m.ID] != 0 && owners[m.ID] != j.out.Item.RefID:
-			j.err = connector.Errorf(connector.Permanent, "link", "member_already_linked",
-				"the Dropbox member %s (%s) is already the account of another directory user (id %d), and one member is never linked to two users: check both users' email addresses, then retry this task", m.Email, m.ID, owners[m.ID])
-			j.logf(a, "link", audit.Failure, "%v", j.err)
+		case m == nil || (m.Status == connector.StatusRemoved && !m.Recoverable):
+			hidden = append(hidden, j)
 		default:
-			owners[m.ID] = j.out.Item.RefID // a second job of this batch finding it is refused above
-			j.known = knownFromMember(*m, false)
-			j.out.Logs = append(j.out.Logs, logEntry(a, j.name, "link", audit.Success, "an existing member was linked, not duplicated",
-				map[string]any{"member_id": m.ID, "status": m.Status}))
+			adopt(a, j, m, owners, "an existing member was linked, not duplicated")
 		}
 	}
+	e.linkRemoved(ctx, a, conn, hidden)
+}
+
+// linkRemoved lists the team with its removed members and adopts, for each
+// user, the recoverable removed member that holds its email or external id
+// and so refused its add: the action phase then recovers it, files intact.
+// One listing covers the batch; it is needed only when Roster lost the
+// member's id (removed in Dropbox directly, or the record dropped).
+func (e *Engine) linkRemoved(ctx context.Context, a app.Instance, conn connector.Connector, jobs []*job) {
+	if len(jobs) == 0 {
+		return
+	}
+	found, err := recoverableHolders(ctx, conn, jobs)
+	var owners map[string]int64
+	if err == nil {
+		owners, err = e.memberOwners(ctx, a, found)
+	}
+	for i, j := range jobs {
+		switch {
+		case err != nil:
+			j.err = err
+			j.logf(a, "link", audit.Failure, "list the team's removed members: %v", err)
+		case found[i] == nil:
+			j.err = connector.Errorf(connector.Permanent, "members/add_v2", "user_already_on_team",
+				"Dropbox refuses a new member with %s, but neither a lookup nor a listing of the team with its removed members finds a member Roster can link or recover: check that email in the Dropbox admin console, then retry this task", j.desired.Email)
+			j.logf(a, "create", audit.Failure, "%v", j.err)
+		default:
+			adopt(a, j, found[i], owners, "a removed member was found by listing the team: it is recovered, not duplicated")
+		}
+	}
+}
+
+// recoverableHolders returns, for each job, the recoverable removed member
+// with its email or, failing that, its external id.
+func recoverableHolders(ctx context.Context, conn connector.Connector, jobs []*job) ([]*connector.Member, error) {
+	byEmail := make(map[string]int, len(jobs))
+	byExt := make(map[string]int, len(jobs))
+	for i, j := range jobs {
+		byEmail[directory.Key(j.desired.Email)] = i
+		byExt[j.desired.ExtID] = i
+	}
+	emailed, exted := make([]*connector.Member, len(jobs)), make([]*connector.Member, len(jobs))
+	err := conn.ListMembers(ctx, true, func(ms []connector.Member) error {
+		for _, m := range ms {
+			if m.Status != connector.StatusRemoved || !m.Recoverable {
+				continue
+			}
+			if i, ok := byEmail[directory.Key(m.Email)]; ok {
+				emailed[i] = &m
+			} else if i, ok := byExt[m.ExternalID]; ok && m.ExternalID != "" {
+				exted[i] = &m
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the team with its removed members: %w", err)
+	}
+	for i, m := range emailed {
+		if m == nil {
+			emailed[i] = exted[i]
+		}
+	}
+	return emailed, nil
+}
+
+// adopt makes m the job's account unless it is already another user's.
+func adopt(a app.Instance, j *job, m *connector.Member, owners map[string]int64, msg string) {
+	if owners[m.ID] != 0 && owners[m.ID] != j.out.Item.RefID {
+		j.err = connector.Errorf(connector.Permanent, "link", "member_already_linked",
+			"the Dropbox member %s (%s) is already the account of another directory user (id %d), and one member is never linked to two users: check both users' email addresses, then retry this task", m.Email, m.ID, owners[m.ID])
+		j.logf(a, "link", audit.Failure, "%v", j.err)
+		return
+	}
+	owners[m.ID] = j.out.Item.RefID // a second job of this batch finding it is refused above
+	j.known = knownFromMember(*m, false)
+	j.out.Logs = append(j.out.Logs, logEntry(a, j.name, "link", audit.Success, msg,
+		map[string]any{"member_id": m.ID, "status": m.Status}))
 }
 
 // memberOwners maps the found members to the users whose accounts they

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -289,44 +290,60 @@ func TestOffboardingWithTransferAndReactivation(t *testing.T) {
 	}
 }
 
-func TestSuspendTypeKeepsFilesAndRecoverableRemovalIsATask(t *testing.T) {
-	w := newWorld(t, storetest.OpenSQLite, func(s *app.Settings) { s.Deactivation.Type = app.DeactivateSuspend; s.Deactivation.WipeData = false })
-	team := w.emu.Team("acme")
-	w.user("gus", nil)
-	w.assign("gus", directory.RoleMember)
-	w.sync()
-	team.Activate("gus@corp.example")
-	_ = team.AddFiles("gus@corp.example", "notes.txt")
-	w.status("gus", directory.StatusDeprovisioned)
-	w.sync()
-	if m := w.member("gus"); m.Status != "suspended" || len(m.Files) != 1 || m.DevicesWiped != 0 {
-		t.Fatalf("suspend-type leaver = %+v", m)
-	}
-	w.status("gus", directory.StatusActive)
-	w.sync()
-	if m := w.member("gus"); m.Status != "active" || len(m.Files) != 1 {
-		t.Fatalf("reactivated gus = %+v (files must be intact)", m)
-	}
+// A suspend-type leaver keeps its files. A removed one reactivated within
+// Dropbox's 7-day window is recovered: the same member, files intact
+// (README, "reactivated"). Roster records the removal as recoverable, so a
+// re-queue of the leaver keeps that record and a full plan recovers instead
+// of creating an account Dropbox would refuse.
+func TestSuspendTypeKeepsFilesAndRemovalIsRecovered(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			w := newWorld(t, b.Open, func(s *app.Settings) { s.Deactivation.Type = app.DeactivateSuspend; s.Deactivation.WipeData = false })
+			team := w.emu.Team("acme")
+			w.user("gus", nil)
+			w.assign("gus", directory.RoleMember)
+			w.sync()
+			team.Activate("gus@corp.example")
+			_ = team.AddFiles("gus@corp.example", "notes.txt")
+			w.status("gus", directory.StatusDeprovisioned)
+			w.sync()
+			if m := w.member("gus"); m.Status != "suspended" || len(m.Files) != 1 || m.DevicesWiped != 0 {
+				t.Fatalf("suspend-type leaver = %+v", m)
+			}
+			w.status("gus", directory.StatusActive)
+			w.sync()
+			if m := w.member("gus"); m.Status != "active" || len(m.Files) != 1 {
+				t.Fatalf("reactivated gus = %+v (files must be intact)", m)
+			}
 
-	// A member removed in Dropbox within the last 7 days blocks a new account:
-	// the item becomes a task that says so, never a silent failure.
-	w.setApp(func(s *app.Settings) { s.Deactivation.Type = app.DeactivateRemove })
-	w.status("gus", directory.StatusDeprovisioned)
-	w.sync()
-	w.status("gus", directory.StatusActive)
-	st := w.sync()
-	tasks, _ := w.st.ListTasks(bg, w.app.ID)
-	if st.Tasks != 1 || len(tasks) != 1 || !strings.Contains(tasks[0].LastError, "recover") {
-		t.Fatalf("recoverable removal: stats %+v tasks %+v", st, tasks)
-	}
-	// After the window, retrying the task creates the new account.
-	w.emu.Advance(7*24*time.Hour + time.Hour)
-	if err := w.st.RetryTask(bg, "t", w.app.ID, store.WorkUser, tasks[0].RefID); err != nil {
-		t.Fatal(err)
-	}
-	w.sync()
-	if m := w.member("gus"); m.Status != "invited" {
-		t.Fatalf("after the window: %+v", m)
+			w.setApp(func(s *app.Settings) { s.Deactivation.Type = app.DeactivateRemove })
+			gus := w.removeLeaver("gus")
+			removed, _ := w.account("gus")
+			// A re-queue of the leaver (here a directory edit) keeps the record.
+			w.change("gus", "user.update", func(u *directory.User) error { u.LastName = "Back"; return nil })
+			w.settle()
+			if a, ok := w.account("gus"); !ok || a.Status != "removed" || !a.Recoverable || !a.RemovedAt.Equal(removed.RemovedAt) {
+				t.Fatalf("after a re-queue the record is %+v (found %v), want it kept as %+v", a, ok, removed)
+			}
+
+			w.status("gus", directory.StatusActive)
+			if ops := w.fullPlan()["gus"]; !slices.Equal(ops, []string{"recover"}) {
+				t.Fatalf("full plan for reactivated gus = %v, want [recover]", ops)
+			}
+			w.emu.ResetCalls()
+			w.settle()
+			calls := w.emu.Calls()
+			m := w.member("gus")
+			if calls["team/members/recover"] != 1 || calls["team/members/add_v2"] != 0 {
+				t.Fatalf("calls = %v, want one recover and no add", calls)
+			}
+			if m.ID != gus.ID || m.Status != "active" || !slices.Equal(m.Files, []string{"notes.txt"}) || m.Surname != "Back" {
+				t.Fatalf("recovered gus = %+v, want member %s active with notes.txt and the new surname", m, gus.ID)
+			}
+			if a, _ := w.account("gus"); a.MemberID != gus.ID || a.Status != "active" || a.Recoverable || !a.RemovedAt.IsZero() {
+				t.Fatalf("record after recovery = %+v", a)
+			}
+		})
 	}
 }
 

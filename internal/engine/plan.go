@@ -7,6 +7,7 @@ package engine
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
@@ -48,8 +49,10 @@ type Known struct {
 	Status    connector.MemberStatus
 	Silent    bool // created without a welcome email, not yet seen active
 	// Recoverable: removed, and Dropbox can still bring it back with its
-	// files. Read from the app when it matters, never stored.
+	// files. Roster records it when it removes a member, a full listing
+	// tells it otherwise, and it lapses when the window has passed (knownFrom).
 	Recoverable bool
+	RemovedAt   time.Time // when Roster removed it, or first saw it removed
 }
 
 // ExternalID is the external id Roster gives a member: stable across renames.
@@ -214,6 +217,9 @@ func planGone(known *Known, s app.Settings, grace bool) []Action {
 		return nil
 	}
 	if known.Status == connector.StatusRemoved {
+		if known.Recoverable {
+			return nil // kept while Dropbox can recover it: a reactivation recovers it by its id
+		}
 		return []Action{{Op: OpForget}}
 	}
 	d := s.Deactivation

@@ -3,10 +3,12 @@ package engine
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/store"
 )
 
 func TestDerive(t *testing.T) {
@@ -149,7 +151,8 @@ func TestPlanTransitions(t *testing.T) {
 		{"gone: suspend type, invited withdrawn", Desired{Want: WantGone}, with(func(k *Known) { k.Status = connector.StatusInvited }), settings(suspendType), []string{"remove"}, nil},
 		{"gone: suspend type, already suspended", Desired{Want: WantGone}, with(func(k *Known) { k.Status = connector.StatusSuspended }), settings(suspendType), nil, nil},
 		{"gone: deactivation off", Desired{Want: WantGone}, same, settings(func(s *app.Settings) { s.Features.PushDeactivation = false }), []string{"remove(skipped)"}, nil},
-		{"gone: already removed", Desired{Want: WantGone}, with(func(k *Known) { k.Status = connector.StatusRemoved }), settings(nil), []string{"forget"}, nil},
+		{"gone: removed past its window: forgotten", Desired{Want: WantGone}, with(func(k *Known) { k.Status = connector.StatusRemoved }), settings(nil), []string{"forget"}, nil},
+		{"gone: removed and recoverable: kept", Desired{Want: WantGone}, with(func(k *Known) { k.Status, k.Recoverable = connector.StatusRemoved, true }), settings(nil), nil, nil},
 		{"gone: never had one", Desired{Want: WantGone}, nil, settings(nil), nil, nil},
 		{"staged: nothing", Desired{Want: WantNone}, nil, settings(nil), nil, nil},
 		{"staged with account: left alone", Desired{Want: WantNone}, same, settings(nil), nil, nil},
@@ -162,6 +165,39 @@ func TestPlanTransitions(t *testing.T) {
 			}
 			if c.check != nil {
 				c.check(t, got)
+			}
+		})
+	}
+}
+
+// A recorded removal is recoverable while Dropbox's window and Roster's
+// margin last, counted from when Roster removed the member.
+func TestKnownRecoverableLapses(t *testing.T) {
+	now := time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)
+	removed := func(ago time.Duration, recoverable bool) store.Account {
+		return store.Account{MemberID: "dbmid:1", Status: "removed", Recoverable: recoverable, RemovedAt: now.Add(-ago)}
+	}
+	cases := []struct {
+		name string
+		acct store.Account
+		want bool
+	}{
+		{"just removed", removed(time.Minute, true), true},
+		{"six days ago", removed(6*24*time.Hour, true), true},
+		{"seven days ago, within the margin", removed(7*24*time.Hour, true), true},
+		{"past the window and the margin", removed(7*24*time.Hour+time.Hour, false), false},
+		{"past the window and the margin, recorded recoverable", removed(7*24*time.Hour+time.Hour, true), false},
+		{"files transferred", removed(time.Minute, false), false},
+		{"not removed", store.Account{MemberID: "dbmid:1", Status: "active", Recoverable: true, RemovedAt: now}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			k := knownAt(c.acct, now)
+			if k.Recoverable != c.want {
+				t.Fatalf("recoverable = %v, want %v", k.Recoverable, c.want)
+			}
+			if k.Status == connector.StatusRemoved && !k.RemovedAt.Equal(c.acct.RemovedAt) {
+				t.Fatalf("removed at %v, want %v", k.RemovedAt, c.acct.RemovedAt)
 			}
 		})
 	}

@@ -84,7 +84,8 @@ func (e *Engine) survey(ctx context.Context, a app.Instance, conn connector.Conn
 func (sv *Survey) compare(m connector.Member, byMember map[string]*store.Account, seen map[int64]bool) {
 	if acct, ok := byMember[m.ID]; ok {
 		seen[acct.UserID] = true
-		was, now := knownFrom(*acct), knownFromMember(m, acct.Silent)
+		was := knownFrom(*acct)
+		now := keepRemoval(was, knownFromMember(m, acct.Silent))
 		if ch := knownDiff(was, now); len(ch) > 0 {
 			sv.actual[acct.UserID] = now
 			sv.Drifted = append(sv.Drifted, Drift{User: acct.Email, UserID: acct.UserID, MemberID: m.ID, Changes: ch})
@@ -169,6 +170,7 @@ func (e *Engine) record(ctx context.Context, a app.Instance, sv *Survey) error {
 	var put []store.Account
 	var forget []int64
 	var logs []audit.Entry
+	now := time.Now()
 	for _, d := range append(append([]Drift{}, sv.Drifted...), sv.Vanished...) {
 		k := sv.actual[d.UserID]
 		detail := map[string]any{"member_id": d.MemberID}
@@ -181,8 +183,7 @@ func (e *Engine) record(ctx context.Context, a app.Instance, sv *Survey) error {
 			forget = append(forget, d.UserID)
 			continue
 		}
-		put = append(put, store.Account{AppID: a.ID, UserID: d.UserID, MemberID: k.MemberID, Email: k.Email, GivenName: k.GivenName,
-			Surname: k.Surname, ExternalID: k.ExtID, Role: string(k.Role), Status: string(k.Status), Silent: k.Silent, Recoverable: k.Recoverable})
+		put = append(put, k.account(a.ID, d.UserID, now))
 	}
 	if err := e.st.CorrectAccounts(ctx, a.ID, put, forget, logs); err != nil {
 		return fmt.Errorf("record what the app holds: %w", err)

@@ -135,8 +135,11 @@ type Account struct {
 	Status     string `json:"status"`
 	Silent     bool   `json:"silent"`
 	// Recoverable: removed, and the app can still bring it back with its files.
-	Recoverable bool      `json:"recoverable,omitempty"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Recoverable bool `json:"recoverable,omitempty"`
+	// RemovedAt is when Roster removed the account, or first saw it removed;
+	// zero unless Status is removed. The app's recovery window runs from it.
+	RemovedAt time.Time `json:"removed_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Outcome is what processing one claimed work item produced. It is stored in

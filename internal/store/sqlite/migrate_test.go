@@ -53,6 +53,53 @@ func TestMemberKeyMigrationFillsOldAccounts(t *testing.T) {
 	}
 }
 
+// A removed account stored before migration 0010 dates its removal from its
+// last write, so the recovery window has a start; other accounts have none.
+func TestRemovedAtMigrationDatesOldRemovals(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := app.Instance{Name: "dbx", Kind: app.KindDropbox, BaseURL: "http://127.0.0.1:1", Settings: app.DefaultSettings()}
+	if err := s.CreateApp(ctx, "t", &a); err != nil {
+		t.Fatal(err)
+	}
+	accts := []store.Account{
+		{AppID: a.ID, UserID: 7, MemberID: "dbmid:AAgone", Email: "gone@corp.example", Role: "member", Status: "removed", Recoverable: true},
+		{AppID: a.ID, UserID: 8, MemberID: "dbmid:AAhere", Email: "here@corp.example", Role: "member", Status: "active"},
+	}
+	if err := s.CorrectAccounts(ctx, a.ID, accts, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Put the schema back as it was before 0010.
+	for _, q := range []string{
+		`ALTER TABLE app_accounts DROP COLUMN removed_at`,
+		`DELETE FROM schema_migrations WHERE name = 'migrations/0010_removed_at.sql'`,
+	} {
+		if _, err := s.SQL().ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Accounts(ctx, a.ID, []int64{7, 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gone := got[7]; gone.RemovedAt.IsZero() || !gone.RemovedAt.Equal(gone.UpdatedAt) || !gone.Recoverable {
+		t.Fatalf("removed account after migration = %+v, want removed_at = updated_at", gone)
+	}
+	if here := got[8]; !here.RemovedAt.IsZero() {
+		t.Fatalf("active account after migration = %+v, want no removed_at", here)
+	}
+}
+
 // Commits are copied from the write-ahead log into the database file in the
 // background, though the log stays far below SQLite's own checkpoint limit.
 func TestBackgroundCheckpoint(t *testing.T) {

@@ -242,3 +242,19 @@ func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 func nanos(t time.Time) int64 { return t.UnixNano() }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// optNanos stores an optional time: 0 for the zero time.
+func optNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromOptNanos reads an optional time: the zero time for 0.
+func fromOptNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return fromNanos(n)
+}

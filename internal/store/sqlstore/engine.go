@@ -241,17 +241,21 @@ func (s *DB) failItem(ctx context.Context, tx *sql.Tx, owner string, o *store.Ou
 // putAccounts upserts known accounts with multi-row statements.
 func (s *DB) putAccounts(ctx context.Context, tx *sql.Tx, accts []*store.Account) error {
 	now := s.now().UTC()
-	args := make([]any, 0, len(accts)*13)
+	args := make([]any, 0, len(accts)*14)
 	for _, a := range accts {
 		a.UpdatedAt = now
+		removed, removedAt := a.Status == "removed", int64(0)
+		if removed {
+			removedAt = optNanos(a.RemovedAt)
+		}
 		args = append(args, a.AppID, a.UserID, a.MemberID, a.Email, a.GivenName, a.Surname, a.ExternalID, a.Role, a.Status,
-			flag01(a.Silent), nanos(now), flag01(a.Recoverable && a.Status == "removed"), memberKey(a.MemberID))
+			flag01(a.Silent), nanos(now), flag01(a.Recoverable && removed), removedAt, memberKey(a.MemberID))
 	}
 	err := s.insertRows(ctx, tx, `INSERT INTO app_accounts (`+accountCols+`, member_key) VALUES `,
 		` ON CONFLICT (app_id, user_id) DO UPDATE SET member_id = excluded.member_id, email = excluded.email,
 			given_name = excluded.given_name, surname = excluded.surname, external_id = excluded.external_id,
 			role = excluded.role, status = excluded.status, silent = excluded.silent, updated_at = excluded.updated_at,
-			recoverable = excluded.recoverable, member_key = excluded.member_key`, 13, args)
+			recoverable = excluded.recoverable, removed_at = excluded.removed_at, member_key = excluded.member_key`, 14, args)
 	if err != nil {
 		return fmt.Errorf("store accounts: %w", err)
 	}
@@ -272,14 +276,14 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-const accountCols = `app_id, user_id, member_id, email, given_name, surname, external_id, role, status, silent, updated_at, recoverable`
+const accountCols = `app_id, user_id, member_id, email, given_name, surname, external_id, role, status, silent, updated_at, recoverable, removed_at`
 
 func scanAccount(r scanner) (store.Account, error) {
 	var a store.Account
 	var silent, recoverable int
-	var updated int64
-	err := r.Scan(&a.AppID, &a.UserID, &a.MemberID, &a.Email, &a.GivenName, &a.Surname, &a.ExternalID, &a.Role, &a.Status, &silent, &updated, &recoverable)
-	a.Silent, a.UpdatedAt, a.Recoverable = silent == 1, fromNanos(updated), recoverable == 1
+	var updated, removed int64
+	err := r.Scan(&a.AppID, &a.UserID, &a.MemberID, &a.Email, &a.GivenName, &a.Surname, &a.ExternalID, &a.Role, &a.Status, &silent, &updated, &recoverable, &removed)
+	a.Silent, a.UpdatedAt, a.Recoverable, a.RemovedAt = silent == 1, fromNanos(updated), recoverable == 1, fromOptNanos(removed)
 	return a, err
 }
 

@@ -28,6 +28,7 @@ func engineTests() []struct {
 		{"FailuresBecomeTasks", testTasks},
 		{"AccountsAndRoles", testAccountsAndRoles},
 		{"ConcurrentFinishesFailAlone", testConcurrentFinish},
+		{"RemovedAccountsKeepTheirRemovalTime", testRemovedAt},
 	}
 }
 
@@ -329,5 +330,47 @@ func testConcurrentFinish(t *testing.T, s *sqlstore.DB) {
 	}
 	if len(left) != len(items)/5 {
 		t.Fatalf("%d items left, want the %d that failed", len(left), len(items)/5)
+	}
+}
+
+// A removed account keeps when it was removed and whether the app can still
+// recover it, through the engine's and a reconciliation's writes alike; an
+// account that is not removed has neither.
+func testRemovedAt(t *testing.T, s *sqlstore.DB) {
+	appID, us := assignedUsers(t, s, "r1", "r2", "r3")
+	at := time.Date(2026, 3, 1, 12, 30, 0, 123456789, time.UTC)
+	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Time{})
+	acct := func(it store.WorkItem, status string) *store.Account {
+		return &store.Account{AppID: appID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", it.RefID), Email: "x@y.z", Role: "member",
+			Status: status, Recoverable: true, RemovedAt: at}
+	}
+	outs := []store.Outcome{{Item: claimed[0], Account: acct(claimed[0], "removed")}, {Item: claimed[1], Account: acct(claimed[1], "active")}, {Item: claimed[2]}}
+	if err := s.FinishWork(ctx, "w", outs); err != nil {
+		t.Fatal(err)
+	}
+	put := *acct(store.WorkItem{RefID: claimed[2].RefID}, "removed")
+	put.RemovedAt, put.Recoverable = at.Add(time.Hour), false
+	if err := s.CorrectAccounts(ctx, appID, []store.Account{put}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	accts, err := s.Accounts(ctx, appID, []int64{us[0].ID, us[1].ID, us[2].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]struct {
+		recoverable bool
+		removedAt   time.Time
+	}{claimed[0].RefID: {true, at}, claimed[1].RefID: {false, time.Time{}}, claimed[2].RefID: {false, at.Add(time.Hour)}}
+	for id, w := range want {
+		a := accts[id]
+		if a.Recoverable != w.recoverable || !a.RemovedAt.Equal(w.removedAt) || a.RemovedAt.IsZero() != w.removedAt.IsZero() {
+			t.Errorf("user %d: %s, recoverable %v, removed at %v; want recoverable %v, removed at %v", id, a.Status, a.Recoverable, a.RemovedAt, w.recoverable, w.removedAt)
+		}
+	}
+	page, _ := s.ListAccounts(ctx, appID, store.Page{})
+	for _, a := range page {
+		if w := want[a.UserID]; !a.RemovedAt.Equal(w.removedAt) {
+			t.Errorf("listed user %d removed at %v, want %v", a.UserID, a.RemovedAt, w.removedAt)
+		}
 	}
 }
