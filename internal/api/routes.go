@@ -9,6 +9,7 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/csvload"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -187,11 +188,21 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 
 func transitionHandler(t directory.Transition) func(*Server, http.ResponseWriter, *http.Request) error {
 	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		u, err := s.st.UpdateUser(r.Context(), actorOf(r), r.PathValue("username"), "user."+string(t), func(u *directory.User) error {
-			next, err := t.Apply(u.Status)
-			u.Status = next
+		var u directory.User
+		change := func() (err error) {
+			u, err = s.st.UpdateUser(r.Context(), actorOf(r), r.PathValue("username"), "user."+string(t), func(u *directory.User) error {
+				next, err := t.Apply(u.Status)
+				u.Status = next
+				return err
+			})
 			return err
-		})
+		}
+		var err error
+		if c, ok := changeOf(t, r.PathValue("username")); ok {
+			err = s.guarded(r, c, change)
+		} else {
+			err = change()
+		}
 		if err != nil {
 			return err
 		}
@@ -201,7 +212,10 @@ func transitionHandler(t directory.Transition) func(*Server, http.ResponseWriter
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	if err := s.st.DeleteUser(r.Context(), actorOf(r), r.PathValue("username")); err != nil {
+	name := r.PathValue("username")
+	if err := s.guarded(r, engine.DirChange{Users: []string{name}, Delete: true}, func() error {
+		return s.st.DeleteUser(r.Context(), actorOf(r), name)
+	}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -231,7 +232,10 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) unassign(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := s.st.Unassign(r.Context(), actorOf(r), q.Get("app"), q.Get("user"), q.Get("group")); err != nil {
+	c := engine.DirChange{Unassign: true, App: q.Get("app"), User: q.Get("user"), Group: q.Get("group")}
+	if err := s.guarded(r, c, func() error {
+		return s.st.Unassign(r.Context(), actorOf(r), c.App, c.User, c.Group)
+	}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -47,7 +48,10 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
-	if err := s.st.DeleteGroup(r.Context(), actorOf(r), r.PathValue("name")); err != nil {
+	group := r.PathValue("name")
+	if err := s.guarded(r, engine.DirChange{Group: group, DeleteGroup: true}, func() error {
+		return s.st.DeleteGroup(r.Context(), actorOf(r), group)
+	}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -82,11 +86,16 @@ func (s *Server) changeMembers(w http.ResponseWriter, r *http.Request, add bool)
 	if len(in.Users) == 0 || len(in.Users) > 1000 {
 		return badRequest("users must list 1 to 1000 usernames")
 	}
-	change := s.st.RemoveGroupMembers
+	group := r.PathValue("name")
+	var err error
 	if add {
-		change = s.st.AddGroupMembers
+		err = s.st.AddGroupMembers(r.Context(), actorOf(r), group, in.Users)
+	} else {
+		err = s.guarded(r, engine.DirChange{Group: group, Members: in.Users}, func() error {
+			return s.st.RemoveGroupMembers(r.Context(), actorOf(r), group, in.Users)
+		})
 	}
-	if err := change(r.Context(), actorOf(r), r.PathValue("name"), in.Users); err != nil {
+	if err != nil {
 		return err
 	}
 	return s.getGroup(w, r)

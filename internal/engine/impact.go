@@ -39,7 +39,7 @@ type Offboarding struct {
 	AppID        int64      `json:"-"`
 	User         string     `json:"user"`
 	UserID       int64      `json:"user_id"`
-	Action       string     `json:"action"` // suspend, remove, or withdraw (an invitation)
+	Action       string     `json:"action"` // suspend or remove
 	Wipe         bool       `json:"wipe_data"`
 	TransferTo   string     `json:"transfer_to,omitempty"`
 	Irreversible bool       `json:"irreversible"`
@@ -247,6 +247,13 @@ func addImpact(im *Impact, a app.Instance, u directory.User, k *Known, d Desired
 	if d.Want == WantGone && a.Settings.Deactivation.Type == app.DeactivateRemove && a.Settings.Deactivation.Grace() > 0 {
 		d.Grace = true
 	}
+	if k.Status == connector.StatusInvited {
+		// Invitations are accepted in Dropbox, not in Roster: the engine
+		// re-reads the member before acting, so show the harsher case.
+		worst := *k
+		worst.Status = connector.StatusActive
+		k = &worst
+	}
 	for _, act := range Plan(d, k, a.Settings) {
 		if act.Skipped != "" || (act.Op != OpSuspend && act.Op != OpRemove) {
 			continue
@@ -254,9 +261,6 @@ func addImpact(im *Impact, a app.Instance, u directory.User, k *Known, d Desired
 		o := Offboarding{App: a.Name, AppID: a.ID, User: u.Username, UserID: u.ID, Action: string(act.Op), Wipe: act.Wipe}
 		if act.Op == OpRemove {
 			o.TransferTo = act.Remove.TransferDestEmail
-			if k.Status == connector.StatusInvited {
-				o.Action = "withdraw"
-			}
 		}
 		_, o.Irreversible = offboards([]Action{act}, k)
 		if d.Grace && act.Op == OpSuspend {
@@ -316,4 +320,42 @@ func sortedIDs[V any](m map[int64]V) []int64 {
 	}
 	sort.Slice(ids, func(i, k int) bool { return ids[i] < ids[k] })
 	return ids
+}
+
+// PastLeavers is what applying the app's settings in force now to leavers
+// off-boarded (or being off-boarded) under other settings would do.
+func PastLeavers(ctx context.Context, st Store, a app.Instance) (Impact, error) {
+	im := Impact{Offboardings: []Offboarding{}, Apps: []string{}}
+	obs, err := st.ListOffboardings(ctx, a.ID)
+	if err != nil {
+		return im, err
+	}
+	var ids []int64
+	for _, ob := range obs {
+		if ob.Settings != a.Settings.Deactivation || ob.Kept {
+			ids = append(ids, ob.UserID)
+		}
+	}
+	accts, err := st.Accounts(ctx, a.ID, ids)
+	if err != nil {
+		return im, err
+	}
+	users, err := st.UsersByID(ctx, ids)
+	if err != nil {
+		return im, err
+	}
+	for _, id := range sortedIDs(accts) {
+		acct := accts[id]
+		u, ok := users[id]
+		if !ok {
+			u = directory.User{ID: id, Username: acct.Email}
+		}
+		k := knownFrom(acct)
+		if k.Status == connector.StatusRemoved {
+			continue
+		}
+		addImpact(&im, a, u, k, Desired{Want: WantGone})
+	}
+	im.finish(DirChange{})
+	return im, nil
 }
