@@ -32,11 +32,41 @@ func NewPacer(perSecond float64) *Pacer {
 }
 
 // Wait blocks until a call may go or ctx ends.
-func (p *Pacer) Wait(ctx context.Context) error {
-	p.mu.Lock()
-	until := p.pausedUntil
-	p.mu.Unlock()
-	if d := time.Until(until); d > 0 {
+func (p *Pacer) Wait(ctx context.Context) error { return p.wait(ctx, nil) }
+
+// wait lets a call go once the pause is over, the token bucket and then gate
+// (if any) have let it pass, and no pause began meanwhile: a caller that was
+// waiting its turn when the app answered 429 holds back too. Its token is
+// spent by then, and it waits for a new one after the pause, because the
+// callers released at the pause's end must not exceed the rate.
+func (p *Pacer) wait(ctx context.Context, gate func(context.Context) error) error {
+	for {
+		if err := p.sleepPause(ctx); err != nil {
+			return err
+		}
+		if p.lim != nil {
+			if err := p.lim.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		if gate != nil {
+			if err := gate(ctx); err != nil {
+				return err
+			}
+		}
+		if p.pausedFor() <= 0 {
+			return nil
+		}
+	}
+}
+
+// sleepPause waits out the pause, also when it is extended meanwhile.
+func (p *Pacer) sleepPause(ctx context.Context) error {
+	for {
+		d := p.pausedFor()
+		if d <= 0 {
+			return nil
+		}
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
@@ -45,10 +75,13 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-	if p.lim == nil {
-		return nil
-	}
-	return p.lim.Wait(ctx)
+}
+
+// pausedFor is how long the pause has still to run.
+func (p *Pacer) pausedFor() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return time.Until(p.pausedUntil)
 }
 
 // Pause holds every caller back for d (the app's Retry-After).
@@ -94,11 +127,21 @@ func (b *budgetLimiter) set(perSecond float64) {
 }
 
 // Wait passes a call when the app's pause has ended, the budget allows it
-// and the lane is still held.
+// and the lane is still held. The budget is waited on inside the engine's
+// pacer, so that a pause that begins meanwhile still holds the call.
 func (p budgetPacer) Wait(ctx context.Context) error {
+	if ep, ok := p.Pacer.(*Pacer); ok {
+		return ep.wait(ctx, p.budget)
+	}
+	// Another pacer cannot tell whether it is paused: its pause comes first.
 	if err := p.Pacer.Wait(ctx); err != nil {
 		return err
 	}
+	return p.budget(ctx)
+}
+
+// budget waits for the lane's budget, as long as the lane is this worker's.
+func (p budgetPacer) budget(ctx context.Context) error {
 	if !p.held() {
 		return errLaneLost
 	}

@@ -30,7 +30,7 @@ func (s *Server) adminTable() []adminRoute {
 		{"POST /_emulator/teams/{team}/files", "give a member files {email, files}", s.adminFiles},
 		{"POST /_emulator/teams/{team}/groups", "seed a group {name, external_id, management, members, owners}", s.adminGroup},
 		{"GET /_emulator/teams/{team}/welcome_emails", "invitations sent", s.adminWelcome},
-		{"GET /_emulator/teams/{team}/stats", "the team's counters: calls per route, writes, 429s, 5xx, lost answers, top rates per second", s.adminTeamStats},
+		{"GET /_emulator/teams/{team}/stats", "the team's counters: calls per route, writes, 429s, 5xx, lost answers, top rates per second, calls inside Retry-After", s.adminTeamStats},
 		{"POST /_emulator/teams/{team}/tokens", "add a token {token, scopes}", s.adminToken},
 		{"POST /_emulator/tokens/expire", "make a token expired {token}", s.adminExpire},
 		{"GET /_emulator/faults", "current faults", s.adminFaults},

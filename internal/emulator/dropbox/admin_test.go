@@ -94,7 +94,7 @@ func TestAdminSeedAndInspect(t *testing.T) {
 	check(e.admin("GET", "/teams/acme?members=false", ""), 200, `{"name":"acme","team_id":"*","licenses":1000000,"seats_used":6,"sso":"disabled","verified_domains":null,
 		"persistent_ids":false,"directory_restrictions":false,"external_sharing":true,"personal_accounts":{},"authenticated_admin":"{admin}","members":null,
 		"groups":null,"welcome_emails":"*","stats":{"calls":1,"writes":1,"calls_per_route":{"team/members/add_v2":1},"answered_429":0,"answered_429_write_limit":0,
-		"answered_5xx":0,"answers_lost":0,"max_calls_per_second":1,"max_writes_per_second":1}}`)
+		"answered_5xx":0,"answers_lost":0,"max_calls_per_second":1,"max_writes_per_second":1,"calls_in_retry_after":0}}`)
 }
 
 func TestAdminTokensFaultsStatsClock(t *testing.T) {
@@ -124,10 +124,10 @@ func TestAdminTokensFaultsStatsClock(t *testing.T) {
 	check(e.admin("PUT", "/faults", `{"spec":""}`), 200, `{"spec":""}`)
 	check(e.admin("GET", "/stats", ""), 200, `{"calls":{"team/get_info":1,"team/members/list_v2":1,"team/members/suspend":1},
 		"teams":{"acme":{"calls":1,"writes":0,"calls_per_route":{"team/get_info":1},"answered_429":1,"answered_429_write_limit":0,
-		"answered_5xx":0,"answers_lost":0,"max_calls_per_second":1,"max_writes_per_second":0}}}`)
+		"answered_5xx":0,"answers_lost":0,"max_calls_per_second":1,"max_writes_per_second":0,"calls_in_retry_after":0}}}`)
 	check(e.admin("DELETE", "/stats", ""), 200, `{"reset":"ok"}`)
 	check(e.admin("GET", "/stats", ""), 200, `{"calls":{},"teams":{"acme":{"calls":0,"writes":0,"calls_per_route":{},"answered_429":0,
-		"answered_429_write_limit":0,"answered_5xx":0,"answers_lost":0,"max_calls_per_second":0,"max_writes_per_second":0}}}`)
+		"answered_429_write_limit":0,"answered_5xx":0,"answers_lost":0,"max_calls_per_second":0,"max_writes_per_second":0,"calls_in_retry_after":0}}}`)
 
 	check(e.admin("POST", "/clock", `{"advance":"168h"}`), 200, `{"now":"2025-06-08T12:00:00Z","offset":"168h0m0s"}`)
 	check(e.admin("GET", "/clock", ""), 200, `{"now":"2025-06-08T12:00:00Z","offset":"168h0m0s"}`)

@@ -55,8 +55,8 @@
 //
 // Each team counts the calls its tokens make (Stats: calls in all and per
 // route, writes, 429s with those of the write budget apart, 5xx, lost
-// answers, and the most calls and writes in any sliding second of wall
-// time). Read them with Team.Stats or Server.Stats in-process, or over HTTP
+// answers, the most calls and writes in any sliding second of wall time,
+// and the calls that arrived inside a Retry-After the team was given). Read them with Team.Stats or Server.Stats in-process, or over HTTP
 // (GET /_emulator/stats, GET /_emulator/teams/{team}/stats), from another
 // process most simply with AdminClient.
 //

@@ -279,8 +279,8 @@ func (fs *faultState) inject(w http.ResponseWriter, t *Team, route string, write
 		t.stats.add5xx()
 		return true
 	case f.targets(route) && fs.roll(f.Rate429):
+		t.stats.add429(false, time.Duration(after)*time.Second)
 		tooMany(w, after, fs.roll(f.Plain429))
-		t.stats.add429(false)
 		return true
 	case write && f.WritesPerSec > 0:
 		burst := float64(f.WriteBurst)
@@ -288,8 +288,9 @@ func (fs *faultState) inject(w http.ResponseWriter, t *Team, route string, write
 			burst = math.Max(1, f.WritesPerSec)
 		}
 		if wait, ok := t.writes.take(f.WritesPerSec, burst, time.Now()); !ok {
-			tooMany(w, max(int(math.Ceil(wait.Seconds())), 1), false)
-			t.stats.add429(true)
+			secs := max(int(math.Ceil(wait.Seconds())), 1)
+			t.stats.add429(true, time.Duration(secs)*time.Second)
+			tooMany(w, secs, false)
 			return true
 		}
 	}

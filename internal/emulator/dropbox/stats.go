@@ -20,6 +20,10 @@ type Stats struct {
 	Lost         int64            `json:"answers_lost"`
 	MaxRate      int              `json:"max_calls_per_second"`
 	MaxWriteRate int              `json:"max_writes_per_second"` // writes sent, refused ones included
+	// Calls that arrived while a Retry-After of a 429 answered to the team
+	// had not passed, refused ones included: a client that honours every
+	// Retry-After makes none, but for calls already on their way.
+	RetryAfterCalls int64 `json:"calls_in_retry_after"`
 }
 
 // teamStats counts the calls that reached a team (after authentication).
@@ -27,6 +31,7 @@ type teamStats struct {
 	mu            sync.Mutex
 	s             Stats
 	calls, writes window
+	quietUntil    time.Time // the latest end of a Retry-After the team was given; kept by reset
 }
 
 func (st *teamStats) record(route string, write bool) {
@@ -38,6 +43,9 @@ func (st *teamStats) record(route string, write bool) {
 	}
 	st.s.Routes[route]++
 	st.s.Calls++
+	if now.Before(st.quietUntil) {
+		st.s.RetryAfterCalls++
+	}
 	st.s.MaxRate = max(st.s.MaxRate, st.calls.add(now))
 	if write {
 		st.s.Writes++
@@ -45,9 +53,13 @@ func (st *teamStats) record(route string, write bool) {
 	}
 }
 
-func (st *teamStats) add429(writeLimit bool) {
+// add429 counts a 429 answered now with Retry-After after.
+func (st *teamStats) add429(writeLimit bool, after time.Duration) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if until := time.Now().Add(after); until.After(st.quietUntil) {
+		st.quietUntil = until
+	}
 	st.s.Got429++
 	if writeLimit {
 		st.s.WriteLimited++

@@ -80,12 +80,13 @@ func TestStatsCountEveryAnswerPerTeam(t *testing.T) {
 	e.do("POST", "/2/team/get_info", "nobody", "", "") // no team's
 	elapsed := time.Since(start)
 
-	want := Stats{Calls: 11, Writes: 6, Got429: 3, WriteLimited: 2, Got5xx: 1, Lost: 1, MaxRate: 11, MaxWriteRate: 6,
+	// Every acme call after the first refused write is inside its 1 s Retry-After.
+	want := Stats{Calls: 11, Writes: 6, Got429: 3, WriteLimited: 2, Got5xx: 1, Lost: 1, MaxRate: 11, MaxWriteRate: 6, RetryAfterCalls: 7,
 		Routes: map[string]int64{"team/members/send_welcome_email": 5, "team/get_info": 3, "team/members/list_v2": 2, "team/members/add_v2": 1}}
 	got := e.team.Stats()
 	if elapsed > 900*time.Millisecond { // too slow a machine for the one-second peaks to hold every call
 		t.Logf("calls took %v; not checking the per-second peaks", elapsed)
-		want.MaxRate, want.MaxWriteRate = got.MaxRate, got.MaxWriteRate
+		want.MaxRate, want.MaxWriteRate, want.RetryAfterCalls = got.MaxRate, got.MaxWriteRate, got.RetryAfterCalls
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("acme stats\n got %+v\nwant %+v", got, want)
@@ -126,5 +127,52 @@ func TestStatsCountEveryAnswerPerTeam(t *testing.T) {
 	must(t, ac.SetFaults(ctx, Faults{Rate429: 1, RetryAfter: 7}))
 	if f := e.srv.Faults(); f.Rate429 != 1 || f.RetryAfter != 7 {
 		t.Errorf("faults set over HTTP: %+v", f)
+	}
+}
+
+// A team counts the calls that arrive inside a Retry-After it was given: not
+// the 429 itself, not another team's, not after the Retry-After has passed,
+// and a reset of the counters does not end the Retry-After.
+func TestStatsCountCallsInsideRetryAfter(t *testing.T) {
+	e := newStdEnv(t, func(o *Options) { o.Teams = append(o.Teams, TeamConfig{Name: "beta", Token: "tok-beta"}) })
+	beta := e.srv.Team("beta")
+	refuse := func(token string, secs int) time.Time {
+		t.Helper()
+		e.srv.SetFaults(Faults{Rate429: 1, RetryAfter: secs})
+		defer e.srv.SetFaults(Faults{})
+		if r := e.do("POST", "/2/team/get_info", token, "", ""); r.status != 429 {
+			t.Fatalf("want a 429: %s", r)
+		}
+		return time.Now().Add(time.Duration(secs) * time.Second) // the Retry-After began before the answer
+	}
+	getInfo := func(token string) {
+		t.Helper()
+		if r := e.do("POST", "/2/team/get_info", token, "", ""); r.status != 200 {
+			t.Fatalf("get_info: %s", r)
+		}
+	}
+
+	getInfo(testToken) // before any 429
+	refuse(testToken, 60)
+	getInfo(testToken)
+	getInfo(testToken)
+	getInfo("tok-beta") // acme's Retry-After is not beta's
+	if got := e.team.Stats().RetryAfterCalls; got != 2 {
+		t.Errorf("acme: %d calls inside Retry-After, want 2", got)
+	}
+	if got := beta.Stats().RetryAfterCalls; got != 0 {
+		t.Errorf("beta: %d calls inside Retry-After, want 0", got)
+	}
+	e.srv.ResetCalls()
+	getInfo(testToken)
+	if st := e.team.Stats(); st.Calls != 1 || st.RetryAfterCalls != 1 {
+		t.Errorf("after a reset, inside the same Retry-After: %+v", st)
+	}
+
+	end := refuse("tok-beta", 1)
+	time.Sleep(time.Until(end))
+	getInfo("tok-beta")
+	if st := beta.Stats(); st.Calls != 2 || st.Got429 != 1 || st.RetryAfterCalls != 0 {
+		t.Errorf("beta, after its Retry-After: %+v", st)
 	}
 }
