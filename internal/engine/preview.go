@@ -47,11 +47,11 @@ type Preview struct {
 	Summary  map[Op]int    `json:"summary"`
 	Offboard int           `json:"offboard"` // suspensions and removals
 	// Irreversible counts the removals and wipes among them.
-	Irreversible int `json:"irreversible"`
-	Held         int `json:"held"`      // changes the deletion guard holds
-	Scheduled    int `json:"scheduled"` // removals waiting for their grace period
-	Members      int `json:"members"`   // accounts the app holds now
-	Guard    *GuardError   `json:"guard,omitempty"`
+	Irreversible int         `json:"irreversible"`
+	Held         int         `json:"held"`      // changes the deletion guard holds
+	Scheduled    int         `json:"scheduled"` // removals waiting for their grace period
+	Members      int         `json:"members"`   // accounts the app holds now
+	Guard        *GuardError `json:"guard,omitempty"`
 	// Survey is what listing the team found, in a full plan.
 	Survey *Survey `json:"reconcile,omitempty"`
 }
