@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -124,6 +125,43 @@ type pushedJSON struct {
 	Pending     int    `json:"pending"`
 	State       string `json:"state"`
 	LastError   string `json:"last_error"`
+	VerifiedAt  string `json:"verified_at"`
+	Drift       *struct {
+		Missing    int `json:"missing"`
+		Unexpected int `json:"unexpected"`
+		Stale      int `json:"stale"`
+	} `json:"drift"`
+}
+
+// stateText is a group's state, with what drifted when it did.
+func (p pushedJSON) stateText() string {
+	switch {
+	case p.Unlink && p.DeleteInApp:
+		return "unlinking (delete in Dropbox)"
+	case p.Unlink:
+		return "unlinking (leave in Dropbox)"
+	case p.State != "drifted" || p.Drift == nil:
+		return p.State
+	}
+	var parts []string
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{p.Drift.Missing, "missing"}, {p.Drift.Unexpected, "unexpected"}, {p.Drift.Stale, "stale"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	return p.State + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// verifiedText shows when Dropbox was last read, to the second.
+func (p pushedJSON) verifiedText() string {
+	t, err := time.Parse(time.RFC3339Nano, p.VerifiedAt)
+	if err != nil {
+		return orDash(p.VerifiedAt)
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func pushedCmd(g *globals) *cobra.Command {
@@ -133,7 +171,16 @@ func pushedCmd(g *globals) *cobra.Command {
 		Long: `Lists each pushed group: its linked Dropbox group id, the members Roster knows in
 it, members still waiting for an account, and its state: in_step, queued (a
 change waits for the next sync), retrying, task (failed; the error says why),
-or unlinking. The push rules follow.`,
+drifted (no change waits, yet the members Roster knows in the Dropbox group
+differ from the directory group's, by their current accounts: missing,
+unexpected, or stale ids of accounts made again), or unlinking. The push rules
+follow.
+
+The state compares with what Roster last knew of Dropbox. Members changed in
+Dropbox directly are seen only when Roster reads the group again: VERIFIED is
+when it last did (on create or link, and at each full sync). A full sync
+(roster sync --app APP --full) reads every pushed group and repairs what
+drifted.`,
 		Args: exactArgs(1, "APP"),
 		RunE: func(c *cobra.Command, args []string) error {
 			cl, err := g.client()
@@ -167,16 +214,9 @@ func printPushed(c *cobra.Command, g *globals, raw []byte) error {
 	}
 	rows := make([][]string, len(ans.Items))
 	for i, p := range ans.Items {
-		state := p.State
-		if p.Unlink {
-			state = "unlinking (leave in Dropbox)"
-			if p.DeleteInApp {
-				state = "unlinking (delete in Dropbox)"
-			}
-		}
-		rows[i] = []string{p.Group, orDash(p.RemoteID), strconv.Itoa(p.Members), strconv.Itoa(p.Pending), state, orDash(p.LastError)}
+		rows[i] = []string{p.Group, orDash(p.RemoteID), strconv.Itoa(p.Members), strconv.Itoa(p.Pending), p.stateText(), p.verifiedText(), orDash(p.LastError)}
 	}
-	if err := printOut(c.OutOrStdout(), g, raw, []string{"GROUP", "DROPBOX GROUP", "MEMBERS", "PENDING", "STATE", "LAST ERROR"}, rows); err != nil {
+	if err := printOut(c.OutOrStdout(), g, raw, []string{"GROUP", "DROPBOX GROUP", "MEMBERS", "PENDING", "STATE", "VERIFIED", "LAST ERROR"}, rows); err != nil {
 		return err
 	}
 	out := c.OutOrStdout()

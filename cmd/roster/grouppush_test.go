@@ -69,3 +69,29 @@ func TestCLIGroupPush(t *testing.T) {
 		t.Fatalf("after unpush --delete-in-app: %+v", sn.Groups)
 	}
 }
+
+// TestPushedStateText: the table says what drifted and when Dropbox was last read.
+func TestPushedStateText(t *testing.T) {
+	var in struct {
+		Items []pushedJSON `json:"items"`
+	}
+	raw := `{"items":[
+		{"group":"a","state":"in_step","verified_at":"2026-03-01T10:20:30.123456789Z"},
+		{"group":"b","state":"drifted","drift":{"missing":2,"unexpected":0,"stale":1}},
+		{"group":"c","state":"queued","drift":{"missing":1}},
+		{"group":"d","state":"in_step","unlink":true,"delete_in_app":true}]}`
+	if err := json.Unmarshal([]byte(raw), &in); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][2]string{
+		{"in_step", "2026-03-01T10:20:30Z"},
+		{"drifted (2 missing, 1 stale)", "-"},
+		{"queued", "-"},
+		{"unlinking (delete in Dropbox)", "-"},
+	} {
+		p := in.Items[i]
+		if got := [2]string{p.stateText(), p.verifiedText()}; got != want {
+			t.Errorf("%s: %q, want %q", p.Group, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sort"
 
 	"github.com/roster-dev/roster/internal/app"
@@ -27,19 +28,22 @@ func (e *Engine) planGroups(ctx context.Context, a app.Instance, p *Preview) err
 			creating[c.UserID] = true
 		}
 	}
-	items := make([]store.WorkItem, len(ids))
-	for i, id := range ids {
-		items[i] = store.WorkItem{AppID: a.ID, Kind: store.WorkGroup, RefID: id}
-	}
-	inputs, err := e.loadGroups(ctx, gp, a, items, creating)
+	inputs, err := e.loadGroups(ctx, gp, a, groupItems(a.ID, ids), creating)
 	if err != nil {
 		return err
 	}
 	pv := &groupPreview{e: e, gp: gp, a: a}
 	for _, in := range inputs {
-		if in != nil {
-			p.Groups = append(p.Groups, pv.changes(ctx, in)...)
+		if in == nil {
+			continue
 		}
+		// A full plan that read the team reads the groups too, as the full sync will.
+		if p.Survey != nil && readable(in) {
+			if err := pv.read(ctx, in); err != nil {
+				return err
+			}
+		}
+		p.Groups = append(p.Groups, pv.changes(ctx, in)...)
 	}
 	sort.SliceStable(p.Groups, func(i, k int) bool { return p.Groups[i].Group < p.Groups[k].Group })
 	return nil
@@ -105,14 +109,35 @@ func (pv *groupPreview) changes(ctx context.Context, in *groupInput) []GroupChan
 	return out
 }
 
+// read replaces a group's known members with what Dropbox holds; a group
+// deleted in Dropbox is planned as made again.
+func (pv *groupPreview) read(ctx context.Context, in *groupInput) error {
+	if !pv.connect(ctx) {
+		return fmt.Errorf("read pushed group %s: %w", in.row.Group, pv.connErr)
+	}
+	_, err := pv.e.readLinked(ctx, pv.gp, pv.conn, pv.a.ID, in, in.row.RemoteID)
+	switch {
+	case isGroupTag(err):
+		in.row.RemoteID, in.row.RemoteName, in.known = "", "", nil
+	case err != nil:
+		return fmt.Errorf("read the members of pushed group %s: %w", in.row.Group, err)
+	}
+	return nil
+}
+
+// connect makes the plan's connection once; it reports whether there is one.
+func (pv *groupPreview) connect(ctx context.Context) bool {
+	if pv.conn == nil && pv.connErr == nil {
+		pv.conn, pv.connErr = pv.e.connect(ctx, pv.a, pv.e.pacer(pv.a.ID))
+	}
+	return pv.connErr == nil
+}
+
 // ensureOp tells create from link the way ensureGroup will, from a read of
 // the team's groups. A link reads the group's members too, so that the plan
 // lists the same member changes the sync will make.
 func (pv *groupPreview) ensureOp(ctx context.Context, in *groupInput) (op, note, blocked string) {
-	if pv.conn == nil && pv.connErr == nil {
-		pv.conn, pv.connErr = pv.e.connect(ctx, pv.a, pv.e.pacer(pv.a.ID))
-	}
-	if pv.connErr != nil {
+	if !pv.connect(ctx) {
 		return GroupCreate, "could not read Dropbox's groups (" + pv.connErr.Error() + "): a group of that name would be linked or reported", ""
 	}
 	g, ok, err := pv.rg.find(ctx, pv.conn, in.row.Group, in.row.GroupID)

@@ -122,8 +122,14 @@ func (e *Engine) linkGroup(ctx context.Context, gp store.GroupPush, conn connect
 // It returns how many members Roster holds no account for.
 func (e *Engine) readLinked(ctx context.Context, gp store.GroupPush, conn connector.Connector, appID int64, in *groupInput, groupID string) (int, error) {
 	var ids []string
+	seen := map[string]bool{}
 	err := conn.ListGroupMembers(ctx, groupID, func(page []string) error {
-		ids = append(ids, page...)
+		for _, id := range page {
+			if !seen[id] { // a member may show on two pages if the group changes meanwhile
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
 		return nil
 	})
 	if err != nil {

@@ -264,6 +264,9 @@ func (e *Engine) Reconcile(ctx context.Context, a app.Instance, opt SyncOptions)
 	if err := e.record(ctx, a, res.Survey); err != nil {
 		return res, err
 	}
+	if err := e.verifyGroups(ctx, a, conn); err != nil { // group push: groupverify.go
+		return res, err
+	}
 	p, err := e.plan(ctx, a, true, nil) // the known state is now what the app holds
 	if err != nil {
 		return res, err

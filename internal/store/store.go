@@ -477,13 +477,42 @@ type PushedGroup struct {
 	// admin asked to delete the Dropbox group rather than leave it.
 	Unlink      bool `json:"unlink"`
 	DeleteInApp bool `json:"delete_in_app"`
-	Members     int  `json:"members"` // known members of the Dropbox group
-	Pending     int  `json:"pending"` // directory members still waiting for an account
+	// Members counts the known members of the Dropbox group, leaving out
+	// ids that are no longer their user's account (ListPushedGroups only).
+	Members int `json:"members"`
+	Pending int `json:"pending"` // directory members still waiting for an account
 	// State is in_step, queued (work waiting), retrying (last attempt
-	// failed) or task (failed for good, waiting for an admin).
+	// failed), task (failed for good, waiting for an admin) or drifted (no
+	// work waits, yet the known members differ from the directory's).
 	State     string     `json:"state"`
 	LastError string     `json:"last_error,omitempty"`
 	SyncedAt  *time.Time `json:"synced_at,omitempty"`
+	// VerifiedAt is when Roster last read the group's members from Dropbox
+	// (on create or link, and at each full reconciliation): changes made in
+	// Dropbox directly are seen from the next read on.
+	VerifiedAt *time.Time `json:"verified_at,omitempty"`
+	// Drift says how the known members differ from the directory's wanted
+	// members by their current accounts; nil when they agree (ListPushedGroups only).
+	Drift *GroupDrift `json:"drift,omitempty"`
+}
+
+// GroupDrift counts the differences between a pushed group's known members
+// and the directory group, judged by the members' current accounts.
+type GroupDrift struct {
+	Missing    int `json:"missing"`    // wanted members not known in the group, or without an account
+	Unexpected int `json:"unexpected"` // known members with an account whom the directory does not want there
+	Stale      int `json:"stale"`      // known ids their user no longer holds (account gone or made again)
+}
+
+// GroupCheck is what reading a pushed group's members from Dropbox found.
+type GroupCheck struct {
+	AppID    int64
+	GroupID  int64
+	RemoteID string        // the Dropbox group read; a group linked to another one meanwhile is left as it is
+	Gone     bool          // the Dropbox group no longer exists: forget it so the item makes it again
+	Members  []GroupMember // its members as read
+	Queue    bool          // queue the group's item: the members differ from the directory's
+	Logs     []audit.Entry
 }
 
 // GroupMember is a known member of a pushed group's Dropbox group. UserID is 0
@@ -536,9 +565,15 @@ type GroupPush interface {
 	// left alone. It returns the names of the groups being unlinked.
 	UnpushGroups(ctx context.Context, by Actor, appName string, r GroupPushRule, deleteInApp bool) ([]string, error)
 	ListGroupPushRules(ctx context.Context, appID int64) ([]GroupPushRule, error)
-	// ListPushedGroups lists an app's pushed groups (those being unlinked too) by name.
+	// ListPushedGroups lists an app's pushed groups (those being unlinked too)
+	// by name, each compared with its directory group (Members, Drift, State).
 	ListPushedGroups(ctx context.Context, appID int64) ([]PushedGroup, error)
-	// PushedGroups loads the given pushed groups of an app; missing ones are absent.
+	// RecordGroupCheck replaces a pushed group's known members with what was
+	// read from Dropbox, dates the read and queues the group if asked, with
+	// the log entries, in one transaction.
+	RecordGroupCheck(ctx context.Context, c GroupCheck) error
+	// PushedGroups loads the given pushed groups of an app, without Members
+	// and Drift; missing ones are absent.
 	PushedGroups(ctx context.Context, appID int64, groupIDs []int64) (map[int64]PushedGroup, error)
 	// GroupTargets lists group IDs for a plan: with full every pushed group,
 	// otherwise those with queued work.

@@ -11,8 +11,7 @@ import (
 )
 
 const pushedSelect = `SELECT p.app_id, p.group_id, COALESCE(g.name, p.group_name), CASE WHEN g.id IS NULL THEN 0 ELSE 1 END,
-	p.remote_id, p.remote_name, p.link_existing, p.unlink, p.delete_in_app, p.pending, p.last_error, p.synced_at,
-	(SELECT COUNT(*) FROM pushed_group_members m WHERE m.app_id = p.app_id AND m.group_id = p.group_id),
+	p.remote_id, p.remote_name, p.link_existing, p.unlink, p.delete_in_app, p.pending, p.last_error, p.synced_at, p.verified_at,
 	COALESCE(w.state, ''), COALESCE(w.attempts, 0), COALESCE(w.last_error, '')
 	FROM pushed_groups p LEFT JOIN groups g ON g.id = p.group_id
 	LEFT JOIN work_items w ON w.app_id = p.app_id AND w.kind = 'group' AND w.ref_id = p.group_id`
@@ -20,15 +19,12 @@ const pushedSelect = `SELECT p.app_id, p.group_id, COALESCE(g.name, p.group_name
 func scanPushed(r scanner) (store.PushedGroup, error) {
 	var p store.PushedGroup
 	var exists, link, unlink, del, attempts int
-	var synced int64
+	var synced, verified int64
 	var state, workErr string
 	err := r.Scan(&p.AppID, &p.GroupID, &p.Group, &exists, &p.RemoteID, &p.RemoteName, &link, &unlink, &del, &p.Pending, &p.LastError,
-		&synced, &p.Members, &state, &attempts, &workErr)
+		&synced, &verified, &state, &attempts, &workErr)
 	p.InDirectory, p.LinkExisting, p.Unlink, p.DeleteInApp = exists == 1, link == 1, unlink == 1, del == 1
-	if synced > 0 {
-		t := fromNanos(synced)
-		p.SyncedAt = &t
-	}
+	p.SyncedAt, p.VerifiedAt = timeOrNil(synced), timeOrNil(verified)
 	switch {
 	case state == "task":
 		p.State = "task"
@@ -50,9 +46,14 @@ func (s *DB) queryPushed(ctx context.Context, query string, args ...any) ([]stor
 	return collect(rows, err, scanPushed)
 }
 
-// ListPushedGroups lists an app's pushed groups by name.
+// ListPushedGroups lists an app's pushed groups by name, each compared with
+// its directory group.
 func (s *DB) ListPushedGroups(ctx context.Context, appID int64) ([]store.PushedGroup, error) {
-	return s.queryPushed(ctx, pushedSelect+` WHERE p.app_id = ? ORDER BY COALESCE(g.name_key, p.group_name), p.group_id`, appID)
+	ps, err := s.queryPushed(ctx, pushedSelect+` WHERE p.app_id = ? ORDER BY COALESCE(g.name_key, p.group_name), p.group_id`, appID)
+	if err != nil {
+		return nil, err
+	}
+	return ps, s.compareGroups(ctx, appID, ps)
 }
 
 // PushedGroups loads some of an app's pushed groups.
@@ -291,6 +292,9 @@ func (s *DB) storeGroupState(ctx context.Context, tx *sql.Tx, o *store.GroupOutc
 	}
 	g := o.Group
 	set, args := `remote_id = ?, remote_name = ?, pending = ?, last_error = ?`, []any{g.RemoteID, g.RemoteName, g.Pending, ""}
+	if o.Reset { // created (empty), linked (read) or gone: the known members are Dropbox's
+		set, args = set+`, verified_at = ?`, append(args, verifiedAt(g.RemoteID, s.now()))
+	}
 	if o.Err != nil {
 		args[3] = truncate(o.Err.Error(), 2000)
 	} else {

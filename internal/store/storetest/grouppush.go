@@ -26,6 +26,8 @@ func groupPushTests() []struct {
 		{"GroupPushUnpush", testGroupPushUnpush},
 		{"GroupPushClaimFinish", testGroupPushClaimFinish},
 		{"GroupPushFinishKeepsState", testGroupPushFinishState},
+		{"GroupPushComparesWithDirectory", testGroupPushCompare},
+		{"GroupPushRecordCheck", testGroupPushCheck},
 	}
 }
 
@@ -349,7 +351,8 @@ func testGroupPushFinishState(t *testing.T, s *sqlstore.DB) {
 		return m[g.ID]
 	}
 	st := store.PushedGroup{RemoteID: "g:1", RemoteName: "Sales"}
-	finish("added", store.GroupOutcome{Group: st, Added: []store.GroupMember{{MemberID: "dbmid:1", UserID: 1}, {MemberID: "dbmid:x"}}, Logs: []audit.Entry{{Actor: "engine", Action: "dropbox.group.create", Outcome: audit.Success}}}, nil)
+	ann := account(t, s, appID, "ann", "dbmid:1")
+	finish("added", store.GroupOutcome{Group: st, Added: []store.GroupMember{{MemberID: "dbmid:1", UserID: ann}, {MemberID: "dbmid:x"}}, Logs: []audit.Entry{{Actor: "engine", Action: "dropbox.group.create", Outcome: audit.Success}}}, nil)
 	if k := known(); len(k) != 2 || len(queued(t, s, appID, store.WorkGroup)) != 0 {
 		t.Fatalf("known = %+v", k)
 	}
@@ -388,5 +391,150 @@ func testGroupPushFinishState(t *testing.T, s *sqlstore.DB) {
 	targets, _ := s.GroupTargets(ctx, appID, true)
 	if len(targets) != 0 {
 		t.Fatalf("targets = %v", targets)
+	}
+}
+
+// account gives a user an active account in the app and returns the user's ID.
+func account(t *testing.T, s *sqlstore.DB, appID int64, username, memberID string) int64 {
+	t.Helper()
+	u, err := s.GetUser(ctx, username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := []store.Account{{AppID: appID, UserID: u.ID, MemberID: memberID, Email: u.Email, Role: "member", Status: "active"}}
+	if err := s.CorrectAccounts(ctx, appID, put, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}
+
+// groupInStep finishes the group item of Sales (ann, bob) with both known in
+// Dropbox beside a member Roster holds no account for.
+func groupInStep(t *testing.T, s *sqlstore.DB) (appID int64, g directory.Group, ann, bob int64) {
+	t.Helper()
+	appID, g = groupItem(t, s)
+	mustUser(t, s, "bob")
+	if err := s.AddGroupMembers(ctx, actor, "Sales", []string{"bob"}); err != nil {
+		t.Fatal(err)
+	}
+	ann, bob = account(t, s, appID, "ann", "dbmid:a"), account(t, s, appID, "bob", "dbmid:b")
+	items, _ := s.ClaimGroupWork(ctx, appID, "w", time.Minute, 10, time.Time{})
+	if len(items) != 1 {
+		t.Fatalf("claimed %+v", items)
+	}
+	out := store.GroupOutcome{Item: items[0], Group: store.PushedGroup{RemoteID: "g:1", RemoteName: "Sales"}, Reset: true,
+		Added: []store.GroupMember{{MemberID: "dbmid:a", UserID: ann}, {MemberID: "dbmid:b", UserID: bob}, {MemberID: "dbmid:x"}}}
+	if err := s.FinishGroupWork(ctx, "w", []store.GroupOutcome{out}); err != nil {
+		t.Fatal(err)
+	}
+	return appID, g, ann, bob
+}
+
+// testGroupPushCompare: ListPushedGroups judges known members by the users'
+// current accounts and the directory group, as the planner does.
+func testGroupPushCompare(t *testing.T, s *sqlstore.DB) {
+	appID, _, _, _ := groupInStep(t, s)
+	mustUser(t, s, "cy")
+	for _, tc := range []struct {
+		name    string
+		change  func()
+		state   string
+		members int
+		drift   *store.GroupDrift
+	}{
+		{"in step, a member Roster does not know included", func() {}, "in_step", 3, nil},
+		{"an account made again: its old id is stale, the new one missing", func() { account(t, s, appID, "ann", "dbmid:a2") }, "drifted", 2,
+			&store.GroupDrift{Missing: 1, Stale: 1}},
+		{"the account back under the known id", func() { account(t, s, appID, "ann", "dbmid:a") }, "in_step", 3, nil},
+		{"the account removed: its id is stale, ann missing", func() {
+			put := []store.Account{{AppID: appID, UserID: mustGet(t, s, "ann"), MemberID: "dbmid:a", Email: "ann@example.com", Role: "member", Status: "removed"}}
+			if err := s.CorrectAccounts(ctx, appID, put, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}, "drifted", 2, &store.GroupDrift{Missing: 1, Stale: 1}},
+		{"a wanted member without an account queues the group", func() {
+			if err := s.AddGroupMembers(ctx, actor, "Sales", []string{"cy"}); err != nil {
+				t.Fatal(err)
+			}
+		}, "queued", 2, &store.GroupDrift{Missing: 2, Stale: 1}},
+	} {
+		tc.change()
+		p := pushed(t, s, appID)["Sales"]
+		if p.State != tc.state || p.Members != tc.members || !sameDrift(p.Drift, tc.drift) {
+			t.Fatalf("%s: state %s, members %d, drift %+v; want %s, %d, %+v", tc.name, p.State, p.Members, p.Drift, tc.state, tc.members, tc.drift)
+		}
+	}
+	// A group being unlinked is not compared.
+	if _, err := s.UnpushGroups(ctx, actor, "dbx", store.GroupPushRule{Group: "Sales"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if p := pushed(t, s, appID)["Sales"]; p.Drift != nil || !p.Unlink {
+		t.Fatalf("unlinking: %+v", p)
+	}
+}
+
+func mustGet(t *testing.T, s *sqlstore.DB, username string) int64 {
+	t.Helper()
+	u, err := s.GetUser(ctx, username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}
+
+func sameDrift(a, b *store.GroupDrift) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+// testGroupPushCheck: a read of the group replaces the known members, dates
+// the read and queues the group when asked; a read of a group relinked
+// meanwhile is dropped; a group gone from Dropbox is forgotten and queued.
+func testGroupPushCheck(t *testing.T, s *sqlstore.DB) {
+	appID, g, ann, bob := groupInStep(t, s)
+	mustUser(t, s, "cy")
+	cy := account(t, s, appID, "cy", "dbmid:c")
+	known := func() []string {
+		m, err := s.KnownGroupMembers(ctx, appID, []int64{g.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, k := range m[g.ID] {
+			out = append(out, k.MemberID)
+		}
+		return out
+	}
+	check := func(c store.GroupCheck) {
+		t.Helper()
+		c.AppID, c.GroupID = appID, g.ID
+		if err := s.RecordGroupCheck(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// bob was removed in Dropbox directly and cy added: recorded as read, not queued.
+	drift := audit.Entry{Actor: "engine", Action: "reconcile.group_drift", TargetKind: "group", Target: "Sales", Outcome: audit.Success}
+	check(store.GroupCheck{RemoteID: "g:1", Members: []store.GroupMember{{MemberID: "dbmid:a", UserID: ann}, {MemberID: "dbmid:c", UserID: cy}}, Logs: []audit.Entry{drift}})
+	p := pushed(t, s, appID)["Sales"]
+	if got := known(); !slices.Equal(got, []string{"dbmid:a", "dbmid:c"}) || p.VerifiedAt == nil || p.State != "drifted" ||
+		!sameDrift(p.Drift, &store.GroupDrift{Missing: 1, Unexpected: 1}) || len(queued(t, s, appID, store.WorkGroup)) != 0 {
+		t.Fatalf("after a read: known %v, %+v drift %+v", got, p, p.Drift)
+	}
+	if logs, _ := s.ListLog(ctx, audit.Filter{Action: "reconcile.group_drift"}); len(logs) != 1 {
+		t.Fatalf("logs = %+v", logs)
+	}
+	// A read of another Dropbox group (relinked meanwhile) changes nothing.
+	check(store.GroupCheck{RemoteID: "g:2", Members: []store.GroupMember{{MemberID: "dbmid:b", UserID: bob}}, Queue: true})
+	if got := known(); !slices.Equal(got, []string{"dbmid:a", "dbmid:c"}) || len(queued(t, s, appID, store.WorkGroup)) != 0 {
+		t.Fatalf("a read of another group was recorded: %v", got)
+	}
+	// Asked to, the read queues the group for the full sync.
+	check(store.GroupCheck{RemoteID: "g:1", Members: []store.GroupMember{{MemberID: "dbmid:a", UserID: ann}}, Queue: true})
+	if q, ok := queued(t, s, appID, store.WorkGroup)[g.ID]; !ok || q.Reason != "sync.full" || pushed(t, s, appID)["Sales"].State != "queued" {
+		t.Fatalf("not queued: %+v", q)
+	}
+	// A group gone from Dropbox is forgotten, so its item makes it again.
+	check(store.GroupCheck{RemoteID: "g:1", Gone: true})
+	if p := pushed(t, s, appID)["Sales"]; p.RemoteID != "" || p.VerifiedAt != nil || len(known()) != 0 || p.State != "queued" {
+		t.Fatalf("gone: %+v, known %v", p, known())
 	}
 }
