@@ -39,7 +39,14 @@ func (s *Server) syncApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	opt := engine.SyncOptions{AllowDeletes: r.URL.Query().Get("allow_deletes") == "true"}
+	opt := engine.SyncOptions{AllowDeletes: r.URL.Query().Get("allow_deletes") == "true", Actor: actorOf(r)}
+	if opt.AllowDeletes {
+		// Released here, not by the runner: the lane may be another
+		// worker's, which then does the released work.
+		if _, err := s.st.ReleaseHeld(r.Context(), actorOf(r), a.ID, nil); err != nil {
+			return err
+		}
+	}
 	out := map[string]any{"app": a.Name, "queued": 0}
 	var st engine.Stats
 	if r.URL.Query().Get("full") == "true" {

@@ -60,7 +60,9 @@ func (e *Engine) intents(a app.Instance, jobs []*job, now time.Time) {
 			d = app.Gentler(app.Deactivation{Type: app.DeactivateSuspend}, d)
 		}
 		ob.Phase, ob.RemoveDue = store.PhaseFinal, time.Time{}
-		if due := ob.StartedAt.Add(d.Grace()); d.Type == app.DeactivateRemove && now.Before(due) {
+		// An invitation has no files to keep: it is withdrawn at once.
+		invited := j.known != nil && j.known.Status == connector.StatusInvited
+		if due := ob.StartedAt.Add(d.Grace()); d.Type == app.DeactivateRemove && now.Before(due) && !invited {
 			ob.Phase, ob.RemoveDue = store.PhaseGrace, due
 			j.desired.Grace = true
 		}

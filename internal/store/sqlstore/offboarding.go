@@ -240,9 +240,17 @@ func (s *DB) ReapplyOffboardings(ctx context.Context, by store.Actor, appID int6
 
 // QueueDueRemovals queues users whose grace period has ended.
 func (s *DB) QueueDueRemovals(ctx context.Context, appID int64, now time.Time) (int, error) {
+	const due = `SELECT user_id FROM offboardings WHERE phase = 'grace' AND remove_due_at <= ? AND app_id = ?`
+	// Most passes find none: look before taking the writer.
+	var one int64
+	if err := s.db.QueryRowContext(ctx, s.q(due+` LIMIT 1`), nanos(now), appID).Scan(&one); isNoRows(err) {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("find removals due: %w", err)
+	}
 	var n int
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		ids, err := s.int64s(ctx, tx, `SELECT user_id FROM offboardings WHERE phase = 'grace' AND remove_due_at <= ? AND app_id = ?`, nanos(now), appID)
+		ids, err := s.int64s(ctx, tx, due, nanos(now), appID)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
