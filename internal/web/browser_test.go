@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
 	"github.com/roster-dev/roster/internal/store/storetest"
@@ -45,7 +46,7 @@ type browser struct {
 func newBrowser(t *testing.T, base string) *browser {
 	path := chromiumPath(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 900), chromedp.Flag("disable-dev-shm-usage", true))
+		chromedp.WindowSize(1400, 900), chromedp.Flag("disable-dev-shm-usage", true))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 100*time.Second)
@@ -167,6 +168,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 	assignAndApply(t, b, e, acme)
 	offboardWithTransfer(t, b, e, acme)
 	reviewImport(t, b, e, acme)
+	confirmOffboarding(t, b, e, acme)
 	refusals(t, b, e)
 	otherPages(b)
 }
@@ -186,6 +188,14 @@ func seedJourney(t *testing.T, e *env) *emu.Team {
 		t.Fatal(err)
 	}
 	if err := e.st.AddGroupMembers(bg, actor, "Sales", []string{"alice", "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	e.addUsers(t, "carol", "dan", "erin")
+	support := directory.Group{Name: "Support"}
+	if err := e.st.CreateGroup(bg, actor, &support); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.AddGroupMembers(bg, actor, "Support", []string{"carol", "dan", "erin"}); err != nil {
 		t.Fatal(err)
 	}
 	return acme
@@ -295,25 +305,88 @@ func offboardWithTransfer(t *testing.T, b *browser, e *env, acme *emu.Team) {
 
 	b.open("/users/bob")
 	b.expect("main", "transfer their files to "+keeper)
-	b.submit(`#do-deactivate`)
-	b.expect("#user-status", "deprovisioned")
-	b.shot("user")
-	b.open("/apps/dropbox/plan")
-	b.expect("#changes", "bob", "remove") // the plan knows bob as invited; the transfer is decided when bob is re-read
-	b.expect("#guard-warning", "1 of 2 members")
-	b.submit(`#apply`)
-	b.expect("#guard-stop", "Nothing was changed")
-	if m, _ := acme.Member("bob@acme.example"); m.Status != emu.StatusActive {
-		t.Fatalf("the guard let bob change: %s", m.Status)
+	b.submit(`#do-deactivate`) // a confirmation step first: removal with a file transfer
+	b.expect("#impact-count", "1")
+	b.expect("#impact-table", "bob", "remove", keeper, "irreversible")
+	b.submit(`#confirm-go`) // without typing the count
+	b.expect("#problems", "type 1 exactly")
+	if u, _ := e.st.GetUser(bg, "bob"); u.Status != directory.StatusActive {
+		t.Fatalf("bob is %s before the confirmation", u.Status)
 	}
-	b.shot("plan-guard")
-	b.click(`#guard-stop input[name=reviewed]`)
-	b.submit(`#allow-deletes`)
+	b.set(`#typed`, "1")
+	b.submit(`#confirm-go`)
+	b.expect("#user-status", "deprovisioned")
+	b.expect("#flash", "1 account(s) in dropbox will be off-boarded")
+	b.open("/apps/dropbox/plan")
+	b.expect("#changes", "bob", "remove", "irreversible", "due") // the plan knows bob as invited; the transfer is decided when bob is re-read
+	b.submit(`#apply`)                                           // confirmed: the deletion guard does not hold it
 	b.expect("#flash", "Applied", "remove 1")
 	bob, _ := acme.Member(bobID) // a removed member is found by ID only
 	if bob.Status != emu.StatusRemoved || !bob.Transferred || bob.TransferredTo != memberID(t, acme, keeper) || bob.DevicesWiped == 0 {
 		t.Fatalf("bob in Dropbox after off-boarding: %+v", bob)
 	}
+}
+
+// confirmOffboarding: with a grace period set, a deactivation suspends now
+// and shows the removal date; unassigning a group asks for its name.
+func confirmOffboarding(t *testing.T, b *browser, e *env, acme *emu.Team) {
+	a, _ := e.st.GetApp(bg, "dropbox")
+	if err := e.st.Assign(bg, actor, &directory.Assignment{AppName: "dropbox", GroupName: "Support", Role: directory.RoleMember}); err != nil {
+		t.Fatal(err)
+	}
+	a.Settings.Guard.Percent, a.Settings.Guard.Min = 100, 10
+	if _, err := e.st.UpdateApp(bg, actor, "dropbox", func(x *app.Instance) error { x.Settings.Guard = a.Settings.Guard; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	b.open("/apps/dropbox/plan")
+	b.expect("#plan-summary", "create 3")
+	b.submit(`#apply`)
+	b.expect("#flash", "Applied", "create 3")
+	for _, who := range []string{"carol", "dan", "erin"} {
+		acme.Activate(who + "@acme.example")
+	}
+
+	b.open("/apps/dropbox")
+	b.click(`input[name=file_management][value=manage_in_dropbox]`)
+	b.set(`input[name=remove_after]`, "7d")
+	b.submit(`#save-settings`)
+	b.expect("#flash", "Settings saved.")
+
+	b.open("/users/carol")
+	b.submit(`#do-deactivate`)
+	b.expect("#impact-table", "carol", "suspend", "(suspended until then)")
+	b.set(`#typed`, "1")
+	b.submit(`#confirm-go`)
+	b.expect("#user-status", "deprovisioned")
+	b.open("/apps/dropbox/plan")
+	b.submit(`#apply`)
+	b.expect("#flash", "Applied", "suspend 1")
+	b.open("/users/carol")
+	b.expect(`td.offboarding[data-app=dropbox]`, "suspended; removal due on "+time.Now().Add(7*24*time.Hour).Format("2006-01-02"))
+	b.shot("user-grace")
+	if m, _ := acme.Member("carol@acme.example"); m.Status != emu.StatusSuspended {
+		t.Fatalf("carol in Dropbox during her grace period: %s", m.Status)
+	}
+
+	b.open("/groups/Support")
+	b.submit(`#group-assignments button`)
+	b.expect("#impact-count", "2")
+	b.expect("#impact-table", "dan", "erin")
+	b.expect("#confirm-form", "Type Support to confirm")
+	b.shot("confirm-unassign")
+	b.submit(`#confirm-go`) // without typing the group's name
+	b.expect("#problems", "type Support exactly")
+	if as, _ := e.st.ListAssignments(bg, storeAssign("Support")); len(as) != 1 {
+		t.Fatal("the group was unassigned without its name typed")
+	}
+	b.set(`#typed`, "Support")
+	b.submit(`#confirm-go`)
+	b.expect("#flash", "Group Support unassigned from dropbox", "2 account(s)")
+	if as, _ := e.st.ListAssignments(bg, storeAssign("Support")); len(as) != 0 {
+		t.Fatal("the confirmed unassignment did not happen")
+	}
+	b.open("/")
+	b.expect("#apps", "removal(s) scheduled")
 }
 
 func memberID(t *testing.T, team *emu.Team, email string) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/engine"
 )
 
 type appsView struct {
@@ -71,6 +72,9 @@ type appView struct {
 	Sourceable   []string
 	Roles        []directory.Role
 	TokenMessage string
+	// PastLeavers is what applying today's off-boarding settings to past
+	// leavers would do; shown as an offer when it changes anyone.
+	PastLeavers engine.Impact
 }
 
 type oauthView struct {
@@ -92,7 +96,8 @@ func (s *Server) appView(r *http.Request, a app.Instance) (appView, error) {
 	case !errors.Is(err, directory.ErrNotFound):
 		return v, err
 	}
-	return v, nil
+	v.PastLeavers, err = engine.PastLeavers(r.Context(), s.st, a)
+	return v, err
 }
 
 func (s *Server) appPage(w http.ResponseWriter, r *http.Request) error {
@@ -126,7 +131,11 @@ func settingsForm(f url.Values, cur app.Settings) (app.Settings, []error) {
 		PushDeactivation: on("push_deactivation"), ReactivateUsers: on("reactivate_users"), ImportNewUsers: on("import_new_users"),
 		ImportProfileUpdates: on("import_profile_updates"), PushGroups: on("push_groups")}
 	st.Deactivation = app.Deactivation{Type: app.DeactivationType(f.Get("deactivation_type")), WipeData: on("wipe_data"),
-		FileManagement: app.FileManagement(f.Get("file_management")), TransferDest: f.Get("transfer_dest"), TransferAdmin: f.Get("transfer_admin")}
+		FileManagement: app.FileManagement(f.Get("file_management")), TransferDest: f.Get("transfer_dest"), TransferAdmin: f.Get("transfer_admin"),
+		RemoveAfter: strings.TrimSpace(f.Get("remove_after"))}
+	if st.Deactivation.Type == app.DeactivateSuspend {
+		st.Deactivation.RemoveAfter = "" // a hidden field is not kept
+	}
 	if st.Deactivation.Type == app.DeactivateSuspend || st.Deactivation.FileManagement != app.FilesTransfer {
 		// The transfer choice applies only to removals; hidden fields are not kept.
 		st.Deactivation.FileManagement, st.Deactivation.TransferDest, st.Deactivation.TransferAdmin = app.FilesManageInDropbox, "", ""
@@ -170,7 +179,11 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return s.settingsRefused(w, r, cur, next, confirmSSO, confirmDom, err)
 	}
-	s.redirect(w, r, appURL(cur.Name), "ok", "Settings saved.")
+	msg := "Settings saved."
+	if next.Settings.Deactivation != cur.Settings.Deactivation {
+		msg += " New off-boarding settings apply to people who leave from now on; past leavers keep theirs unless you apply them below."
+	}
+	s.redirect(w, r, appURL(cur.Name), "ok", msg)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -116,10 +117,16 @@ func (s *Server) addMembers(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) error {
 	name, user := r.PathValue("name"), r.PostForm.Get("user")
-	if err := s.st.RemoveGroupMembers(r.Context(), actorOf(r), name, []string{user}); err != nil {
+	c := engine.DirChange{Group: name, Members: []string{user}}
+	im, done, err := s.guardedChange(w, r, c, fmt.Sprintf("remove %s from group %s", user, name), groupURL(name), func() error {
+		return s.st.RemoveGroupMembers(r.Context(), actorOf(r), name, []string{user})
+	})
+	if err != nil {
 		return s.actionFailed(w, r, groupURL(name), err)
 	}
-	s.redirect(w, r, groupURL(name), "ok", user+" removed from the group.")
+	if done {
+		s.redirect(w, r, groupURL(name), "ok", user+" removed from the group."+offboarded(im))
+	}
 	return nil
 }
 
@@ -135,10 +142,16 @@ func (s *Server) assignGroup(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) unassignGroup(w http.ResponseWriter, r *http.Request) error {
 	name, appName := r.PathValue("name"), r.PostForm.Get("app")
-	if err := s.st.Unassign(r.Context(), actorOf(r), appName, "", name); err != nil {
+	c := engine.DirChange{Unassign: true, App: appName, Group: name}
+	im, done, err := s.guardedChange(w, r, c, fmt.Sprintf("unassign group %s from %s", name, appName), groupURL(name), func() error {
+		return s.st.Unassign(r.Context(), actorOf(r), appName, "", name)
+	})
+	if err != nil {
 		return s.actionFailed(w, r, groupURL(name), err)
 	}
-	s.redirect(w, r, groupURL(name), "ok", fmt.Sprintf("Group %s unassigned from %s; members without another assignment will be off-boarded at the next sync.", name, appName))
+	if done {
+		s.redirect(w, r, groupURL(name), "ok", fmt.Sprintf("Group %s unassigned from %s.%s", name, appName, offboarded(im)))
+	}
 	return nil
 }
 
@@ -148,9 +161,14 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 		s.redirect(w, r, groupURL(name), "error", "To delete the group, type its name exactly in the box.")
 		return nil
 	}
-	if err := s.st.DeleteGroup(r.Context(), actorOf(r), name); err != nil {
+	im, done, err := s.guardedChange(w, r, engine.DirChange{Group: name, DeleteGroup: true}, "delete group "+name, groupURL(name), func() error {
+		return s.st.DeleteGroup(r.Context(), actorOf(r), name)
+	})
+	if err != nil {
 		return s.actionFailed(w, r, groupURL(name), err)
 	}
-	s.redirect(w, r, "/groups", "ok", "Group "+name+" deleted; its users are kept.")
+	if done {
+		s.redirect(w, r, "/groups", "ok", "Group "+name+" deleted; its users are kept."+offboarded(im))
+	}
 	return nil
 }

@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/store"
 )
 
 type opCount struct {
@@ -28,6 +31,23 @@ type planView struct {
 	Digest  string             // of the changes shown; apply refuses if they changed
 	Stopped *engine.GuardError // set when an apply was stopped by the guard
 	Result  string
+	Shown   string          // keys of the changes shown, space-separated
+	New     map[string]bool // keys of changes not shown when the admin applied
+	Gone    []string        // changes shown but since made by a worker, as "user: op"
+	Held    int             // off-boardings the deletion guard holds
+}
+
+// changeKey names a change as shown, so that an apply can tell which
+// changes were made meanwhile and which are new; where it stands (state,
+// due time) is left out, since workers move it along.
+func changeKey(c engine.Change) string {
+	b, _ := json.Marshal(struct {
+		C map[string][2]string
+		D map[string]any
+		S string
+	}{c.Changes, c.Detail, c.Skipped})
+	h := sha256.Sum256(b)
+	return fmt.Sprintf("%d:%s:%s", c.UserID, c.Op, hex.EncodeToString(h[:4]))
 }
 
 // digest fingerprints a plan's changes, so "Apply" runs only what was shown.
@@ -47,6 +67,14 @@ func (s *Server) plan(r *http.Request, a app.Instance, full bool) (planView, err
 		return v, err
 	}
 	v.Plan, v.Digest = p, digest(p)
+	keys := make([]string, len(p.Changes))
+	for i, c := range p.Changes {
+		keys[i] = changeKey(c)
+	}
+	v.Shown = strings.Join(keys, " ")
+	if v.Held, err = heldCount(r.Context(), s.st, a); err != nil {
+		return v, err
+	}
 	for op, n := range p.Summary {
 		v.Ops = append(v.Ops, opCount{op, n})
 	}
@@ -84,13 +112,64 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 	if allow && r.PostForm.Get("reviewed") != "on" {
 		return s.renderPlan(w, r, v, http.StatusUnprocessableEntity, "Tick the box to confirm you reviewed the suspensions and removals below.")
 	}
+	made := 0
 	if v.Digest != r.PostForm.Get("digest") {
-		return s.renderPlan(w, r, v, http.StatusConflict, "The plan changed since you previewed it (other changes were made or synced). Review this one, then apply.")
+		if made, err = s.sinceShown(r, &v, strings.Fields(r.PostForm.Get("shown"))); err != nil {
+			return err
+		}
+		if len(v.New) > 0 {
+			msg := fmt.Sprintf("The plan changed since you previewed it: %d new change(s), marked new below, were not shown to you", len(v.New))
+			if made > 0 {
+				msg += fmt.Sprintf("; %d of the changes shown were already made by a worker (listed below)", made)
+			}
+			return s.renderPlan(w, r, v, http.StatusConflict, msg+". Nothing was applied; review this plan, then apply.")
+		}
 	}
-	return s.runSync(w, r, a, v, full, allow)
+	return s.runSync(w, r, a, v, full, allow, made)
 }
 
-func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a app.Instance, v planView, full, allow bool) error {
+// sinceShown compares the plan with the changes shown: it marks the new ones
+// in v and lists those gone (a worker made them meanwhile), and counts those.
+func (s *Server) sinceShown(r *http.Request, v *planView, shown []string) (int, error) {
+	now := map[string]bool{}
+	for _, c := range v.Plan.Changes {
+		now[changeKey(c)] = true
+	}
+	was := map[string]bool{}
+	var goneIDs []int64
+	var gone []string
+	for _, k := range shown {
+		was[k] = true
+		if !now[k] {
+			id, rest, _ := strings.Cut(k, ":")
+			n, _ := strconv.ParseInt(id, 10, 64)
+			goneIDs, gone = append(goneIDs, n), append(gone, rest)
+		}
+	}
+	v.New = map[string]bool{}
+	for k := range now {
+		if !was[k] {
+			v.New[k] = true
+		}
+	}
+	users, err := s.st.UsersByID(r.Context(), goneIDs)
+	if err != nil {
+		return 0, err
+	}
+	for i, id := range goneIDs {
+		name := users[id].Username
+		if name == "" {
+			name = fmt.Sprintf("user %d", id)
+		}
+		op, _, _ := strings.Cut(gone[i], ":")
+		v.Gone = append(v.Gone, name+": "+op)
+	}
+	return len(goneIDs), nil
+}
+
+// runSync runs the sync; made is how many of the changes shown a worker
+// made meanwhile, for the message.
+func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a app.Instance, v planView, full, allow bool, made int) error {
 	if full {
 		if _, err := s.st.EnqueueAll(r.Context(), a.ID, "sync.full"); err != nil {
 			return err
@@ -100,7 +179,7 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a app.Instance,
 	if s.opt.Runner != nil {
 		run = s.opt.Runner
 	}
-	st, err := run.Sync(r.Context(), a, engine.SyncOptions{AllowDeletes: allow})
+	st, err := run.Sync(r.Context(), a, engine.SyncOptions{AllowDeletes: allow, Actor: actorOf(r)})
 	var g *engine.GuardError
 	if errors.As(err, &g) {
 		v.Stopped = g
@@ -114,7 +193,11 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a app.Instance,
 	if err != nil {
 		return s.actionFailed(w, r, appURL(a.Name)+"/plan", err)
 	}
-	s.redirect(w, r, appURL(a.Name)+"/plan", "ok", syncSummary(st))
+	msg := syncSummary(st)
+	if made > 0 {
+		msg = fmt.Sprintf("%d of the changes shown were already made by a worker meanwhile; the rest were applied. ", made) + msg
+	}
+	s.redirect(w, r, appURL(a.Name)+"/plan", "ok", msg)
 	return nil
 }
 
@@ -145,6 +228,10 @@ type appSummary struct {
 	Pending  int
 	Tasks    int
 	LastSync *audit.Entry
+	Held     int // off-boardings the deletion guard holds
+	// Scheduled removals wait for their grace period; NextDue is the first.
+	Scheduled int
+	NextDue   time.Time
 }
 
 type dashView struct {
@@ -198,6 +285,21 @@ func (s *Server) summary(r *http.Request, a app.Instance) (appSummary, error) {
 	}
 	if len(last) > 0 {
 		sum.LastSync = &last[0]
+	}
+	obs, err := s.st.ListOffboardings(r.Context(), a.ID)
+	if err != nil {
+		return sum, err
+	}
+	for _, ob := range obs {
+		if ob.Held {
+			sum.Held++
+		}
+		if ob.Phase == store.PhaseGrace && !ob.Kept {
+			sum.Scheduled++
+			if sum.NextDue.IsZero() || ob.RemoveDue.Before(sum.NextDue) {
+				sum.NextDue = ob.RemoveDue
+			}
+		}
 	}
 	return sum, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -133,6 +134,9 @@ type appAccess struct {
 	Role     directory.Role
 	Account  *store.Account
 	Leaving  string // what deactivating this user does in the app
+	// Offboarding is where the user's off-boarding from the app stands, if any.
+	Offboarding     *store.Offboarding
+	OffboardingText string
 }
 
 type userView struct {
@@ -196,6 +200,13 @@ func (s *Server) access(r *http.Request, a app.Instance, userID int64) (appAcces
 	if k, ok := known[userID]; ok {
 		acc.Account = &k
 	}
+	obs, err := s.st.Offboardings(r.Context(), a.ID, []int64{userID})
+	if err != nil {
+		return acc, err
+	}
+	if ob, ok := obs[userID]; ok {
+		acc.Offboarding, acc.OffboardingText = &ob, offboardingText(ob, acc.Account)
+	}
 	return acc, nil
 }
 
@@ -209,6 +220,9 @@ func leavingText(st app.Settings) string {
 		return "suspend the member; files are kept"
 	}
 	text := "remove the member"
+	if d.RemoveAfter != "" {
+		text = "suspend the member now and remove them after " + d.RemoveAfter
+	}
 	if d.WipeData {
 		text += ", wipe linked devices"
 	}
@@ -239,15 +253,55 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) error {
 	name, t := r.PathValue("username"), directory.Transition(r.PathValue("action"))
 	back := "/users/" + url.PathEscape(name)
-	_, err := s.st.UpdateUser(r.Context(), actorOf(r), name, "user."+string(t), func(u *directory.User) error {
-		next, err := t.Apply(u.Status)
-		u.Status = next
+	change := func() error {
+		_, err := s.st.UpdateUser(r.Context(), actorOf(r), name, "user."+string(t), func(u *directory.User) error {
+			next, err := t.Apply(u.Status)
+			u.Status = next
+			return err
+		})
 		return err
+	}
+	var im engine.Impact
+	var err error
+	if c, ok := changeOf(t, name); ok {
+		var done bool
+		if im, done, err = s.guardedChange(w, r, c, fmt.Sprintf("%s %s", t, name), back, change); err == nil && !done {
+			return nil
+		}
+	} else {
+		err = change()
+	}
+	if err != nil {
+		return s.actionFailed(w, r, back, err)
+	}
+	s.redirect(w, r, back, "ok", fmt.Sprintf("%s: %s done.%s Apps catch up at their next sync; preview it under each app's plan.", name, t, offboarded(im)))
+	return nil
+}
+
+// changeOf describes a lifecycle action that can off-board as a directory change.
+func changeOf(t directory.Transition, username string) (engine.DirChange, bool) {
+	switch t {
+	case directory.Suspend:
+		return engine.DirChange{Users: []string{username}, Status: directory.StatusSuspended}, true
+	case directory.Deactivate:
+		return engine.DirChange{Users: []string{username}, Status: directory.StatusDeprovisioned}, true
+	}
+	return engine.DirChange{}, false
+}
+
+// deleteUser deletes a deactivated user, once what it off-boards is confirmed.
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("username")
+	back := "/users/" + url.PathEscape(name)
+	im, done, err := s.guardedChange(w, r, engine.DirChange{Users: []string{name}, Delete: true}, "delete "+name, back, func() error {
+		return s.st.DeleteUser(r.Context(), actorOf(r), name)
 	})
 	if err != nil {
 		return s.actionFailed(w, r, back, err)
 	}
-	s.redirect(w, r, back, "ok", fmt.Sprintf("%s: %s done. Apps catch up at their next sync; preview it under each app's plan.", name, t))
+	if done {
+		s.redirect(w, r, "/users", "ok", "User "+name+" deleted."+offboarded(im))
+	}
 	return nil
 }
 
@@ -265,9 +319,15 @@ func (s *Server) assignUser(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) unassignUser(w http.ResponseWriter, r *http.Request) error {
 	name, appName := r.PathValue("username"), r.PostForm.Get("app")
 	back := "/users/" + url.PathEscape(name)
-	if err := s.st.Unassign(r.Context(), actorOf(r), appName, name, ""); err != nil {
+	c := engine.DirChange{Unassign: true, App: appName, User: name}
+	im, done, err := s.guardedChange(w, r, c, fmt.Sprintf("unassign %s from %s", name, appName), back, func() error {
+		return s.st.Unassign(r.Context(), actorOf(r), appName, name, "")
+	})
+	if err != nil {
 		return s.actionFailed(w, r, back, err)
 	}
-	s.redirect(w, r, back, "ok", fmt.Sprintf("%s unassigned from %s.", name, appName))
+	if done {
+		s.redirect(w, r, back, "ok", fmt.Sprintf("%s unassigned from %s.%s", name, appName, offboarded(im)))
+	}
 	return nil
 }

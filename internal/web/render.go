@@ -45,9 +45,10 @@ var funcs = template.FuncMap{
 		}
 		return time.Since(t).Round(time.Second).String() + " ago"
 	},
-	"join": strings.Join,
-	"q":    url.QueryEscape,
-	"p":    url.PathEscape,
+	"join":      strings.Join,
+	"changeKey": changeKey,
+	"q":         url.QueryEscape,
+	"p":         url.PathEscape,
 	"has": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {

@@ -17,6 +17,8 @@ func routes() []route {
 		{"POST", "/users/{username}/status/{action}", (*Server).changeStatus, false},
 		{"POST", "/users/{username}/assign", (*Server).assignUser, false},
 		{"POST", "/users/{username}/unassign", (*Server).unassignUser, false},
+		{"POST", "/users/{username}/delete", (*Server).deleteUser, false},
+		{"POST", "/users/{username}/keep", (*Server).keepUser, false},
 
 		{"GET", "/groups", (*Server).groupsPage, false},
 		{"POST", "/groups", (*Server).createGroup, false},
@@ -38,6 +40,8 @@ func routes() []route {
 		{"POST", "/apps/{name}/test", (*Server).testConnection, false},
 		{"GET", "/apps/{name}/plan", (*Server).planPage, false},
 		{"POST", "/apps/{name}/apply", (*Server).apply, false},
+		{"POST", "/apps/{name}/release", (*Server).releaseHeld, false},
+		{"POST", "/apps/{name}/reapply", (*Server).reapply, false},
 		{"GET", "/apps/{name}/pending", (*Server).pendingPage, false},
 		{"GET", "/apps/{name}/groups", (*Server).groupPushPage, false},
 		{"GET", "/apps/{name}/import", (*Server).importPage, false},
