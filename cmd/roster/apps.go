@@ -55,6 +55,7 @@ const settingKeys = `Settings (KEY=VALUE, dotted for nested ones):
 func newAppsCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "apps", Short: "Manage app instances (one Dropbox team each)"}
 	c.AddCommand(appsAddCmd(g), appsListCmd(g), appsShowCmd(g), appsSetCmd(g), appsTestCmd(g), appsPendingCmd(g))
+	c.AddCommand(appsOffboardingCmds(g)...)
 	return c
 }
 

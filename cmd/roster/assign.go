@@ -30,7 +30,7 @@ the most privileged role.`,
 			}
 			if !assign {
 				q := url.Values{"app": {args[0]}, "user": {user}, "group": {group}}
-				if err := cl.do(c.Context(), "DELETE", "/api/v1/assignments?"+q.Encode(), nil, nil); err != nil {
+				if err := cl.doConfirmed(c, g, "DELETE", "/api/v1/assignments?"+q.Encode(), nil, nil); err != nil {
 					return err
 				}
 				fmt.Fprintf(c.OutOrStdout(), "unassigned %s%s from %s\n", user, group, args[0])
@@ -55,6 +55,9 @@ the most privileged role.`,
 	}
 	c.Flags().StringVar(&user, "user", "", "username to assign")
 	c.Flags().StringVar(&group, "group", "", "group to assign")
+	if !assign {
+		addYesFlag(c, g)
+	}
 	if assign {
 		c.Flags().StringVar(&role, "role", "member", "member, team_admin, user_management_admin or support_admin")
 	}

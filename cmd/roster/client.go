@@ -92,6 +92,9 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 }
 
 func responseError(status int, data []byte) error {
+	if ce, ok := asConfirmError(data); ok && status == http.StatusConflict {
+		return ce
+	}
 	var e apiErrorBody
 	msg := strings.TrimSpace(string(data))
 	if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {

@@ -62,13 +62,14 @@ func newGroupsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := cl.do(c.Context(), "DELETE", "/api/v1/groups/"+url.PathEscape(args[0]), nil, nil); err != nil {
+			if err := cl.doConfirmed(c, g, "DELETE", "/api/v1/groups/"+url.PathEscape(args[0]), nil, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "deleted group %s\n", args[0])
 			return nil
 		},
 	}
+	addYesFlag(del, g)
 	c.AddCommand(add, list, get, del, groupMembersCmd(g))
 	c.AddCommand(groupPushCmds(g)...)
 	return c
@@ -80,7 +81,7 @@ func showGroup(c *cobra.Command, g *globals, method, path string, body any) erro
 		return err
 	}
 	var raw []byte
-	if err := cl.do(c.Context(), method, path, body, &raw); err != nil {
+	if err := cl.doConfirmed(c, g, method, path, body, &raw); err != nil {
 		return err
 	}
 	var gr groupJSON
@@ -124,6 +125,8 @@ func groupMembersCmd(g *globals) *cobra.Command {
 	}
 	list.Flags().IntVar(&limit, "limit", 100, "members per page (1–1000)")
 	list.Flags().BoolVar(&all, "all", false, "fetch every page")
-	c.AddCommand(change("add", "/members", "Add users to a group"), change("remove", "/members/remove", "Remove users from a group"), list)
+	remove := change("remove", "/members/remove", "Remove users from a group")
+	addYesFlag(remove, g)
+	c.AddCommand(change("add", "/members", "Add users to a group"), remove, list)
 	return c
 }

@@ -33,6 +33,7 @@ type globals struct {
 	addr   string
 	token  string
 	output string
+	yes    bool // --yes: confirm an off-boarding impact without asking
 }
 
 func newRootCmd() *cobra.Command {

@@ -137,7 +137,7 @@ func usersUpdateCmd(g *globals) *cobra.Command {
 }
 
 func userTransitionCmd(g *globals, action, short string) *cobra.Command {
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   action + " USERNAME",
 		Short: short,
 		Args:  exactArgs(1, "USERNAME"),
@@ -145,6 +145,10 @@ func userTransitionCmd(g *globals, action, short string) *cobra.Command {
 			return showUser(c, g, "POST", "/api/v1/users/"+url.PathEscape(args[0])+"/"+action, nil)
 		},
 	}
+	if action == "suspend" || action == "deactivate" {
+		addYesFlag(c, g)
+	}
+	return c
 }
 
 func showUser(c *cobra.Command, g *globals, method, path string, body any) error {
@@ -153,7 +157,7 @@ func showUser(c *cobra.Command, g *globals, method, path string, body any) error
 		return err
 	}
 	var raw []byte
-	if err := cl.do(c.Context(), method, path, body, &raw); err != nil {
+	if err := cl.doConfirmed(c, g, method, path, body, &raw); err != nil {
 		return err
 	}
 	var u userJSON
@@ -250,7 +254,7 @@ func listPaged(c *cobra.Command, g *globals, path string, q url.Values, limit in
 }
 
 func usersDeleteCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "delete USERNAME",
 		Short: "Delete a deactivated user from the directory",
 		Args:  exactArgs(1, "USERNAME"),
@@ -259,13 +263,15 @@ func usersDeleteCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := cl.do(c.Context(), "DELETE", "/api/v1/users/"+url.PathEscape(args[0]), nil, nil); err != nil {
+			if err := cl.doConfirmed(c, g, "DELETE", "/api/v1/users/"+url.PathEscape(args[0]), nil, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "deleted %s\n", args[0])
 			return nil
 		},
 	}
+	addYesFlag(c, g)
+	return c
 }
 
 func usersImportCmd(g *globals) *cobra.Command {
