@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
@@ -174,4 +175,73 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
+}
+
+// TestReleaseHeldAndCancelRemoval: off-boardings the deletion guard holds are
+// released from the plan page only with their count typed; a pending removal
+// is cancelled from the user page.
+func TestReleaseHeldAndCancelRemoval(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite)
+	e.addApp(t, "dropbox", true)
+	seedSales(t, e, "alice", "bob", "carol")
+	for _, who := range []string{"alice", "bob", "carol"} {
+		e.emu.Team(team).Activate(who + "@acme.example")
+	}
+	if _, err := e.st.UpdateApp(bg, actor, "dropbox", func(a *app.Instance) error {
+		a.Settings.Guard.Percent, a.Settings.Guard.Min, a.Settings.Deactivation.RemoveAfter = 10, 1, "7d"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Leavers from outside the UI (unconfirmed): the guard holds two of them.
+	for _, who := range []string{"alice", "bob"} {
+		if _, err := e.st.UpdateUser(bg, actor, who, "user.deactivate", func(u *directory.User) error {
+			u.Status = directory.StatusDeprovisioned
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, _ := e.st.GetApp(bg, "dropbox")
+	_, _ = e.ui.opt.Engine.Sync(bg, a, engine.SyncOptions{})
+	c := e.client(t).signin()
+	plan := c.get("/apps/dropbox/plan").body
+	if !strings.Contains(plan, `id="held-count">2<`) || !strings.Contains(plan, `class="state s-held"`) {
+		t.Fatalf("the plan does not show 2 held:\n%s", plan)
+	}
+	if r := c.post("/apps/dropbox/plan", "/apps/dropbox/release", url.Values{"typed": {"3"}}); !strings.Contains(c.get(r.location).body, "Nothing was released") {
+		t.Fatal("released without the right count typed")
+	}
+	r := c.post("/apps/dropbox/plan", "/apps/dropbox/release", url.Values{"typed": {"2"}})
+	if !strings.Contains(c.get(r.location).body, "Released 2 held") {
+		t.Fatal("release with the count typed did not say so")
+	}
+	e.sync(t)
+	user := c.get("/users/alice").body
+	if !strings.Contains(user, "suspended; removal due on ") || !strings.Contains(user, "Cancel removal") {
+		t.Fatalf("alice's page during her grace period:\n%s", user)
+	}
+	r = c.post("/users/alice", "/users/alice/keep", url.Values{"app": {"dropbox"}})
+	if body := c.get(r.location).body; !strings.Contains(body, "Removal from dropbox cancelled") || !strings.Contains(body, "suspended; removal cancelled") {
+		t.Fatalf("after cancelling the removal:\n%s", body)
+	}
+	// Leavers off-boarded under other settings than today's (no grace now):
+	// the settings page offers to apply today's, with a confirmation.
+	if _, err := e.st.UpdateApp(bg, actor, "dropbox", func(a *app.Instance) error {
+		a.Settings.Deactivation.RemoveAfter = ""
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if body := c.get("/apps/dropbox").body; !strings.Contains(body, `id="reapply"`) {
+		t.Fatalf("no offer to apply today's settings to past leavers:\n%s", body)
+	}
+	r = c.post("/apps/dropbox", "/apps/dropbox/reapply", url.Values{})
+	if r.status != http.StatusOK || !strings.Contains(r.body, `id="impact-count">2<`) || !strings.Contains(r.body, "/users/alice") || !strings.Contains(r.body, "/users/bob") {
+		t.Fatalf("reapply did not show its impact first: %d\n%s", r.status, r.body)
+	}
+	r = c.post("/apps/dropbox", "/apps/dropbox/reapply", url.Values{"impact": {hidden(t, r.body, "impact")}, "typed": {"2"}})
+	if body := c.get(r.location).body; !strings.Contains(body, "apply to 2 past leaver(s)") {
+		t.Fatalf("after applying to past leavers:\n%s", body)
+	}
 }
