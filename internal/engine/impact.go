@@ -166,7 +166,7 @@ func impactIn(ctx context.Context, st Store, a app.Instance, c DirChange, users 
 			continue
 		}
 		was := Derive(&u, roleOf(before, id))
-		if was.Want == WantGone || was.Want == WantSuspended {
+		if was.Want == WantGone {
 			continue // already leaving: not this change's doing
 		}
 		now := Derive(userAfter(u, c), roleOf(after, id))
@@ -254,7 +254,11 @@ func addImpact(im *Impact, a app.Instance, u directory.User, k *Known, d Desired
 		worst.Status = connector.StatusActive
 		k = &worst
 	}
-	for _, act := range Plan(d, k, a.Settings) {
+	acts := Plan(d, k, a.Settings)
+	if d.Grace && k.Status == connector.StatusSuspended && a.Settings.Features.PushDeactivation {
+		acts = []Action{{Op: OpSuspend}} // already suspended: the removal after the grace is what is new
+	}
+	for _, act := range acts {
 		if act.Skipped != "" || (act.Op != OpSuspend && act.Op != OpRemove) {
 			continue
 		}

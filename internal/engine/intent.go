@@ -49,10 +49,14 @@ func (e *Engine) intents(a app.Instance, jobs []*job, now time.Time) {
 			continue
 		}
 		ob := j.ob
-		if ob == nil {
-			if j.known == nil || j.known.Status == connector.StatusRemoved {
-				continue // nothing to off-board
+		if j.known == nil || j.known.Status == connector.StatusRemoved {
+			if ob != nil && ob.Phase == store.PhaseGrace { // removed meanwhile: no removal waits
+				ob.Phase, ob.RemoveDue = store.PhaseFinal, time.Time{}
+				j.out.Offboarding = ob
 			}
+			continue // nothing (more) to off-board
+		}
+		if ob == nil {
 			ob = &store.Offboarding{AppID: a.ID, UserID: j.out.Item.RefID, Settings: a.Settings.Deactivation, StartedAt: now}
 		}
 		d := app.Gentler(ob.Settings, a.Settings.Deactivation)

@@ -27,6 +27,9 @@ type Change struct {
 	Due   *time.Time `json:"due_at,omitempty"`
 	// Irreversible: a removal or a wipe, which cannot be undone.
 	Irreversible bool `json:"irreversible,omitempty"`
+	// ConfirmedBy names the admin who confirmed this off-boarding; the
+	// deletion guard never holds it.
+	ConfirmedBy string `json:"confirmed_by,omitempty"`
 }
 
 // Where a change stands.
@@ -155,7 +158,7 @@ func (e *Engine) plan(ctx context.Context, a app.Instance, full bool, sv *Survey
 	if err := e.planGroups(ctx, a, &p); err != nil {
 		return p, err
 	}
-	p.Guard = guardOf(a, p.Offboard, p.Irreversible, p.Held, p.Members)
+	p.Guard = p.guardOf(a)
 	return p, nil
 }
 
@@ -248,6 +251,9 @@ func (p *Preview) add(j *job, act Action, state string, due *time.Time) {
 	if _, irr := offboards([]Action{act}, j.known); irr {
 		c.Irreversible = true
 	}
+	if j.ob != nil {
+		c.ConfirmedBy = j.ob.ConfirmedBy
+	}
 	switch act.Op {
 	case OpCreate:
 		c.Detail["email"], c.Detail["role"], c.Detail["welcome_email"] = act.Member.Email, act.Member.Role, act.Member.SendWelcomeEmail
@@ -281,15 +287,25 @@ func (p *Preview) add(j *job, act Action, state string, due *time.Time) {
 	}
 }
 
-// guardOf says whether making these off-boardings at once would exceed
-// the deletion guard's limits, and so be held.
-func guardOf(a app.Instance, offboard, irreversible, held, members int) *GuardError {
+// guardOf says whether the plan's unconfirmed off-boardings, made at once,
+// would exceed the deletion guard's limits (and so be held), or are held.
+func (p *Preview) guardOf(a app.Instance) *GuardError {
+	offboard, irreversible := 0, 0
+	for _, c := range p.Changes {
+		if c.Skipped != "" || c.State == StateScheduled || c.ConfirmedBy != "" || (c.Op != OpSuspend && c.Op != OpRemove) {
+			continue
+		}
+		offboard++
+		if c.Irreversible {
+			irreversible++
+		}
+	}
 	g := a.Settings.Guard
-	maxAll, maxIrr := g.Limits(members)
-	if held == 0 && offboard <= maxAll && irreversible <= maxIrr {
+	maxAll, maxIrr := g.Limits(p.Members)
+	if p.Held == 0 && offboard <= maxAll && irreversible <= maxIrr {
 		return nil
 	}
-	return &GuardError{App: a.Name, Offboard: offboard, Held: held, Members: members, Percent: g.Percent,
+	return &GuardError{App: a.Name, Offboard: offboard, Held: p.Held, Members: p.Members, Percent: g.Percent,
 		Irreversible: g.Irreversible, Window: g.GuardWindow().String()}
 }
 
