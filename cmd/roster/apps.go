@@ -27,10 +27,13 @@ type appJSON struct {
 			FileManagement string `json:"file_management"`
 			TransferDest   string `json:"transfer_dest_email"`
 			TransferAdmin  string `json:"transfer_admin_email"`
+			RemoveAfter    string `json:"remove_after"`
 		} `json:"deactivation"`
 		Guard struct {
-			Percent int `json:"percent"`
-			Min     int `json:"min"`
+			Percent      int    `json:"percent"`
+			Min          int    `json:"min"`
+			Irreversible int    `json:"irreversible"`
+			Window       string `json:"window"`
 		} `json:"deletion_guard"`
 	} `json:"settings"`
 }
@@ -46,7 +49,10 @@ const settingKeys = `Settings (KEY=VALUE, dotted for nested ones):
   deactivation.file_management=manage_in_dropbox|transfer
   deactivation.transfer_dest_email=EMAIL  member who receives a removed user's files
   deactivation.transfer_admin_email=EMAIL team admin told about transfer errors
-  deletion_guard.percent=N, deletion_guard.min=N
+  deactivation.remove_after=DURATION     grace before a removal, e.g. 7d: suspended at once, removed after it ("" none)
+  deletion_guard.percent=N, deletion_guard.min=N, deletion_guard.irreversible=N, deletion_guard.window=DURATION
+                                         hold off-boardings beyond N% of members (never fewer than min) or beyond
+                                         N removals and wipes within the window (default 20, 10, 10, 1h) for an admin
   budget.calls_per_second=N              most calls a second to this team, over the whole fleet (default 20)
   full_sync.every=DURATION               list the team and repair drift on a schedule, e.g. 24h ("" off)
   base_url=URL                           Dropbox API base (default the real one)
@@ -267,7 +273,11 @@ func showApp(c *cobra.Command, g *globals, method, path string, body any) error 
 	if d.FileManagement == "transfer" {
 		pairs = append(pairs, [2]string{"  Transfer files to", d.TransferDest}, [2]string{"  Notify admin", d.TransferAdmin})
 	}
-	pairs = append(pairs, [2]string{"Deletion guard", fmt.Sprintf("%d%% of members, at least %d", s.Guard.Percent, s.Guard.Min)})
+	if d.RemoveAfter != "" {
+		pairs = append(pairs, [2]string{"Remove after", d.RemoveAfter + " (suspended until then)"})
+	}
+	pairs = append(pairs, [2]string{"Deletion guard", fmt.Sprintf("%d%% of members (at least %d), or %d removals and wipes, within %s",
+		s.Guard.Percent, s.Guard.Min, s.Guard.Irreversible, s.Guard.Window)})
 	return fields(c.OutOrStdout(), g, raw, pairs)
 }
 
