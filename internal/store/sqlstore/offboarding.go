@@ -137,18 +137,14 @@ func (s *DB) ConfirmOffboardings(ctx context.Context, by store.Actor, appID int6
 		return nil
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		a, err := s.appByID(ctx, tx, appID)
-		if err != nil {
-			return err
-		}
-		settings, err := json.Marshal(a.Settings.Deactivation)
+		_, settings, err := s.appIntent(ctx, tx, appID)
 		if err != nil {
 			return err
 		}
 		now := nanos(s.now())
 		args := make([]any, 0, 5*len(userIDs))
 		for _, id := range userIDs {
-			args = append(args, appID, id, string(settings), now, string(by))
+			args = append(args, appID, id, settings, now, string(by))
 		}
 		if err := s.insertRows(ctx, tx, `INSERT INTO offboardings (app_id, user_id, settings, started_at, confirmed_by) VALUES `,
 			` ON CONFLICT (app_id, user_id) DO UPDATE SET confirmed_by = excluded.confirmed_by, held = 0`, 5, args); err != nil {
@@ -216,17 +212,13 @@ func (s *DB) ReapplyOffboardings(ctx context.Context, by store.Actor, appID int6
 		return nil
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		a, err := s.appByID(ctx, tx, appID)
-		if err != nil {
-			return err
-		}
-		settings, err := json.Marshal(a.Settings.Deactivation)
+		a, settings, err := s.appIntent(ctx, tx, appID)
 		if err != nil {
 			return err
 		}
 		now := nanos(s.now())
 		if err := s.execIDsWith(ctx, tx, `UPDATE offboardings SET settings = ?, started_at = ?, phase = 'final', remove_due_at = 0,
-			kept = 0, held = 0, confirmed_by = ? WHERE app_id = ? AND user_id IN `, []any{string(settings), now, string(by), appID}, userIDs); err != nil {
+			kept = 0, held = 0, confirmed_by = ? WHERE app_id = ? AND user_id IN `, []any{settings, now, string(by), appID}, userIDs); err != nil {
 			return err
 		}
 		for _, id := range userIDs {
@@ -307,6 +299,17 @@ func (s *DB) freezeAllLeavers(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	return nil
+}
+
+// appIntent reads an app and its deactivation settings in force now, as
+// stored in an off-boarding record.
+func (s *DB) appIntent(ctx context.Context, tx *sql.Tx, appID int64) (app.Instance, string, error) {
+	a, err := s.appByID(ctx, tx, appID)
+	if err != nil {
+		return a, "", err
+	}
+	settings, err := json.Marshal(a.Settings.Deactivation)
+	return a, string(settings), err
 }
 
 func (s *DB) appByID(ctx context.Context, q querier, id int64) (app.Instance, error) {
