@@ -225,9 +225,8 @@ func knownFromMember(m connector.Member, silent bool) *Known {
 
 // finish turns the job's known state into the outcome's account change.
 func (j *job) finish(a app.Instance) {
-	if j.held {
+	if j.held { // what the refresh read is still recorded
 		j.out.Held, j.err = true, nil
-		return
 	}
 	switch {
 	case j.forget:

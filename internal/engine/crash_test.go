@@ -64,27 +64,31 @@ const crashUsers = 2000
 // TestCrashRecovery pushes 2,000 users through an emulator that loses answers
 // after committing and answers some calls 429 and 5xx, SIGKILLs the engine
 // process at random moments at least 20 times, and then checks that Dropbox
-// holds exactly the desired state.
+// holds exactly the desired state. Half the leavers were active members
+// before Roster came; one run gives leavers a grace before removal
+// (deactivation.remove_after), so those end suspended.
 func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test is long")
 	}
 	for _, b := range []struct {
-		name string
-		dsn  func(t *testing.T) string
+		name  string
+		dsn   func(t *testing.T) string
+		grace bool
 	}{
-		{"sqlite", func(t *testing.T) string { return t.TempDir() + "/crash.db" }},
-		{"postgres", func(t *testing.T) string { return storetest.PostgresDSN(t) }},
+		{"sqlite", func(t *testing.T) string { return t.TempDir() + "/crash.db" }, true},
+		{"postgres", func(t *testing.T) string { return storetest.PostgresDSN(t) }, false},
 	} {
-		t.Run(b.name, func(t *testing.T) { crashRun(t, b.dsn(t)) })
+		t.Run(b.name, func(t *testing.T) { crashRun(t, b.dsn(t), b.grace) })
 	}
 }
 
-func crashRun(t *testing.T, dsn string) {
+func crashRun(t *testing.T, dsn string, grace bool) {
 	s, base := emu.StartTest(t, emu.Options{Teams: []emu.TeamConfig{{Name: "acme", Token: "tok"}},
 		Faults: emu.Faults{Lost: 0.05, Rate429: 0.03, Rate5xx: 0.03, RetryAfter: 1, Seed: 11}})
 	st := openCrashStore(t, dsn)
-	seedCrashDirectory(t, st, base)
+	seedCrashDirectory(t, st, base, grace)
+	signedIn := seedCrashLeavers(t, st, s.Team("acme"))
 	rng := rand.New(rand.NewPCG(3, 5))
 	midWork := 0
 	// Lives go on until 24 kills have cut a batch short; a kill that lands
@@ -122,7 +126,7 @@ func crashRun(t *testing.T, dsn string) {
 	child := startChild(t, dsn, "final")
 	defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
 	waitDrained(t, st)
-	checkCrashState(t, st, s.Team("acme").Snapshot())
+	checkCrashState(t, st, s.Team("acme").Snapshot(), grace, signedIn)
 }
 
 func openCrashStore(t *testing.T, dsn string) *sqlstore.DB {
@@ -140,9 +144,14 @@ func openCrashStore(t *testing.T, dsn string) *sqlstore.DB {
 	return st
 }
 
-func seedCrashDirectory(t *testing.T, st *sqlstore.DB, base string) {
+func seedCrashDirectory(t *testing.T, st *sqlstore.DB, base string, grace bool) {
 	a := app.Instance{Name: "dbx", Kind: app.KindDropbox, BaseURL: base, Settings: app.DefaultSettings()}
 	a.Settings.Provisioning = true
+	// This test is about crashes, not the deletion guard: its 50 leavers go through.
+	a.Settings.Guard = app.Guard{Percent: 100, Min: crashUsers, Irreversible: crashUsers, Window: "1h"}
+	if grace {
+		a.Settings.Deactivation.RemoveAfter = "7d"
+	}
 	if err := st.CreateApp(bg, "t", &a); err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +184,28 @@ func seedCrashDirectory(t *testing.T, st *sqlstore.DB, base string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// seedCrashLeavers makes the first 25 leavers active members holding a
+// file before Roster runs, with Roster's external id, as if they had signed
+// in long ago: off-boarding them has files to keep or wipe, whether Roster
+// linked them before they left or finds them when they do. It returns their
+// emails.
+func seedCrashLeavers(t *testing.T, st *sqlstore.DB, team *emu.Team) map[string]bool {
+	signedIn := map[string]bool{}
+	var seed []emu.SeedMember
+	for i := 1900; i < 1925; i++ {
+		u, err := st.GetUser(bg, fmt.Sprintf("c%04d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed = append(seed, emu.SeedMember{Email: u.Email, ExternalID: engine.ExternalID(u.ID), Status: "active", Files: []string{"notes.txt"}})
+		signedIn[u.Email] = true
+	}
+	if _, err := team.Seed(seed); err != nil {
+		t.Fatal(err)
+	}
+	return signedIn
 }
 
 // changeCrashDirectory renames 100 users and deactivates 50 others.
@@ -247,7 +278,7 @@ func waitDrained(t *testing.T, st *sqlstore.DB) {
 	t.Fatalf("work never drained: %+v, tasks %+v", left, tasks)
 }
 
-func checkCrashState(t *testing.T, st *sqlstore.DB, sn emu.Snapshot) {
+func checkCrashState(t *testing.T, st *sqlstore.DB, sn emu.Snapshot, grace bool, signedIn map[string]bool) {
 	byEmail := map[string][]emu.Member{}
 	for _, m := range sn.Members {
 		byEmail[strings.ToLower(m.Email)] = append(byEmail[strings.ToLower(m.Email)], m)
@@ -277,10 +308,17 @@ func checkCrashState(t *testing.T, st *sqlstore.DB, sn emu.Snapshot) {
 			wantRole = support
 		}
 		if leaver {
+			// An invitation is withdrawn at once, grace or not.
 			wantStatus = "removed"
+			if grace && signedIn[email] {
+				wantStatus = "suspended"
+			}
 		}
 		if m.Status != wantStatus {
 			t.Fatalf("%s: status %s, want %s", email, m.Status, wantStatus)
+		}
+		if wipes := m.DevicesWiped; signedIn[email] && (grace && (wipes != 0 || len(m.Files) != 1) || !grace && wipes != 1) {
+			t.Fatalf("%s: %+v; with grace=%v", email, m, grace)
 		}
 		if wantStatus == "invited" && (m.Surname != wantLast || m.RoleID != wantRole || !strings.HasPrefix(m.ExternalID, "roster:")) {
 			t.Fatalf("%s: %+v, want surname %s role %q", email, m, wantLast, wantRole)
@@ -292,10 +330,42 @@ func checkCrashState(t *testing.T, st *sqlstore.DB, sn emu.Snapshot) {
 	if tasks, _ := st.ListTasks(bg, 0); len(tasks) != 0 {
 		t.Fatalf("tasks left: %+v", tasks)
 	}
-	// Lost answers after commit were resolved by linking, never by a second account.
+	if grace {
+		checkGraceRecords(t, st, signedIn)
+	}
+	// Lost answers after commit were resolved by linking, never by a second
+	// account (the seeded leavers are linked too: they do not count).
 	links, _ := st.ListLog(bg, audit.Filter{Action: "dropbox.link", Limit: 1000})
-	if len(links) == 0 {
+	lost := 0
+	for _, l := range links {
+		if !signedIn[l.Target+"@corp.example"] {
+			lost++
+		}
+	}
+	if lost == 0 {
 		t.Fatal("no create was ever resolved by linking: lost answers were not exercised")
 	}
-	t.Logf("%d creates resolved by linking after a lost answer or a kill", len(links))
+	t.Logf("%d creates resolved by linking after a lost answer or a kill", lost)
+}
+
+// checkGraceRecords checks that each suspended leaver waits for its removal.
+func checkGraceRecords(t *testing.T, st *sqlstore.DB, signedIn map[string]bool) {
+	obs, err := st.ListOffboardings(bg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byUser := map[int64]store.Offboarding{}
+	for _, ob := range obs {
+		byUser[ob.UserID] = ob
+	}
+	for email := range signedIn {
+		u, err := st.GetUser(bg, strings.TrimSuffix(email, "@corp.example"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ob, ok := byUser[u.ID]; !ok || ob.Phase != store.PhaseGrace || ob.RemoveDue.Before(time.Now().Add(6*24*time.Hour)) {
+			t.Fatalf("%s: off-boarding %+v (found %v), want its removal due in 7 days", email, ob, ok)
+		}
+	}
+	t.Logf("%d leavers suspended, their removal scheduled", len(signedIn))
 }

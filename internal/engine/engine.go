@@ -191,8 +191,16 @@ func (e *Engine) Sync(ctx context.Context, a app.Instance, opt SyncOptions) (Sta
 	// Groups go after users, so members provisioned in this pass can join.
 	gst, err := e.syncGroups(ctx, a, conn, start)
 	total.add(gst)
-	if err == nil && total.Held > 0 {
-		err = e.heldError(ctx, a, total.Held)
+	if err == nil {
+		// Held in this pass or an earlier one: the sync is not done while
+		// an admin has not decided.
+		held, herr := e.st.HeldOffboardings(ctx, a.ID)
+		switch {
+		case herr != nil:
+			err = herr
+		case held > 0:
+			err = e.heldError(ctx, a, held)
+		}
 	}
 	return total, err
 }

@@ -247,13 +247,7 @@ func addImpact(im *Impact, a app.Instance, u directory.User, k *Known, d Desired
 	if d.Want == WantGone && a.Settings.Deactivation.Type == app.DeactivateRemove && a.Settings.Deactivation.Grace() > 0 {
 		d.Grace = true
 	}
-	if k.Status == connector.StatusInvited {
-		// Invitations are accepted in Dropbox, not in Roster: the engine
-		// re-reads the member before acting, so show the harsher case.
-		worst := *k
-		worst.Status = connector.StatusActive
-		k = &worst
-	}
+	k = acceptedMaybe(k)
 	acts := Plan(d, k, a.Settings)
 	if d.Grace && k.Status == connector.StatusSuspended && a.Settings.Features.PushDeactivation {
 		acts = []Action{{Op: OpSuspend}} // already suspended: the removal after the grace is what is new

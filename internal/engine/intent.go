@@ -44,7 +44,7 @@ func (e *Engine) intents(a app.Instance, jobs []*job, now time.Time) {
 		}
 		if j.desired.Want != WantGone {
 			if j.ob != nil && j.desired.Want == WantActive {
-				j.out.DropOffboarding = true
+				j.out.DropOffboarding, j.ob = true, nil // nothing of it holds the user any more
 			}
 			continue
 		}
@@ -158,8 +158,9 @@ func offboards(acts []Action, k *Known) (off, irreversible bool) {
 			off = true
 			irreversible = irreversible || act.Wipe
 		case OpRemove:
+			// An invitation withdrawn loses nothing: no files, no devices.
 			off = true
-			irreversible = irreversible || act.Remove.WipeData || act.Remove.TransferDestEmail != "" || (k != nil && k.Status != connector.StatusInvited)
+			irreversible = irreversible || act.Remove.TransferDestEmail != "" || (k != nil && k.Status != connector.StatusInvited)
 		}
 	}
 	return off, irreversible

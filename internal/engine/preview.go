@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -158,7 +159,11 @@ func (e *Engine) plan(ctx context.Context, a app.Instance, full bool, sv *Survey
 	if err := e.planGroups(ctx, a, &p); err != nil {
 		return p, err
 	}
-	p.Guard = p.guardOf(a)
+	since, err := e.windowSoFar(ctx, a)
+	if err != nil {
+		return p, err
+	}
+	p.Guard = p.guardOf(a, since)
 	return p, nil
 }
 
@@ -201,6 +206,24 @@ func (e *Engine) withPendingOffboardings(ctx context.Context, appID int64, ids [
 		sort.Slice(ids, func(i, k int) bool { return ids[i] < ids[k] })
 	}
 	return ids, nil
+}
+
+// acceptedMaybe is the member as it may be by the time a worker acts: an
+// invitation is accepted in Dropbox, not in Roster, and the engine re-reads
+// the member before off-boarding it, so a plan shows the harsher case.
+func acceptedMaybe(k *Known) *Known {
+	if k == nil || k.Status != connector.StatusInvited {
+		return k
+	}
+	worst := *k
+	worst.Status = connector.StatusActive
+	return &worst
+}
+
+// windowSoFar counts the off-boardings already made in the guard's window.
+func (e *Engine) windowSoFar(ctx context.Context, a app.Instance) ([2]int, error) {
+	all, irr, err := e.st.OffboardsSince(ctx, a.ID, time.Now().Add(-a.Settings.Guard.GuardWindow()))
+	return [2]int{all, irr}, err
 }
 
 // itemStates maps the app's queued work by user.
@@ -248,7 +271,7 @@ func (p *Preview) addScheduled(j *job, a app.Instance) {
 func (p *Preview) add(j *job, act Action, state string, due *time.Time) {
 	c := Change{User: j.name, UserID: j.out.Item.RefID, Op: act.Op, Changes: act.Changes, Skipped: act.Skipped, Detail: map[string]any{},
 		State: state, Due: due}
-	if _, irr := offboards([]Action{act}, j.known); irr {
+	if _, irr := offboards([]Action{act}, acceptedMaybe(j.known)); irr {
 		c.Irreversible = true
 	}
 	if j.ob != nil {
@@ -289,8 +312,8 @@ func (p *Preview) add(j *job, act Action, state string, due *time.Time) {
 
 // guardOf says whether the plan's unconfirmed off-boardings, made at once,
 // would exceed the deletion guard's limits (and so be held), or are held.
-func (p *Preview) guardOf(a app.Instance) *GuardError {
-	offboard, irreversible := 0, 0
+func (p *Preview) guardOf(a app.Instance, window [2]int) *GuardError {
+	offboard, irreversible := window[0], window[1]
 	for _, c := range p.Changes {
 		if c.Skipped != "" || c.State == StateScheduled || c.ConfirmedBy != "" || (c.Op != OpSuspend && c.Op != OpRemove) {
 			continue

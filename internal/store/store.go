@@ -218,6 +218,11 @@ type Offboardings interface {
 	// ReapplyOffboardings makes the app's settings in force now the intent
 	// of these past leavers (restarting any grace period now) and queues them.
 	ReapplyOffboardings(ctx context.Context, by Actor, appID int64, userIDs []int64) error
+	// HeldOffboardings counts the app's off-boardings the guard holds.
+	HeldOffboardings(ctx context.Context, appID int64) (int, error)
+	// OffboardsSince counts the off-boardings made in the app since a time,
+	// and the irreversible ones among them: the guard's window so far.
+	OffboardsSince(ctx context.Context, appID int64, since time.Time) (all, irreversible int, err error)
 	// QueueDueRemovals queues the users whose grace period has ended by now.
 	QueueDueRemovals(ctx context.Context, appID int64, now time.Time) (int, error)
 }

@@ -168,8 +168,8 @@ func (s *DB) ReleaseHeld(ctx context.Context, by store.Actor, appID int64, userI
 				return err
 			}
 		}
-		if len(userIDs) == 0 {
-			return nil
+		if userIDs, err = s.heldAmong(ctx, tx, appID, userIDs); err != nil || len(userIDs) == 0 {
+			return err
 		}
 		n = len(userIDs)
 		if err := s.execIDsWith(ctx, tx, `UPDATE offboardings SET held = 0, confirmed_by = ? WHERE app_id = ? AND held = 1 AND user_id IN `,
@@ -183,6 +183,35 @@ func (s *DB) ReleaseHeld(ctx context.Context, by store.Actor, appID int64, userI
 		return s.logChange(ctx, tx, by, "offboard.release", "app", a.Name, a.Name, map[string]any{"users": n})
 	})
 	return n, err
+}
+
+// heldAmong keeps the users whose off-boarding the guard holds.
+func (s *DB) heldAmong(ctx context.Context, tx *sql.Tx, appID int64, userIDs []int64) ([]int64, error) {
+	var out []int64
+	for start := 0; start < len(userIDs); start += usersPerInsert {
+		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
+		ids, err := s.int64s(ctx, tx, `SELECT user_id FROM offboardings WHERE app_id = ? AND held = 1 AND user_id IN `+in, append([]any{appID}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ids...)
+	}
+	return out, nil
+}
+
+// HeldOffboardings counts what the guard holds in an app.
+func (s *DB) HeldOffboardings(ctx context.Context, appID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM offboardings WHERE app_id = ? AND held = 1`), appID).Scan(&n)
+	return n, err
+}
+
+// OffboardsSince counts the guard's window so far.
+func (s *DB) OffboardsSince(ctx context.Context, appID int64, since time.Time) (int, int, error) {
+	var all, irr sql.NullInt64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*), SUM(irreversible) FROM offboard_events WHERE app_id = ? AND at > ?`),
+		appID, nanos(since)).Scan(&all, &irr)
+	return int(all.Int64), int(irr.Int64), err
 }
 
 // KeepOffboarded cancels a pending removal.

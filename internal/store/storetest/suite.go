@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 	tests = append(tests, adminTests()...)
 	tests = append(tests, groupPushTests()...)
 	tests = append(tests, laneTests()...)
+	tests = append(tests, offboardingTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

@@ -18,6 +18,7 @@ CREATE TABLE offboardings (
     PRIMARY KEY (app_id, user_id)
 );
 CREATE INDEX offboardings_due ON offboardings(phase, remove_due_at);
+CREATE INDEX offboardings_held ON offboardings(app_id, held);
 
 -- Off-boardings made, for the deletion guard's sliding window.
 CREATE TABLE offboard_events (
