@@ -55,7 +55,9 @@ const settingKeys = `Settings (KEY=VALUE, dotted for nested ones):
                                          N removals and wipes within the window (default 20, 10, 10, 1h) for an admin
   budget.calls_per_second=N              most calls a second to this team, over the whole fleet (default 20)
   full_sync.every=DURATION               list the team and repair drift on a schedule, e.g. 24h ("" off)
-  base_url=URL                           Dropbox API base (default the real one)
+  base_url=URL                           Dropbox API base (default the real one); https, or http only for
+                                         127.0.0.1, ::1 or localhost; a new one drops the stored token
+                                         unless --dropbox-token-file or --dropbox-token-stdin gives one
   name=NEW-NAME`
 
 func newAppsCmd(g *globals) *cobra.Command {
@@ -147,17 +149,18 @@ func appsSetCmd(g *globals) *cobra.Command {
 			if !hasTok && len(args) == 1 {
 				return usageErr("nothing to change: give KEY=VALUE settings or a Dropbox token")
 			}
-			if hasTok {
+			if len(args) == 1 {
 				if err := cl.do(c.Context(), "PUT", path+"/token", map[string]string{"token": t}, nil); err != nil {
 					return err
 				}
-			}
-			if len(args) == 1 {
 				return showApp(c, g, "GET", path, nil)
 			}
 			body, err := settingsBody(args[1:])
 			if err != nil {
 				return err
+			}
+			if hasTok { // with the settings, so that a new base_url keeps it
+				body["token"] = t
 			}
 			return showApp(c, g, "PATCH", path, body)
 		},

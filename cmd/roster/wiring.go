@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/connector/dropbox"
+	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
@@ -20,6 +22,10 @@ import (
 // token from "Authenticate with Dropbox Business" is renewed before it expires.
 func newConnect(st web.TokenStore, box *secret.Box, log *slog.Logger) engine.Connect {
 	return func(ctx context.Context, a app.Instance, p connector.Pacer) (connector.Connector, error) {
+		// An app saved before plain http was limited to loopback: no token in the clear.
+		if err := app.CheckBaseURL(a.BaseURL); err != nil {
+			return nil, fmt.Errorf("%w: app %s: %w; set its base_url again", directory.ErrInvalid, a.Name, err)
+		}
 		toks, err := web.NewTokens(ctx, st, box, a, nil)
 		if err != nil {
 			return nil, err

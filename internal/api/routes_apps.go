@@ -96,8 +96,13 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if in.Kind != nil || in.Token != nil {
-		return badRequest("kind cannot change; the token is set with PUT /api/v1/apps/{name}/token")
+	if in.Kind != nil {
+		return badRequest("kind cannot change")
+	}
+	if in.Token != nil { // refuse a bad token before anything changes
+		if _, err := CleanToken(*in.Token); err != nil {
+			return err
+		}
 	}
 	// Check transfer accounts with Dropbox before saving, outside the
 	// transaction: a bad setting is refused now, not found at the first leaver.
@@ -113,13 +118,24 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if next.Settings.Deactivation != cur.Settings.Deactivation {
+		if !app.KeepsCredential(cur, next) && next.Settings.Deactivation.FileManagement == app.FilesTransfer {
+			return badRequest("a new base_url drops the stored token, so the transfer accounts cannot be checked with Dropbox now: change base_url (with its token) first, then the deactivation settings")
+		}
 		if err := s.checkOffboarding(r.Context(), next); err != nil {
 			return err
 		}
 	}
+	// A new base URL drops the stored token (the store does it); a token
+	// given in the same request is the new one.
 	a, err := s.st.UpdateApp(r.Context(), actorOf(r), r.PathValue("name"), in.apply)
 	if err != nil {
 		return err
+	}
+	if in.Token != nil {
+		if err := s.storeToken(r, a, *in.Token); err != nil {
+			return err
+		}
+		a.HasToken = true
 	}
 	writeJSON(w, http.StatusOK, a)
 	return nil

@@ -5,6 +5,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -204,7 +205,7 @@ func (a *Instance) Validate() error {
 	if a.Kind != KindDropbox {
 		errs = append(errs, fmt.Errorf("app kind %q is not supported (only %q)", a.Kind, KindDropbox))
 	}
-	if err := validateBaseURL(a.BaseURL); err != nil {
+	if err := CheckBaseURL(a.BaseURL); err != nil {
 		errs = append(errs, err)
 	}
 	a.Settings.Normalize()
@@ -217,13 +218,33 @@ func (a *Instance) Validate() error {
 	return fmt.Errorf("%w: %w", directory.ErrInvalid, errors.Join(errs...))
 }
 
-func validateBaseURL(s string) error {
+// CheckBaseURL refuses a Dropbox API base the team token must not be sent to
+// in the clear: https anywhere, plain http only to this machine (an emulator).
+func CheckBaseURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
 		return fmt.Errorf("base URL %q must be an http(s) URL with a host and no query", s)
 	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		return fmt.Errorf("base URL %q: plain http is only for a loopback address (127.0.0.0/8, ::1, localhost); use https", s)
+	}
 	return nil
 }
+
+// loopback says whether host is this machine, by address or as "localhost".
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// KeepsCredential says whether an app's stored token (and OAuth connection)
+// may stay when it changes from old to next. The token goes to the base URL
+// with every call, so a new base URL needs the token entered again: an admin
+// must not be able to send the team's token to a host of their choosing.
+func KeepsCredential(old, next Instance) bool { return old.BaseURL == next.BaseURL }
 
 func (i Import) validate() []error {
 	var errs []error

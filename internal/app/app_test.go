@@ -82,3 +82,52 @@ func TestValidateInstance(t *testing.T) {
 		}
 	}
 }
+
+// Plain http would carry the team token in the clear, so it is only for an
+// emulator on this machine; anything else must be https.
+func TestBaseURLRule(t *testing.T) {
+	cases := []struct {
+		url  string
+		want string // "" accepted
+	}{
+		{DefaultDropboxURL, ""},
+		{"https://dropbox-proxy.corp.example:8443/base", ""},
+		{"http://127.0.0.1:8765", ""},
+		{"http://127.9.9.9", ""},
+		{"http://localhost:8765", ""},
+		{"http://LocalHost", ""},
+		{"http://[::1]:8765", ""},
+		{"http://example.com", "only for a loopback address"},
+		{"http://10.0.0.5:8080", "only for a loopback address"},
+		{"http://169.254.169.254", "only for a loopback address"},
+		{"http://0.0.0.0:8765", "only for a loopback address"},
+		{"http://127.0.0.1.nip.io", "only for a loopback address"},
+		{"http://localhost.attacker.example", "only for a loopback address"},
+		{"ftp://127.0.0.1", "http(s) URL"},
+		{"https://", "http(s) URL"},
+		{"https://x.example?q=1", "http(s) URL"},
+	}
+	for _, c := range cases {
+		err := CheckBaseURL(c.url)
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: err = %v, want %q", c.url, err, c.want)
+		}
+		a := Instance{Name: "dbx", Kind: KindDropbox, BaseURL: c.url, Settings: DefaultSettings()}
+		if err := a.Validate(); (c.want == "") != (err == nil) || (err != nil && !errors.Is(err, directory.ErrInvalid)) {
+			t.Errorf("%s: Validate = %v, want %q as invalid input", c.url, err, c.want)
+		}
+	}
+}
+
+func TestKeepsCredential(t *testing.T) {
+	old := Instance{Name: "dbx", BaseURL: "https://api.dropboxapi.com", Settings: DefaultSettings()}
+	renamed, moved := old, old
+	renamed.Name, renamed.Settings.Provisioning = "dbx2", true
+	moved.BaseURL = "https://api.dropboxapi.com.attacker.example"
+	if !KeepsCredential(old, renamed) {
+		t.Error("a change of name or settings drops the token")
+	}
+	if KeepsCredential(old, moved) {
+		t.Error("a change of base URL keeps the token")
+	}
+}

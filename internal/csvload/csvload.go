@@ -4,11 +4,17 @@
 package csvload
 
 import (
+	"bufio"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"iter"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/roster-dev/roster/internal/directory"
@@ -43,6 +49,11 @@ func (e *Errors) Error() string {
 // Is lets callers treat row problems as invalid input.
 func (e *Errors) Is(target error) bool { return target == directory.ErrInvalid }
 
+// sort orders the problems by line, each line's in the order found.
+func (e *Errors) sort() {
+	slices.SortStableFunc(e.Rows, func(a, b RowError) int { return cmp.Compare(a.Line, b.Line) })
+}
+
 func (e *Errors) add(line int, format string, a ...any) {
 	if len(e.Rows) < MaxReported {
 		e.Rows = append(e.Rows, RowError{line, fmt.Sprintf(format, a...)})
@@ -65,66 +76,111 @@ func fieldOf(header string) string {
 
 // Parse reads users from r. It returns *Errors listing every bad row.
 func Parse(r io.Reader) ([]directory.User, []int, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = 0 // every row as wide as the header
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, nil, fmt.Errorf("%w: the CSV is empty; it needs a header line with at least username and email", directory.ErrInvalid)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: CSV header: %w", directory.ErrInvalid, err)
-	}
-	fields, err := headerFields(header)
-	if err != nil {
-		return nil, nil, err
-	}
 	var users []directory.User
 	var lines []int
 	errs := &Errors{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			// FieldPos panics after a failed read, so the line comes from the error.
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			errs.add(line, "%v", unwrapCSV(err))
-			if pe == nil || pe.Err != csv.ErrFieldCount {
-				break // the reader cannot resync after a quoting error
-			}
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		u := rowUser(fields, header, rec)
-		u.Normalize()
-		if err := u.Validate(); err != nil {
-			errs.add(line, "%s", strings.ReplaceAll(strings.TrimPrefix(err.Error(), "invalid: "), "\n", "; "))
-		}
-		users = append(users, u)
-		lines = append(lines, line)
+	err := scan(r, errs, func(u directory.User, line int) error {
+		users, lines = append(users, u), append(lines, line)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	if len(users) == 0 && len(errs.Rows) == 0 {
-		return nil, nil, fmt.Errorf("%w: the CSV has a header but no users", directory.ErrInvalid)
-	}
-	checkDuplicates(users, lines, errs)
 	if len(errs.Rows) > 0 {
+		errs.sort()
 		return nil, nil, errs
 	}
 	return users, lines, nil
 }
 
-func unwrapCSV(err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return pe.Err
+// scan reads r row by row, checks each row alone and against the rows before
+// it, records problems in errs and hands each good row to keep. It stops once
+// errs is full; keep may add problems too.
+func scan(r io.Reader, errs *Errors, keep func(u directory.User, line int) error) error {
+	rd, err := newReader(r)
+	if err != nil {
+		return err
 	}
-	return err
+	dups := newDuplicates()
+	n := 0
+	for len(errs.Rows) < MaxReported {
+		u, line, problem, err := rd.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		n++
+		if problem != "" {
+			errs.add(line, "%s", problem)
+		}
+		dups.check(u, line, errs)
+		if problem == "" {
+			if err := keep(u, line); err != nil {
+				return err
+			}
+		}
+	}
+	if n == 0 && len(errs.Rows) == 0 {
+		return fmt.Errorf("%w: the CSV has a header but no users", directory.ErrInvalid)
+	}
+	return nil
+}
+
+// reader reads users from a CSV one row at a time.
+type reader struct {
+	cr             *csv.Reader
+	header, fields []string
+	stopped        bool // after an error the CSV reader cannot resync from
+}
+
+func newReader(r io.Reader) (*reader, error) {
+	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
+	cr.FieldsPerRecord = 0 // every row as wide as the header
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = true // each record's strings are still its own
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%w: the CSV is empty; it needs a header line with at least username and email", directory.ErrInvalid)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: CSV header: %w", directory.ErrInvalid, err)
+	}
+	header = slices.Clone(header)
+	fields, err := headerFields(header)
+	if err != nil {
+		return nil, err
+	}
+	return &reader{cr: cr, header: header, fields: fields}, nil
+}
+
+// next returns the next row's user, normalised, with its line and what is
+// wrong with it ("" when nothing is); io.EOF after the last row. A failed
+// read of r itself is an error, not a problem with a row.
+func (rd *reader) next() (directory.User, int, string, error) {
+	if rd.stopped {
+		return directory.User{}, 0, "", io.EOF
+	}
+	rec, err := rd.cr.Read()
+	var pe *csv.ParseError
+	switch {
+	case err == io.EOF:
+		return directory.User{}, 0, "", io.EOF
+	case errors.As(err, &pe):
+		// FieldPos panics after a failed read, so the line comes from the error.
+		rd.stopped = pe.Err != csv.ErrFieldCount // the reader cannot resync after a quoting error
+		return directory.User{}, pe.StartLine, pe.Err.Error(), nil
+	case err != nil:
+		return directory.User{}, 0, "", fmt.Errorf("read the CSV: %w", err)
+	}
+	line, _ := rd.cr.FieldPos(0)
+	u := rowUser(rd.fields, rd.header, rec)
+	u.Normalize()
+	if err := u.Validate(); err != nil {
+		return u, line, strings.ReplaceAll(strings.TrimPrefix(err.Error(), "invalid: "), "\n", "; "), nil
+	}
+	return u, line, "", nil
 }
 
 func headerFields(header []string) ([]string, error) {
@@ -175,51 +231,151 @@ func rowUser(fields, header, rec []string) directory.User {
 	return u
 }
 
-func checkDuplicates(users []directory.User, lines []int, errs *Errors) {
-	byName, byEmail := map[string]int{}, map[string]int{}
-	for i, u := range users {
-		if first, ok := byName[directory.Key(u.Username)]; ok && u.Username != "" {
-			errs.add(lines[i], "username %q is also on line %d", u.Username, first)
-		} else {
-			byName[directory.Key(u.Username)] = lines[i]
+// duplicates finds a username or email used twice in one file. It keeps a
+// 64-bit hash of each key with its first line: a few bytes a row instead of
+// the row. The hash is seeded per file, so no file can be made to collide;
+// by chance, two keys of a million-row file share one about once in ten
+// million files, and that file is refused with a wrong "also on line".
+type duplicates struct {
+	h     maphash.Hash
+	first map[uint64]int
+}
+
+func newDuplicates() *duplicates { return &duplicates{first: map[uint64]int{}} }
+
+func (d *duplicates) check(u directory.User, line int, errs *Errors) {
+	for _, f := range []struct {
+		kind byte
+		name string
+		v    string
+	}{{'u', "username", u.Username}, {'e', "email", u.Email}} {
+		if f.v == "" {
+			continue
 		}
-		if first, ok := byEmail[directory.Key(u.Email)]; ok && u.Email != "" {
-			errs.add(lines[i], "email %q is also on line %d", u.Email, first)
-		} else {
-			byEmail[directory.Key(u.Email)] = lines[i]
+		d.h.Reset()
+		_ = d.h.WriteByte(f.kind)
+		_, _ = d.h.WriteString(directory.Key(f.v))
+		k := d.h.Sum64()
+		if first, ok := d.first[k]; ok {
+			errs.add(line, "%s %q is also on line %d", f.name, f.v, first)
+			continue
 		}
+		d.first[k] = line
 	}
 }
 
-// Load parses r and creates every user in one transaction, or none. It returns
-// how many users were created.
-func Load(ctx context.Context, st store.Store, by store.Actor, r io.Reader) (int, error) {
-	users, lines, err := Parse(r)
+// existing checks good rows against the directory a batch at a time.
+type existing struct {
+	st            store.Store
+	errs          *Errors
+	names, emails []string
+	lines         []int
+}
+
+// existingBatch is how many rows one look-up checks.
+const existingBatch = 500
+
+func (x *existing) add(ctx context.Context, u directory.User, line int) error {
+	x.names, x.emails, x.lines = append(x.names, u.Username), append(x.emails, u.Email), append(x.lines, line)
+	if len(x.lines) < existingBatch {
+		return nil
+	}
+	return x.flush(ctx)
+}
+
+func (x *existing) flush(ctx context.Context) error {
+	if len(x.lines) == 0 {
+		return nil
+	}
+	taken, err := x.st.ExistingUsers(ctx, x.names, x.emails)
 	if err != nil {
+		return fmt.Errorf("check existing users: %w", err)
+	}
+	for i, line := range x.lines {
+		if taken[directory.Key(x.names[i])] {
+			x.errs.add(line, "username %q already exists in the directory", x.names[i])
+		}
+		if taken[directory.Key(x.emails[i])] {
+			x.errs.add(line, "email %q already belongs to a directory user", x.emails[i])
+		}
+	}
+	x.names, x.emails, x.lines = x.names[:0], x.emails[:0], x.lines[:0]
+	return nil
+}
+
+// Load checks every row of r, then creates every user in one transaction, or
+// none, and returns how many it created. r is read once, as it comes: rows
+// are checked as they are read and then dropped, and a copy of r goes to a
+// temporary file (unless r can seek) from which the second pass stores them,
+// so memory does not grow with the file beyond a hash per row. The
+// transaction starts only once all of r has arrived and passed.
+func Load(ctx context.Context, st store.Store, by store.Actor, r io.Reader) (int, error) {
+	if rs, ok := r.(io.ReadSeeker); ok {
+		if start, err := rs.Seek(0, io.SeekCurrent); err == nil {
+			return load(ctx, st, by, rs, func() (io.Reader, error) {
+				_, err := rs.Seek(start, io.SeekStart)
+				return rs, err
+			})
+		}
+	}
+	spool, err := os.CreateTemp("", "roster-csv-*") // mode 0600: it holds personal data
+	if err != nil {
+		return 0, fmt.Errorf("spool the CSV: %w", err)
+	}
+	defer func() {
+		_ = spool.Close()
+		_ = os.Remove(spool.Name())
+	}()
+	w := bufio.NewWriterSize(spool, 64<<10)
+	return load(ctx, st, by, io.TeeReader(r, w), func() (io.Reader, error) {
+		if err := w.Flush(); err != nil {
+			return nil, fmt.Errorf("spool the CSV: %w", err)
+		}
+		_, err := spool.Seek(0, io.SeekStart)
+		return spool, err
+	})
+}
+
+// load checks r and, when every row passed, stores the rows of again().
+func load(ctx context.Context, st store.Store, by store.Actor, r io.Reader, again func() (io.Reader, error)) (int, error) {
+	errs := &Errors{}
+	x := &existing{st: st, errs: errs}
+	if err := scan(r, errs, func(u directory.User, line int) error { return x.add(ctx, u, line) }); err != nil {
 		return 0, err
 	}
-	names, emails := make([]string, len(users)), make([]string, len(users))
-	for i, u := range users {
-		names[i], emails[i] = u.Username, u.Email
-	}
-	taken, err := st.ExistingUsers(ctx, names, emails)
-	if err != nil {
-		return 0, fmt.Errorf("check existing users: %w", err)
-	}
-	errs := &Errors{}
-	for i, u := range users {
-		if taken[directory.Key(u.Username)] {
-			errs.add(lines[i], "username %q already exists in the directory", u.Username)
-		}
-		if taken[directory.Key(u.Email)] {
-			errs.add(lines[i], "email %q already belongs to a directory user", u.Email)
-		}
+	if err := x.flush(ctx); err != nil {
+		return 0, err
 	}
 	if len(errs.Rows) > 0 {
+		errs.sort()
 		return 0, errs
 	}
-	if err := st.CreateUsers(ctx, by, users); err != nil {
-		return 0, err
+	r, err := again()
+	if err != nil {
+		return 0, fmt.Errorf("read the CSV again: %w", err)
 	}
-	return len(users), nil
+	return st.CreateUsersSeq(ctx, by, users(r))
+}
+
+// users yields the users of a CSV that passed scan; a row that fails now is an error.
+func users(r io.Reader) iter.Seq2[directory.User, error] {
+	return func(yield func(directory.User, error) bool) {
+		rd, err := newReader(r)
+		if err != nil {
+			yield(directory.User{}, err)
+			return
+		}
+		for {
+			u, line, problem, err := rd.next()
+			if err == io.EOF {
+				return
+			}
+			if err == nil && problem != "" {
+				err = fmt.Errorf("%w: line %d: %s", directory.ErrInvalid, line, problem)
+			}
+			if !yield(u, err) || err != nil {
+				return
+			}
+		}
+	}
 }

@@ -131,7 +131,6 @@ func BenchmarkLoad100k(b *testing.B) {
 				}
 				b.ReportMetric(float64(n)/elapsed.Seconds(), "users/s")
 				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-				s.Close()
 			}
 		})
 	}

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 
@@ -76,6 +77,10 @@ type Store interface {
 	CreateUser(ctx context.Context, by Actor, u *directory.User) error
 	// CreateUsers inserts all users or none.
 	CreateUsers(ctx context.Context, by Actor, us []directory.User) error
+	// CreateUsersSeq inserts every user the sequence yields, or none (an
+	// error from it undoes all), holding only a statement's worth at a time;
+	// it returns how many it inserted.
+	CreateUsersSeq(ctx context.Context, by Actor, users iter.Seq2[directory.User, error]) (int, error)
 	// ExistingUsers returns which of the given usernames and emails are taken,
 	// by their normalised keys.
 	ExistingUsers(ctx context.Context, usernames, emails []string) (map[string]bool, error)

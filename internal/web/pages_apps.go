@@ -151,6 +151,8 @@ func settingsForm(f url.Values, cur app.Settings) (app.Settings, []error) {
 
 var errSilentUnconfirmed = errors.New("silent provisioning needs both prerequisites in Dropbox: tick that SSO is set to required and that your corporate domain is verified")
 
+var errMovedTransfer = fmt.Errorf("%w: a new Dropbox API address drops the stored token, so the transfer accounts cannot be checked with Dropbox now: change the address (with its token) first, then the deactivation settings", directory.ErrInvalid)
+
 func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
 	cur, err := s.st.GetApp(r.Context(), r.PathValue("name"))
 	if err != nil {
@@ -167,24 +169,64 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
 	if err := next.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	// A new address drops the stored token (the store does it), so it is
+	// never sent there; a token pasted with the address is the new one.
+	moved := !app.KeepsCredential(cur, next)
+	tok, err := s.formToken(r)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) == 0 && next.Settings.Deactivation != cur.Settings.Deactivation {
-		errs = append(errs, s.checkTransfer(r.Context(), next))
+		if moved && next.Settings.Deactivation.FileManagement == app.FilesTransfer {
+			errs = append(errs, errMovedTransfer)
+		} else {
+			errs = append(errs, s.checkTransfer(r.Context(), next))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return s.settingsRefused(w, r, cur, next, confirmSSO, confirmDom, err)
 	}
-	if _, err := s.st.UpdateApp(r.Context(), actorOf(r), cur.Name, func(a *app.Instance) error {
+	a, err := s.st.UpdateApp(r.Context(), actorOf(r), cur.Name, func(a *app.Instance) error {
 		a.BaseURL, a.Settings = next.BaseURL, next.Settings
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return s.settingsRefused(w, r, cur, next, confirmSSO, confirmDom, err)
 	}
 	msg := "Settings saved."
 	if next.Settings.Deactivation != cur.Settings.Deactivation {
 		msg += " New off-boarding settings apply to people who leave from now on; past leavers keep theirs unless you apply them below."
 	}
+	if tok != "" {
+		if err := s.storeToken(r, a, tok); err != nil {
+			return err
+		}
+	} else if moved && cur.HasToken {
+		msg += " The Dropbox API address changed, so the stored token was dropped: paste the team token for the new address, or enter the app key and secret and authenticate with Dropbox Business again."
+	}
 	s.redirect(w, r, appURL(cur.Name), "ok", msg)
 	return nil
+}
+
+// formToken is a team token pasted into the settings form, if any.
+func (s *Server) formToken(r *http.Request) (string, error) {
+	if strings.TrimSpace(r.PostForm.Get("token")) == "" {
+		return "", nil
+	}
+	tok, err := api.CleanToken(r.PostForm.Get("token"))
+	if err != nil {
+		return "", fmt.Errorf("%w: the token must be 1–4096 characters with no spaces", directory.ErrInvalid)
+	}
+	return tok, nil
+}
+
+// storeToken seals a team token for the app and stores it.
+func (s *Server) storeToken(r *http.Request, a app.Instance, tok string) error {
+	sealed, err := s.box.Seal([]byte(tok), api.AppSecretContext(a.ID))
+	if err != nil {
+		return err
+	}
+	return s.st.SetAppCredential(r.Context(), actorOf(r), a.Name, sealed)
 }
 
 // settingsRefused shows the settings page again with what was typed and why
@@ -214,11 +256,7 @@ func (s *Server) saveToken(w http.ResponseWriter, r *http.Request) error {
 		s.redirect(w, r, appURL(a.Name), "error", "The token must be 1–4096 characters with no spaces.")
 		return nil
 	}
-	sealed, err := s.box.Seal([]byte(tok), api.AppSecretContext(a.ID))
-	if err != nil {
-		return err
-	}
-	if err := s.st.SetAppCredential(r.Context(), actorOf(r), a.Name, sealed); err != nil {
+	if err := s.storeToken(r, a, tok); err != nil {
 		return err
 	}
 	s.redirect(w, r, appURL(a.Name), "ok", "Token stored (encrypted). Use Test connection to check it.")

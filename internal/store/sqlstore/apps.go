@@ -100,6 +100,13 @@ func (s *DB) UpdateApp(ctx context.Context, by store.Actor, name string, fn func
 		if err := cur.Validate(); err != nil {
 			return err
 		}
+		dropped := !app.KeepsCredential(old, cur)
+		if dropped {
+			if err := s.dropCredential(ctx, tx, cur.ID); err != nil {
+				return err
+			}
+			cur.HasToken = false
+		}
 		out = cur
 		if reflect.DeepEqual(old, cur) {
 			return nil
@@ -122,9 +129,25 @@ func (s *DB) UpdateApp(ctx context.Context, by store.Actor, name string, fn func
 			return err
 		}
 		out = cur
-		return s.logChange(ctx, tx, by, "app.update", "app", cur.Name, cur.Name, map[string]any{"before": old.Settings, "after": cur.Settings})
+		detail := map[string]any{"before": old.Settings, "after": cur.Settings}
+		if dropped {
+			detail["base_url"] = map[string]string{"before": old.BaseURL, "after": cur.BaseURL}
+			detail["credential_dropped"] = old.HasToken
+		}
+		return s.logChange(ctx, tx, by, "app.update", "app", cur.Name, cur.Name, detail)
 	})
 	return out, err
+}
+
+// dropCredential forgets an app's token and its OAuth client (whose secret and
+// refresh token also go to the base URL), so they never reach a new base URL.
+func (s *DB) dropCredential(ctx context.Context, tx *sql.Tx, appID int64) error {
+	for _, table := range []string{"app_credentials", "app_oauth_clients"} {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE app_id = ?`), appID); err != nil {
+			return fmt.Errorf("drop the credential of app %d from %s: %w", appID, table, err)
+		}
+	}
+	return nil
 }
 
 // enqueueApp queues every user assigned to the app.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/roster-dev/roster/internal/directory"
@@ -85,6 +86,43 @@ func (s *DB) CreateUsers(ctx context.Context, by store.Actor, us []directory.Use
 		}
 		return nil
 	})
+}
+
+// CreateUsersSeq inserts what users yields in one transaction, a multi-row
+// statement at a time, so a large load needs no more memory than a small one.
+func (s *DB) CreateUsersSeq(ctx context.Context, by store.Actor, users iter.Seq2[directory.User, error]) (int, error) {
+	n := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		chunk := make([]directory.User, 0, usersPerInsert)
+		flush := func() error {
+			if len(chunk) == 0 {
+				return nil
+			}
+			if err := s.insertUserChunk(ctx, tx, by, chunk); err != nil {
+				return err
+			}
+			n, chunk = n+len(chunk), chunk[:0]
+			return nil
+		}
+		for u, err := range users {
+			if err != nil {
+				return err
+			}
+			if err := s.prepareNewUser(&u); err != nil {
+				return fmt.Errorf("user %d (%s): %w", n+len(chunk)+1, u.Username, err)
+			}
+			if chunk = append(chunk, u); len(chunk) == usersPerInsert {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		return flush()
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 func (s *DB) insertUserChunk(ctx context.Context, tx *sql.Tx, by store.Actor, chunk []directory.User) error {

@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
@@ -25,6 +27,7 @@ func adminTests() []struct {
 		{"SessionsEndWithTheirCredential", testSessionsEnd},
 		{"OAuthClient", testOAuthClient},
 		{"OAuthState", testOAuthState},
+		{"BaseURLChangeDropsCredential", testBaseURLDropsCredential},
 	}
 }
 
@@ -219,6 +222,54 @@ func testOAuthClient(t *testing.T, s *sqlstore.DB) {
 				t.Fatalf("a secret reached the log: %+v", e)
 			}
 		}
+	}
+}
+
+// The token and the OAuth client's secret go to the base URL with every call,
+// so a new base URL drops them (in the same transaction); nothing else does.
+func testBaseURLDropsCredential(t *testing.T, s *sqlstore.DB) {
+	a := mustApp(t, s, "dbx")
+	connected := func() {
+		t.Helper()
+		if err := s.SetOAuthClient(ctx, actor, "dbx", "key", []byte("sealed-secret")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetOAuthToken(ctx, actor, "dbx", []byte("access"), []byte("refresh"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update := func(fn func(*app.Instance)) (app.Instance, error) {
+		return s.UpdateApp(ctx, actor, "dbx", func(a *app.Instance) error { fn(a); return nil })
+	}
+	connected()
+	got, err := update(func(a *app.Instance) { a.Name, a.Settings.Provisioning = "dbx", true })
+	if err != nil || !got.HasToken {
+		t.Fatalf("a change of settings: %+v, %v", got, err)
+	}
+	_, err = update(func(a *app.Instance) { a.BaseURL = "http://example.com" })
+	wantErr(t, err, directory.ErrInvalid)
+	if got, _ := s.GetApp(ctx, "dbx"); !got.HasToken || got.BaseURL != a.BaseURL {
+		t.Fatalf("a refused base URL changed the app: %+v", got)
+	}
+	for _, base := range []string{"https://elsewhere.example", "http://127.0.0.1:2"} {
+		got, err = update(func(a *app.Instance) { a.BaseURL = base })
+		if err != nil || got.HasToken || got.BaseURL != base {
+			t.Fatalf("new base URL %s: %+v, %v", base, got, err)
+		}
+		if got, _ := s.GetApp(ctx, "dbx"); got.HasToken {
+			t.Fatalf("%s: the stored app still has its token", base)
+		}
+		if _, err := s.AppCredential(ctx, a.ID); !errors.Is(err, directory.ErrNotFound) {
+			t.Fatalf("%s: the token is still stored: %v", base, err)
+		}
+		if c, err := s.OAuthClient(ctx, a.ID); !errors.Is(err, directory.ErrNotFound) {
+			t.Fatalf("%s: the OAuth client is still stored: %+v, %v", base, c, err)
+		}
+		connected()
+	}
+	logs, _ := s.ListLog(ctx, audit.Filter{App: "dbx", Action: "app.update"})
+	if len(logs) == 0 || logs[0].Detail["credential_dropped"] != true {
+		t.Fatalf("the log does not say the token was dropped: %+v", logs)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		{"UserListPaging", testUserList},
 		{"UserDelete", testUserDelete},
 		{"BulkCreateAllOrNothing", testBulkCreate},
+		{"BulkCreateSeqAllOrNothing", testBulkCreateSeq},
 		{"Groups", testGroups},
 		{"GroupMembersInBulk", testGroupMembersInBulk},
 		{"Apps", testApps},
@@ -299,6 +301,54 @@ func testBulkCreate(t *testing.T, s *sqlstore.DB) {
 	u, err := s.GetUser(ctx, "bulk1199")
 	if err != nil || u.Email != "bulk1199@example.com" || u.Status != directory.StatusActive {
 		t.Fatalf("bulk user = %+v, %v", u, err)
+	}
+}
+
+// CreateUsersSeq stores a stream of users in one transaction: a conflict
+// or an error from the stream after several statements leaves nothing.
+func testBulkCreateSeq(t *testing.T, s *sqlstore.DB) {
+	mustUser(t, s, "taken")
+	boom := errors.New("the stream broke")
+	stream := func(n int, at int, bad func(*directory.User) error) iter.Seq2[directory.User, error] {
+		return func(yield func(directory.User, error) bool) {
+			for i := range n {
+				u := directory.User{Username: fmt.Sprintf("seq%d", i), Email: fmt.Sprintf("seq%d@example.com", i)}
+				var err error
+				if i == at {
+					err = bad(&u)
+				}
+				if !yield(u, err) {
+					return
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		name string
+		bad  func(*directory.User) error
+		want error
+	}{
+		{"conflict", func(u *directory.User) error { u.Email = "TAKEN@example.com"; return nil }, directory.ErrConflict},
+		{"invalid", func(u *directory.User) error { u.Email = "nope"; return nil }, directory.ErrInvalid},
+		{"stream error", func(*directory.User) error { return boom }, boom},
+	} {
+		n, err := s.CreateUsersSeq(ctx, actor, stream(1200, 1100, c.bad)) // past two statements
+		if !errors.Is(err, c.want) || n != 0 {
+			t.Fatalf("%s: %d, %v; want %v", c.name, n, err, c.want)
+		}
+		if users, _ := s.ListUsers(ctx, store.UserFilter{}); len(users) != 1 {
+			t.Fatalf("%s: a failed load left %d users", c.name, len(users)-1)
+		}
+	}
+	n, err := s.CreateUsersSeq(ctx, actor, stream(1200, -1, nil))
+	if err != nil || n != 1200 {
+		t.Fatalf("load = %d, %v", n, err)
+	}
+	if u, err := s.GetUser(ctx, "seq1199"); err != nil || u.Status != directory.StatusActive || u.CreatedAt.IsZero() {
+		t.Fatalf("last user = %+v, %v", u, err)
+	}
+	if logs, _ := s.ListLog(ctx, audit.Filter{Action: "user.create", Target: "seq1199"}); len(logs) != 1 {
+		t.Fatalf("log of the last user: %+v", logs)
 	}
 }
 
