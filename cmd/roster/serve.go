@@ -35,10 +35,31 @@ func (f *dbFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.database, "database", envOr("ROSTER_DATABASE", "roster.db"),
 		"SQLite file, or postgres://user@host/db (env ROSTER_DATABASE)")
 	c.Flags().StringVar(&f.keyFile, "secret-key-file", "",
-		"file holding the key that encrypts stored credentials, created if missing (default: roster.key beside a SQLite file, ./roster.key for PostgreSQL; ROSTER_SECRET_KEY overrides)")
+		"file holding the key that encrypts stored credentials, created if missing while none are stored (default: roster.key beside a SQLite file, ./roster.key for PostgreSQL; ROSTER_SECRET_KEY overrides)")
 }
 
 func (f *dbFlags) open(ctx context.Context) (*sqlstore.DB, *secret.Box, error) {
+	st, err := f.openStore(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	box, err := openKey(ctx, st, os.Getenv, f.keyPath())
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, box, nil
+}
+
+func (f *dbFlags) openStore(ctx context.Context) (*sqlstore.DB, error) {
+	if store.IsPostgres(f.database) {
+		return postgres.Open(ctx, f.database)
+	}
+	return sqlite.Open(ctx, f.database)
+}
+
+// keyPath is the key file, absolute so that messages say where it is.
+func (f *dbFlags) keyPath() string {
 	keyFile := f.keyFile
 	if keyFile == "" {
 		keyFile = "roster.key"
@@ -46,20 +67,10 @@ func (f *dbFlags) open(ctx context.Context) (*sqlstore.DB, *secret.Box, error) {
 			keyFile = filepath.Join(filepath.Dir(f.database), "roster.key")
 		}
 	}
-	box, err := secret.Load(os.Getenv, keyFile)
-	if err != nil {
-		return nil, nil, err
+	if abs, err := filepath.Abs(keyFile); err == nil {
+		return abs
 	}
-	var st *sqlstore.DB
-	if store.IsPostgres(f.database) {
-		st, err = postgres.Open(ctx, f.database)
-	} else {
-		st, err = sqlite.Open(ctx, f.database)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return st, box, nil
+	return keyFile
 }
 
 // newLogger logs text on a terminal and JSON otherwise, for log collectors.
