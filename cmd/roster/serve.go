@@ -144,7 +144,7 @@ func serve(ctx context.Context, log *slog.Logger, svc *services, listen string, 
 	if fr != nil {
 		h = fr.handler(h)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := svc.limits.Server(h)
 	go ui.SweepSessions(ctx, time.Hour)
 	if toks, err := svc.st.ListTokens(ctx); err == nil && len(toks) == 0 {
 		log.Warn("no admin API token exists yet; create one with: roster admin token create --name admin")
