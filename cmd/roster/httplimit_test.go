@@ -42,7 +42,8 @@ type limitedServer struct {
 	st          *sqlstore.DB
 }
 
-func startLimited(t *testing.T) *limitedServer {
+// startLimited starts it; each of opts may change its fleet role first.
+func startLimited(t *testing.T, opts ...func(*fleetRole)) *limitedServer {
 	t.Helper()
 	t.Setenv(secret.EnvKey, "")
 	ctx := context.Background()
@@ -63,6 +64,9 @@ func startLimited(t *testing.T) *limitedServer {
 	fr, err := newFleetRole(roleAPI, st, box, log, engine.Config{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(fr)
 	}
 	svc.runner = fr.runner(svc.engine)
 	ctx, cancel := context.WithCancel(ctx)

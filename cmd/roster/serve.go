@@ -84,7 +84,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 func newServeCmd() *cobra.Command {
 	var db dbFlags
-	var listen string
+	var listen, metricsListen string
 	var debug, noWorkers bool
 	var publicURL, role string
 	var secureCookies bool
@@ -112,6 +112,11 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if metricsListen != "" {
+				if fr.metricsLn, err = net.Listen("tcp", metricsListen); err != nil {
+					return fmt.Errorf("listen on %s: %w", metricsListen, err)
+				}
+			}
 			svc.runner = fr.runner(svc.engine)
 			wait := fr.startWorkers(c.Context())
 			return errors.Join(serve(c.Context(), log, svc, listen, nil, fr), wait())
@@ -119,6 +124,8 @@ func newServeCmd() *cobra.Command {
 	}
 	db.register(c)
 	c.Flags().StringVar(&listen, "listen", envOr("ROSTER_LISTEN", "127.0.0.1:8080"), "address to serve on (env ROSTER_LISTEN)")
+	c.Flags().StringVar(&metricsListen, "metrics-listen", envOr("ROSTER_METRICS_LISTEN", ""),
+		"also serve /metrics on this address, without a token, for Prometheus (env ROSTER_METRICS_LISTEN; on --listen /metrics needs an admin API token)")
 	c.Flags().BoolVar(&debug, "debug", false, "log every request")
 	c.Flags().BoolVar(&noWorkers, "no-workers", false, "serve the API only; run no provisioning workers (same as --role api)")
 	c.Flags().StringVar(&role, "role", envOr("ROSTER_ROLE", roleAll), "api, worker or all: what this process runs (env ROSTER_ROLE); see docs/fleet.md")
@@ -156,18 +163,34 @@ func serve(ctx context.Context, log *slog.Logger, svc *services, listen string, 
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	servers := map[*http.Server]net.Listener{srv: ln}
+	if fr != nil && fr.metricsLn != nil {
+		servers[svc.limits.Server(fr.metricsHandler())] = fr.metricsLn
+		log.Info("metrics serving", "addr", "http://"+fr.metricsLn.Addr().String()+"/metrics")
 	}
-	log.Info("shutting down")
+	return serveUntil(ctx, log, servers)
+}
+
+// serveUntil runs the servers until one fails or ctx ends, then drains
+// requests for up to 10 s.
+func serveUntil(ctx context.Context, log *slog.Logger, servers map[*http.Server]net.Listener) error {
+	errc := make(chan error, len(servers))
+	for srv, ln := range servers {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	var failed error
+	select {
+	case failed = <-errc:
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	errs := []error{failed}
+	for srv := range servers {
+		if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
