@@ -47,7 +47,7 @@ func newAdminCmd() *cobra.Command {
 	db.register(create)
 	create.Flags().StringVar(&name, "name", "admin", "a name to recognise the token by")
 	token.AddCommand(create)
-	admin.AddCommand(token, newAdminUserCmd())
+	admin.AddCommand(token, newAdminUserCmd(), newForgetSecretsCmd())
 	return admin
 }
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,6 +20,7 @@ import (
 	"github.com/roster-dev/roster/internal/directory"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/httplimit"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store/sqlite"
 )
@@ -117,7 +117,7 @@ func startDemoEmulator() (*emu.Server, string, string, func(), error) {
 	if err != nil {
 		return nil, "", "", nil, err
 	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	hs := httplimit.Default().Server(s)
 	go func() { _ = hs.Serve(ln) }()
 	return s, "http://" + ln.Addr().String(), tok, func() { _ = hs.Close(); _ = s.Close() }, nil
 }

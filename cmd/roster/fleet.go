@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 
 	"github.com/roster-dev/roster/internal/engine"
@@ -20,20 +21,25 @@ const (
 )
 
 // fleetRole is what one serve process runs: the API, the workers, or both;
-// every role serves /metrics, /healthz and /readyz.
+// every role serves /metrics, /healthz and /readyz, /metrics and the probes'
+// details to holders of an admin API token.
 type fleetRole struct {
 	name    string
 	worker  *engine.Worker // nil for the api role
 	metrics *metrics.Metrics
 	st      engine.FleetStore
 	log     *slog.Logger
+	auth    *probeAuth
+	// metricsLn, when set (--metrics-listen), serves /metrics without a token.
+	metricsLn net.Listener
 }
 
-// roleStore is what a serve role needs: the fleet's store, and the app
-// tokens its connectors renew.
+// roleStore is what a serve role needs: the fleet's store, the app tokens
+// its connectors renew, and the admin API tokens.
 type roleStore interface {
 	engine.FleetStore
 	web.TokenStore
+	tokenFinder
 }
 
 // newFleetRole checks the role name and builds its parts. cfg.Owner names the
@@ -44,7 +50,7 @@ func newFleetRole(name string, st roleStore, box *secret.Box, log *slog.Logger, 
 	default:
 		return nil, usageErr("--role %q is not one of api, worker, all", name)
 	}
-	r := &fleetRole{name: name, metrics: metrics.New(st, log), st: st, log: log}
+	r := &fleetRole{name: name, metrics: metrics.New(st, log), st: st, log: log, auth: newProbeAuth(st)}
 	if name != roleAPI {
 		r.worker = engine.NewWorker(st, newConnect(st, box, log), log, engine.WorkerConfig{Engine: cfg, Observer: r.metrics})
 	}
@@ -80,14 +86,21 @@ func (r *fleetRole) startWorkers(ctx context.Context) (wait func() error) {
 // process answers nothing else.
 func (r *fleetRole) handler(api http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", r.metrics.Handler())
-	mux.Handle("GET /healthz", metrics.Health(r.checks(false)...))
-	mux.Handle("GET /readyz", metrics.Health(r.checks(true)...))
+	mux.Handle("GET /metrics", r.auth.require(r.metrics.Handler()))
+	mux.Handle("GET /healthz", metrics.Health(r.auth.valid, r.checks(false)...))
+	mux.Handle("GET /readyz", metrics.Health(r.auth.valid, r.checks(true)...))
 	if r.servesAPI() && api != nil {
 		mux.Handle("/", api)
 	} else {
 		mux.Handle("/", http.NotFoundHandler())
 	}
+	return mux
+}
+
+// metricsHandler serves /metrics to anyone, on --metrics-listen.
+func (r *fleetRole) metricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", r.metrics.Handler())
 	return mux
 }
 

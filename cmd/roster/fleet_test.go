@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	apipkg "github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/secret"
+	"github.com/roster-dev/roster/internal/store/sqlstore"
 	"github.com/roster-dev/roster/internal/store/storetest"
 )
 
@@ -51,7 +53,8 @@ func TestFleetRoles(t *testing.T) {
 			want(t, h, "/api/v1/users", tc.api)
 			want(t, h, "/healthz", tc.health)
 			want(t, h, "/readyz", tc.ready)
-			if body := get(h, "/metrics"); body.Code != 200 || !strings.Contains(body.Body.String(), "roster_queue_stats_up 1") {
+			want(t, h, "/metrics", http.StatusUnauthorized)
+			if body := getAs(h, "/metrics", newToken(t, st)); body.Code != 200 || !strings.Contains(body.Body.String(), "roster_queue_stats_up 1") {
 				t.Fatalf("/metrics = %d: %.300s", body.Code, body.Body)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -70,10 +73,29 @@ func TestFleetRoles(t *testing.T) {
 	}
 }
 
-func get(h http.Handler, path string) *httptest.ResponseRecorder {
+func get(h http.Handler, path string) *httptest.ResponseRecorder { return getAs(h, path, "") }
+
+// getAs sends an admin API token, unless empty.
+func getAs(h http.Handler, path, token string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	h.ServeHTTP(rec, req)
 	return rec
+}
+
+func newToken(t *testing.T, st *sqlstore.DB) string {
+	t.Helper()
+	tok, hash, err := apipkg.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateToken(context.Background(), "test", "tester-"+tok[len(tok)-6:], hash); err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func want(t *testing.T, h http.Handler, path string, code int) {

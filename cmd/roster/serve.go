@@ -35,10 +35,31 @@ func (f *dbFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.database, "database", envOr("ROSTER_DATABASE", "roster.db"),
 		"SQLite file, or postgres://user@host/db (env ROSTER_DATABASE)")
 	c.Flags().StringVar(&f.keyFile, "secret-key-file", "",
-		"file holding the key that encrypts stored credentials, created if missing (default: roster.key beside a SQLite file, ./roster.key for PostgreSQL; ROSTER_SECRET_KEY overrides)")
+		"file holding the key that encrypts stored credentials, created if missing while none are stored (default: roster.key beside a SQLite file, ./roster.key for PostgreSQL; ROSTER_SECRET_KEY overrides)")
 }
 
 func (f *dbFlags) open(ctx context.Context) (*sqlstore.DB, *secret.Box, error) {
+	st, err := f.openStore(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	box, err := openKey(ctx, st, os.Getenv, f.keyPath())
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, box, nil
+}
+
+func (f *dbFlags) openStore(ctx context.Context) (*sqlstore.DB, error) {
+	if store.IsPostgres(f.database) {
+		return postgres.Open(ctx, f.database)
+	}
+	return sqlite.Open(ctx, f.database)
+}
+
+// keyPath is the key file, absolute so that messages say where it is.
+func (f *dbFlags) keyPath() string {
 	keyFile := f.keyFile
 	if keyFile == "" {
 		keyFile = "roster.key"
@@ -46,20 +67,10 @@ func (f *dbFlags) open(ctx context.Context) (*sqlstore.DB, *secret.Box, error) {
 			keyFile = filepath.Join(filepath.Dir(f.database), "roster.key")
 		}
 	}
-	box, err := secret.Load(os.Getenv, keyFile)
-	if err != nil {
-		return nil, nil, err
+	if abs, err := filepath.Abs(keyFile); err == nil {
+		return abs
 	}
-	var st *sqlstore.DB
-	if store.IsPostgres(f.database) {
-		st, err = postgres.Open(ctx, f.database)
-	} else {
-		st, err = sqlite.Open(ctx, f.database)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return st, box, nil
+	return keyFile
 }
 
 // newLogger logs text on a terminal and JSON otherwise, for log collectors.
@@ -73,7 +84,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 func newServeCmd() *cobra.Command {
 	var db dbFlags
-	var listen string
+	var listen, metricsListen string
 	var debug, noWorkers bool
 	var publicURL, role string
 	var secureCookies bool
@@ -101,6 +112,11 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if metricsListen != "" {
+				if fr.metricsLn, err = net.Listen("tcp", metricsListen); err != nil {
+					return fmt.Errorf("listen on %s: %w", metricsListen, err)
+				}
+			}
 			svc.runner = fr.runner(svc.engine)
 			wait := fr.startWorkers(c.Context())
 			return errors.Join(serve(c.Context(), log, svc, listen, nil, fr), wait())
@@ -108,6 +124,8 @@ func newServeCmd() *cobra.Command {
 	}
 	db.register(c)
 	c.Flags().StringVar(&listen, "listen", envOr("ROSTER_LISTEN", "127.0.0.1:8080"), "address to serve on (env ROSTER_LISTEN)")
+	c.Flags().StringVar(&metricsListen, "metrics-listen", envOr("ROSTER_METRICS_LISTEN", ""),
+		"also serve /metrics on this address, without a token, for Prometheus (env ROSTER_METRICS_LISTEN; on --listen /metrics needs an admin API token)")
 	c.Flags().BoolVar(&debug, "debug", false, "log every request")
 	c.Flags().BoolVar(&noWorkers, "no-workers", false, "serve the API only; run no provisioning workers (same as --role api)")
 	c.Flags().StringVar(&role, "role", envOr("ROSTER_ROLE", roleAll), "api, worker or all: what this process runs (env ROSTER_ROLE); see docs/fleet.md")
@@ -133,7 +151,7 @@ func serve(ctx context.Context, log *slog.Logger, svc *services, listen string, 
 	if fr != nil {
 		h = fr.handler(h)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := svc.limits.Server(h)
 	go ui.SweepSessions(ctx, time.Hour)
 	if toks, err := svc.st.ListTokens(ctx); err == nil && len(toks) == 0 {
 		log.Warn("no admin API token exists yet; create one with: roster admin token create --name admin")
@@ -145,18 +163,34 @@ func serve(ctx context.Context, log *slog.Logger, svc *services, listen string, 
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	servers := map[*http.Server]net.Listener{srv: ln}
+	if fr != nil && fr.metricsLn != nil {
+		servers[svc.limits.Server(fr.metricsHandler())] = fr.metricsLn
+		log.Info("metrics serving", "addr", "http://"+fr.metricsLn.Addr().String()+"/metrics")
 	}
-	log.Info("shutting down")
+	return serveUntil(ctx, log, servers)
+}
+
+// serveUntil runs the servers until one fails or ctx ends, then drains
+// requests for up to 10 s.
+func serveUntil(ctx context.Context, log *slog.Logger, servers map[*http.Server]net.Listener) error {
+	errc := make(chan error, len(servers))
+	for srv, ln := range servers {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	var failed error
+	select {
+	case failed = <-errc:
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	errs := []error{failed}
+	for srv := range servers {
+		if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }

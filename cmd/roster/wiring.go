@@ -12,6 +12,7 @@ import (
 	"github.com/roster-dev/roster/internal/connector/dropbox"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/httplimit"
 	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/web"
@@ -48,11 +49,12 @@ type services struct {
 	runner  engine.Runner // "sync now" in a fleet; nil: the engine
 	connect engine.Connect
 	ui      web.Options // how the admin UI is reached; serve's flags set it
+	limits  httplimit.Limits
 }
 
 func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Config) *services {
 	connect := newConnect(st, box, log)
-	return &services{st: st, box: box, connect: connect, engine: engine.New(st, connect, log, cfg)}
+	return &services{st: st, box: box, connect: connect, engine: engine.New(st, connect, log, cfg), limits: httplimit.Default()}
 }
 
 func (s *services) apiOptions() api.Options {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/httplimit"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store"
 )
@@ -119,6 +120,7 @@ func (s *Server) authenticated(h func(*Server, http.ResponseWriter, *http.Reques
 			s.fail(w, r, fmt.Errorf("check token: %w", err))
 			return
 		}
+		httplimit.Trust(r) // an admin's sync may take minutes
 		ctx := context.WithValue(r.Context(), actorKey{}, store.Actor("token:"+t.Name))
 		if err := h(s, w, r.WithContext(ctx)); err != nil {
 			s.fail(w, r, err)
@@ -194,6 +196,9 @@ func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxJSONBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			return &apiError{http.StatusRequestEntityTooLarge, "too_large", "the request body is larger than 1 MiB", nil}
+		}
 		return badRequest("request body: %v", err)
 	}
 	if dec.More() {

@@ -2,7 +2,9 @@ package metrics_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -187,27 +189,45 @@ func hasLabels(m *dto.Metric, pairs []string) bool {
 	return true
 }
 
+// TestHealth: the probes answer with their status; a caller that may see
+// details (an admin) also gets each check's result, and nobody else does.
 func TestHealth(t *testing.T) {
 	ok := func(context.Context) error { return nil }
-	bad := func(context.Context) error { return errors.New("database unreachable") }
+	bad := func(context.Context) error { return errors.New("database unreachable at db.internal:5432") }
 	for _, tc := range []struct {
 		name   string
 		checks []metrics.Check
 		want   int
+		status string
 	}{
-		{"all pass", []metrics.Check{{"database", ok}, {"workers", ok}}, http.StatusOK},
-		{"one fails", []metrics.Check{{"database", bad}, {"workers", ok}}, http.StatusServiceUnavailable},
-		{"none", nil, http.StatusOK},
+		{"all pass", []metrics.Check{{"database", ok}, {"workers", ok}}, http.StatusOK, "ok"},
+		{"one fails", []metrics.Check{{"database", bad}, {"workers", ok}}, http.StatusServiceUnavailable, "unavailable"},
+		{"none", nil, http.StatusOK, "ok"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			metrics.Health(tc.checks...).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-			if rec.Code != tc.want {
-				t.Fatalf("status %d, want %d: %s", rec.Code, tc.want, rec.Body)
-			}
-			if tc.want != http.StatusOK && !strings.Contains(rec.Body.String(), "database unreachable") {
-				t.Fatalf("the failing check is not named: %s", rec.Body)
-			}
-		})
+		for _, detail := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/detail=%v", tc.name, detail), func(t *testing.T) {
+				rec := httptest.NewRecorder()
+				h := metrics.Health(func(*http.Request) bool { return detail }, tc.checks...)
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+				if rec.Code != tc.want {
+					t.Fatalf("status %d, want %d: %s", rec.Code, tc.want, rec.Body)
+				}
+				var body struct {
+					Status string            `json:"status"`
+					Checks map[string]string `json:"checks"`
+				}
+				if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Status != tc.status {
+					t.Fatalf("body %s (%v), want status %q", rec.Body, err, tc.status)
+				}
+				switch {
+				case !detail && (body.Checks != nil || strings.Contains(rec.Body.String(), "database")):
+					t.Fatalf("details shown to anyone: %s", rec.Body)
+				case detail && len(body.Checks) != len(tc.checks):
+					t.Fatalf("checks missing: %s", rec.Body)
+				case detail && tc.want != http.StatusOK && !strings.Contains(rec.Body.String(), "db.internal:5432"):
+					t.Fatalf("the failing check does not say why: %s", rec.Body)
+				}
+			})
+		}
 	}
 }

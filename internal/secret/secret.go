@@ -86,6 +86,16 @@ func ParseKey(s string) ([]byte, error) {
 // supply it), else from the key file at path, which is created with a fresh
 // random key and mode 0600 if it does not exist.
 func Load(getenv func(string) string, path string) (*Box, error) {
+	b, err := Read(getenv, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return create(path)
+	}
+	return b, err
+}
+
+// Read is Load without creating the key file: a missing one is an error
+// that matches fs.ErrNotExist.
+func Read(getenv func(string) string, path string) (*Box, error) {
 	if v := getenv(EnvKey); v != "" {
 		k, err := ParseKey(v)
 		if err != nil {
@@ -95,7 +105,7 @@ func Load(getenv func(string) string, path string) (*Box, error) {
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return create(path)
+		return nil, fmt.Errorf("secret key file %s does not exist: %w", path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read secret key file: %w", err)
@@ -108,6 +118,14 @@ func Load(getenv func(string) string, path string) (*Box, error) {
 		return nil, fmt.Errorf("secret key file %s: %w", path, err)
 	}
 	return New(k)
+}
+
+// Source says where Load and Read take the key from, for messages.
+func Source(getenv func(string) string, path string) string {
+	if getenv(EnvKey) != "" {
+		return "the environment variable " + EnvKey
+	}
+	return "the key file " + path
 }
 
 func create(path string) (*Box, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,5 +101,28 @@ func TestLoadFromEnv(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), bad) {
 			t.Fatalf("bad key %q: err = %v (must fail without echoing the key)", bad, err)
 		}
+	}
+}
+
+// TestReadDoesNotCreate: Read fails on a missing key file, with an error
+// that says so, and writes nothing; Source names where the key comes from.
+func TestReadDoesNotCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.key")
+	noEnv := func(string) string { return "" }
+	if _, err := Read(noEnv, path); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Read of a missing key file: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Read created the key file: %v", err)
+	}
+	if got := Source(noEnv, path); !strings.Contains(got, path) {
+		t.Fatalf("Source = %q, want the file", got)
+	}
+	env := func(string) string { return strings.Repeat("ab", 32) }
+	if got := Source(env, path); !strings.Contains(got, EnvKey) {
+		t.Fatalf("Source = %q, want %s", got, EnvKey)
+	}
+	if _, err := Read(env, path); err != nil {
+		t.Fatalf("Read from the environment: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/httplimit"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -95,6 +96,10 @@ func (s *Server) lookup(r *http.Request) (*session, error) {
 // method but GET and HEAD, its CSRF token.
 func (s *Server) guarded(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxFormBody {
+			s.renderError(w, r, http.StatusRequestEntityTooLarge, "The form is larger than 1 MiB.")
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 		if rt.open {
 			s.run(rt.h, w, r)
@@ -105,6 +110,7 @@ func (s *Server) guarded(rt route) http.Handler {
 			s.refuseNoSession(w, r, err)
 			return
 		}
+		httplimit.Trust(r) // an admin's apply may take minutes
 		if !safeMethod(r.Method) && !tokenMatches(r, se.csrf) {
 			s.refuseCSRF(w, r)
 			return
