@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -14,18 +15,46 @@ import (
 type planJSON struct {
 	App     string `json:"app"`
 	Changes []struct {
-		User    string               `json:"user"`
-		Op      string               `json:"op"`
-		Changes map[string][2]string `json:"changes"`
-		Detail  map[string]any       `json:"detail"`
-		Skipped string               `json:"skipped"`
+		User         string               `json:"user"`
+		Op           string               `json:"op"`
+		Changes      map[string][2]string `json:"changes"`
+		Detail       map[string]any       `json:"detail"`
+		Skipped      string               `json:"skipped"`
+		State        string               `json:"state"`
+		Due          *time.Time           `json:"due_at"`
+		Irreversible bool                 `json:"irreversible"`
 	} `json:"changes"`
-	Summary  map[string]int `json:"summary"`
-	Offboard int            `json:"offboard"`
-	Members  int            `json:"members"`
-	Guard    *struct {
-		Percent int `json:"percent"`
+	Summary   map[string]int `json:"summary"`
+	Offboard  int            `json:"offboard"`
+	Held      int            `json:"held"`
+	Scheduled int            `json:"scheduled"`
+	Members   int            `json:"members"`
+	Guard     *struct {
+		Percent      int    `json:"percent"`
+		Irreversible int    `json:"irreversible"`
+		Window       string `json:"window"`
 	} `json:"guard"`
+}
+
+// stateText says where a change stands while workers run.
+func stateText(state string, due *time.Time) string {
+	switch state {
+	case "", "due":
+		return ""
+	case "scheduled":
+		if due != nil {
+			return " [scheduled: after the grace period, on " + due.Local().Format("2006-01-02 15:04") + "]"
+		}
+	case "retrying":
+		if due != nil {
+			return " [retrying at " + due.Local().Format("15:04:05") + "]"
+		}
+	case "held":
+		return " [held by the deletion guard]"
+	case "in_flight":
+		return " [in flight]"
+	}
+	return " [" + state + "]"
 }
 
 // planSymbols mark each kind of change like a Terraform plan does.
@@ -77,7 +106,11 @@ func printPlan(w io.Writer, p planJSON) {
 			fmt.Fprintf(w, "  ! %s %s (not sent: %s)\n", ch.Op, ch.User, ch.Skipped)
 			continue
 		}
-		fmt.Fprintf(w, "  %s %s %s%s\n", sym, ch.Op, ch.User, detailText(ch.Detail))
+		irr := ""
+		if ch.Irreversible {
+			irr = " IRREVERSIBLE"
+		}
+		fmt.Fprintf(w, "  %s %s %s%s%s%s\n", sym, ch.Op, ch.User, detailText(ch.Detail), irr, stateText(ch.State, ch.Due))
 		keys := make([]string, 0, len(ch.Changes))
 		for k := range ch.Changes {
 			keys = append(keys, k)
@@ -92,14 +125,20 @@ func printPlan(w io.Writer, p planJSON) {
 		ops = append(ops, fmt.Sprintf("%d to %s", n, op))
 	}
 	sort.Strings(ops)
+	if p.Scheduled > 0 {
+		ops = append(ops, fmt.Sprintf("%d removal(s) scheduled after a grace period", p.Scheduled))
+	}
 	if len(ops) == 0 {
 		fmt.Fprintf(w, "No changes. %s is in step with the directory.\n", p.App)
 		return
 	}
 	fmt.Fprintf(w, "\nPlan for %s: %s.\n", p.App, strings.Join(ops, ", "))
-	if p.Guard != nil {
-		fmt.Fprintf(w, "Deletion guard: %d of %d members would be suspended or removed (more than %d%%); sync needs --allow-deletes.\n",
-			p.Offboard, p.Members, p.Guard.Percent)
+	if p.Held > 0 {
+		fmt.Fprintf(w, "Held by the deletion guard: %d off-boarding(s) wait for an admin: `roster sync --app %s --allow-deletes` releases them.\n", p.Held, p.App)
+	}
+	if p.Guard != nil && p.Held == 0 {
+		fmt.Fprintf(w, "Deletion guard: these off-boardings would take %s past %d%% of its %d members or %d removals and wipes within %s, and would be held for an admin.\n",
+			p.App, p.Guard.Percent, p.Members, p.Guard.Irreversible, p.Guard.Window)
 	}
 }
 
