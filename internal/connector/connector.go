@@ -241,6 +241,65 @@ type Connector interface {
 	ListGroupMembers(ctx context.Context, groupID string, page func(memberIDs []string) error) error
 }
 
+// RoleSetter is a connector of a kind with CapRoles.
+type RoleSetter interface {
+	SetRole(ctx context.Context, id string, role Role) error
+}
+
+// Suspender is a connector of a kind with CapSuspend. Suspend's wipeData is
+// honoured only by a kind with CapWipe.
+type Suspender interface {
+	Suspend(ctx context.Context, id string, wipeData bool) error
+	Unsuspend(ctx context.Context, id string) error
+}
+
+// Recoverer is a connector of a kind with CapRecover.
+type Recoverer interface {
+	Recover(ctx context.Context, id string) error
+}
+
+// WelcomeSender is a connector of a kind with CapWelcomeEmail.
+type WelcomeSender interface {
+	SendWelcomeEmail(ctx context.Context, id string) error
+}
+
+// GroupPusher is a connector of a kind with CapGroupPush.
+type GroupPusher interface {
+	CreateGroup(ctx context.Context, name, externalID string) (Group, error)
+	ListGroups(ctx context.Context, page func([]Group) error) error
+	RenameGroup(ctx context.Context, id, name string) (Group, error)
+	DeleteGroup(ctx context.Context, id string) error
+	AddGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
+	RemoveGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
+	ListGroupMembers(ctx context.Context, groupID string, page func(memberIDs []string) error) error
+}
+
+// Unwrapper is a connector that wraps another (Instrument's), so Capable
+// can tell whether the connector underneath really has a capability.
+type Unwrapper interface {
+	Unwrap() Connector
+}
+
+// Capable returns c as capability interface T (Suspender, GroupPusher, …)
+// when c and every connector it wraps implement T: a wrapper that forwards
+// every method does not lend its inner connector capabilities it lacks.
+func Capable[T any](c Connector) (T, bool) {
+	t, ok := c.(T)
+	for inner := c; ok; {
+		u, wraps := inner.(Unwrapper)
+		if !wraps {
+			break
+		}
+		inner = u.Unwrap()
+		_, ok = inner.(T)
+	}
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	return t, true
+}
+
 // Pacer spaces an app instance's calls. Wait blocks until a call may go; Pause
 // tells it the app asked for a pause (Retry-After), so every caller sharing the
 // pacer holds back, not just the one that was refused.
