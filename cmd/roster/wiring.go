@@ -44,6 +44,7 @@ func newConnect(st web.TokenStore, box *secret.Box, log *slog.Logger) engine.Con
 
 // services are the parts of a running Roster.
 type services struct {
+	kinds   *connector.Registry
 	st      web.Store
 	box     *secret.Box
 	engine  *engine.Engine
@@ -54,13 +55,14 @@ type services struct {
 }
 
 func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Config) *services {
+	kinds := connectors.Registry()
 	connect := newConnect(st, box, log)
-	cfg.Kinds = connectors.Registry()
-	return &services{st: st, box: box, connect: connect, engine: engine.New(st, connect, log, cfg), limits: httplimit.Default()}
+	cfg.Kinds = kinds
+	return &services{kinds: kinds, st: st, box: box, connect: connect, engine: engine.New(st, connect, log, cfg), limits: httplimit.Default()}
 }
 
 func (s *services) apiOptions() api.Options {
-	return api.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect}
+	return api.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect, Kinds: s.kinds}
 }
 
 // handler serves the JSON API under /api/ with its probes, and the admin web
@@ -68,7 +70,7 @@ func (s *services) apiOptions() api.Options {
 func (s *services) handler(log *slog.Logger) (http.Handler, *web.Server, error) {
 	apiH := api.New(s.st, s.box, log, s.apiOptions()).Handler()
 	opt := s.ui
-	opt.Engine, opt.Runner, opt.Connect = s.engine, s.runner, s.connect
+	opt.Engine, opt.Runner, opt.Connect, opt.Kinds = s.engine, s.runner, s.connect, s.kinds
 	opt.Importer = importer.New(s.st, s.connect, log)
 	ui, err := web.New(s.st, s.box, log, opt)
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/connectors"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/httplimit"
@@ -33,6 +35,8 @@ type Options struct {
 	Engine  *engine.Engine // plans, and runs syncs on request unless Runner is set
 	Runner  engine.Runner  // runs syncs on request in a fleet: within the app's lane
 	Connect engine.Connect // reaches an app, for test connection and settings checks
+	// Kinds are the app kinds apps may be of; default every kind this binary has.
+	Kinds *connector.Registry
 }
 
 // runner runs "sync now": the fleet's runner when set, else the engine;
@@ -49,6 +53,9 @@ func (o Options) runner() engine.Runner {
 
 // New makes a Server.
 func New(st engine.Store, box *secret.Box, log *slog.Logger, opt Options) *Server {
+	if opt.Kinds == nil {
+		opt.Kinds = connectors.Registry()
+	}
 	return &Server{st: st, box: box, log: log, opt: opt}
 }
 

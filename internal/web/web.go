@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/connectors"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
@@ -39,6 +41,8 @@ type Options struct {
 	Engine  *engine.Engine // plans, and runs syncs unless Runner is set
 	Runner  engine.Runner  // runs syncs in a fleet: within the app's lane
 	Connect engine.Connect // reaches an app, for test connection and settings checks
+	// Kinds are the app kinds apps may be of; default every kind this binary has.
+	Kinds *connector.Registry
 	// Importer runs imports and their review; nil hides nothing but refuses the actions.
 	Importer *importer.Importer
 	// PublicURL is where browsers reach Roster (such as https://roster.corp.example),
@@ -74,6 +78,9 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) (*Server, err
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.Kinds == nil {
+		opt.Kinds = connectors.Registry()
 	}
 	pages, err := parsePages()
 	if err != nil {
