@@ -37,6 +37,7 @@ var (
 	ErrGroupGone      = errors.New("the group no longer exists in the app")
 	ErrGroupNameTaken = errors.New("a group of that name already exists in the app")
 	ErrMemberLinked   = errors.New("the member is already another user's account")
+	ErrUnsupported    = errors.New("the app kind cannot do that")
 )
 
 // Error is a classified failure of one remote call. It never holds the token.
@@ -272,6 +273,14 @@ type GroupPusher interface {
 	AddGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
 	RemoveGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
 	ListGroupMembers(ctx context.Context, groupID string, page func(memberIDs []string) error) error
+}
+
+// TransferChecker is a connector of a kind with CapTransfer that can tell,
+// before anyone leaves, whether the app would accept a removal's transfer
+// accounts. It answers the problems it found, for people, or an error when
+// the accounts could not be looked up.
+type TransferChecker interface {
+	CheckTransfer(ctx context.Context, destEmail, adminEmail string) (problems []string, err error)
 }
 
 // Unwrapper is a connector that wraps another (Instrument's), so Capable
