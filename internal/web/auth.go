@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
+	"unicode"
 
 	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/directory"
@@ -157,13 +159,30 @@ func (s *Server) refuseCSRF(w http.ResponseWriter, r *http.Request) {
 	s.renderError(w, r, http.StatusForbidden, "This form was refused because its security token is missing or out of date (for example after signing in again elsewhere). Reload the page and try again; nothing was changed.")
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: next is parsed and
+// taken only as a path (with query) on this origin, with no scheme, no host,
+// a single leading slash, and no backslash or control character either as
+// given or once decoded, since browsers drop tabs and newlines and read a
+// backslash as a slash. Anything else, and sign-in itself, goes home.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/signin") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, unsafeInURL) {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	p := u.Path
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsFunc(p, unsafeInURL) {
+		return "/"
+	}
+	if c := path.Clean(p); c == "/signin" || strings.HasPrefix(c, "/signin/") {
+		return "/"
+	}
+	return u.String()
 }
+
+func unsafeInURL(r rune) bool { return r == '\\' || unicode.IsControl(r) }
 
 type signinView struct {
 	Name, Next string

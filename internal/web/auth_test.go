@@ -219,11 +219,102 @@ func TestCookieAttributes(t *testing.T) {
 	}
 }
 
+// TestSafeNext: the page to go to after sign-in is taken only if it is a
+// path on this site; each known trick to leave the site goes home instead.
+// Inputs are as the handler sees them, after the form's own decoding.
 func TestSafeNext(t *testing.T) {
-	cases := map[string]string{"/users?q=a": "/users?q=a", "https://evil.example/": "/", "//evil.example": "/", "/\\evil": "/", "": "/", "/signin": "/"}
-	for in, want := range cases {
-		if got := safeNext(in); got != want {
-			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+	cases := []struct{ in, want string }{
+		{"/users?q=a", "/users?q=a"},
+		{"/apps/dropbox/plan", "/apps/dropbox/plan"},
+		{"/users?q=a%2Fb&page=2", "/users?q=a%2Fb&page=2"},
+		{"/log#latest", "/log#latest"},
+		{"/", "/"},
+		{"", "/"},
+		{"users", "/"},
+		{"./users", "/"},
+		{"//evil.example", "/"},
+		{"///evil.example", "/"},
+		{"////evil.example/", "/"},
+		{"/\\evil.example", "/"},
+		{"\\evil.example", "/"},
+		{"/\\/evil.example", "/"},
+		{"/users\\..\\..\\evil", "/"},
+		{"/\t/evil.example", "/"},   // next=/%09/host
+		{"/%09/evil.example", "/"},  // next=/%2509/host
+		{"\t//evil.example", "/"},   // a leading tab is dropped by browsers
+		{" //evil.example", "/"},    // and so is a leading space
+		{"/\n/evil.example", "/"},   // so are newlines inside
+		{"/\r\n/evil.example", "/"}, // next=/%0d%0a/host
+		{"/%0d%0a/evil.example", "/"},
+		{"/x%0d%0aSet-Cookie:%20a=b", "/"},
+		{"/x\r\nLocation: //evil.example", "/"},
+		{"/\x00/evil.example", "/"},
+		{"/\x7f/evil.example", "/"},
+		{"/\u0085/evil.example", "/"},
+		{"/%2F/evil.example", "/"},
+		{"/%2f%2fevil.example", "/"},
+		{"/%5Cevil.example", "/"},
+		{"/%5c%5cevil.example", "/"},
+		{"https://evil.example/", "/"},
+		{"https:evil.example", "/"},
+		{"https:/evil.example", "/"},
+		{"HTTPS://evil.example", "/"},
+		{"javascript:alert(1)", "/"},
+		{"JaVaScRiPt:alert(1)", "/"},
+		{"data:text/html,<script>alert(1)</script>", "/"},
+		{"//user@evil.example/", "/"},
+		{"/signin", "/"},
+		{"/signin?next=/users", "/"},
+		{"/signin/", "/"},
+		{"/users/../signin", "/"},
+		{"/%zz", "/"},
+	}
+	for _, c := range cases {
+		if got := safeNext(c.in); got != c.want {
+			t.Errorf("safeNext(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestSigninRedirectStaysOnSite follows the sign-in form's next field, and
+// the sign-in page's next parameter once signed in. The handler is called
+// directly: Go's client refuses to read a Location with a control character,
+// which a browser would follow.
+func TestSigninRedirectStaysOnSite(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite)
+	h := e.ui.Handler()
+	for _, next := range []string{"/\t/evil.example", "/\\evil.example", "//evil.example", "/%2F/evil.example", "/\r\n/evil.example", "/users?q=a"} {
+		want := "/"
+		if next == "/users?q=a" {
+			want = next
+		}
+		pre := httptest.NewRecorder()
+		h.ServeHTTP(pre, httptest.NewRequest("GET", "/signin", nil))
+		signin := pre.Result().Cookies()[0]
+		form := url.Values{"name": {adminName}, "password": {adminPass}, "next": {next}, "csrf": {csrfFor(signin.Value)}}
+		req := httptest.NewRequest("POST", "/signin", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(signin)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc != want {
+			t.Errorf("sign-in with next=%q went to %q (%d)", next, loc, w.Code)
+		}
+		var sess *http.Cookie
+		for _, ck := range w.Result().Cookies() {
+			if ck.Name == sessionCookie {
+				sess = ck
+			}
+		}
+		if sess == nil {
+			t.Fatalf("no session after sign-in with next=%q", next)
+		}
+		req = httptest.NewRequest("GET", "/signin?next="+url.QueryEscape(next), nil)
+		req.AddCookie(sess)
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc != want {
+			t.Errorf("signed-in GET /signin?next=%q went to %q (%d)", next, loc, w.Code)
 		}
 	}
 }
