@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/roster-dev/roster/internal/directory"
@@ -75,6 +76,9 @@ func Parse(r io.Reader) ([]directory.User, []int, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: CSV header: %w", directory.ErrInvalid, err)
 	}
+	if i := nulColumn(header); i >= 0 {
+		return nil, nil, &Errors{[]RowError{{1, fmt.Sprintf("header column %d holds a NUL character", i+1)}}}
+	}
 	fields, err := headerFields(header)
 	if err != nil {
 		return nil, nil, err
@@ -101,6 +105,10 @@ func Parse(r io.Reader) ([]directory.User, []int, error) {
 			continue
 		}
 		line, _ := cr.FieldPos(0)
+		if i := nulColumn(rec); i >= 0 {
+			errs.add(line, "column %q holds a NUL character", strings.TrimSpace(header[i]))
+			continue
+		}
 		u := rowUser(fields, header, rec)
 		u.Normalize()
 		if err := u.Validate(); err != nil {
@@ -117,6 +125,12 @@ func Parse(r io.Reader) ([]directory.User, []int, error) {
 		return nil, nil, errs
 	}
 	return users, lines, nil
+}
+
+// nulColumn returns the index of the first field holding a NUL, or -1.
+// PostgreSQL cannot store NUL in text, so no field may hold one.
+func nulColumn(rec []string) int {
+	return slices.IndexFunc(rec, func(v string) bool { return strings.ContainsRune(v, 0) })
 }
 
 func unwrapCSV(err error) error {
