@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 	tests = append(tests, groupPushTests()...)
 	tests = append(tests, laneTests()...)
 	tests = append(tests, offboardingTests()...)
+	tests = append(tests, identityTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
@@ -382,7 +383,7 @@ func testGroups(t *testing.T, s *sqlstore.DB) {
 	if err := s.DeleteGroup(ctx, actor, "Engineering"); err != nil {
 		t.Fatal(err)
 	}
-	groups, _ := s.ListGroups(ctx, store.Page{})
+	groups, _ := s.ListGroups(ctx, store.GroupFilter{})
 	if len(groups) != 0 {
 		t.Fatalf("groups left: %v", groups)
 	}
