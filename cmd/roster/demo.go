@@ -93,7 +93,7 @@ func runDemo(ctx context.Context, out io.Writer, f demoFlags) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nProvisioned: %d members created in %s.\n", st1.Ops["dropbox.create"], time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "\nProvisioned: %d members created in %s.\n", st1.Ops["account.create"], time.Since(start).Round(time.Millisecond))
 
 	if err := demoMoversAndLeavers(ctx, svc, a, company, dropbox, out); err != nil {
 		return err
@@ -201,7 +201,7 @@ func demoMoversAndLeavers(ctx context.Context, svc *services, a app.Instance, c 
 		return err
 	}
 	fmt.Fprintf(out, "Leaver %s: suspended in Dropbox (files kept). Mover %s: surname updated. (%d calls)\n",
-		leaver, mover, st.Ops["dropbox.suspend"]+st.Ops["dropbox.update"])
+		leaver, mover, st.Ops["account.suspend"]+st.Ops["account.update"])
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/roster-dev/roster/internal/connectors"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/metrics"
 	"github.com/roster-dev/roster/internal/secret"
@@ -52,6 +53,7 @@ func newFleetRole(name string, st roleStore, box *secret.Box, log *slog.Logger, 
 	}
 	r := &fleetRole{name: name, metrics: metrics.New(st, log), st: st, log: log, auth: newProbeAuth(st)}
 	if name != roleAPI {
+		cfg.Kinds = connectors.Registry()
 		r.worker = engine.NewWorker(st, newConnect(st, box, log), log, engine.WorkerConfig{Engine: cfg, Observer: r.metrics})
 	}
 	return r, nil

@@ -6,9 +6,10 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/roster-dev/roster/internal/engine"
 )
 
 func newSyncCmd(g *globals) *cobra.Command {
@@ -79,7 +80,7 @@ it with roster plan, then pass --allow-deletes if it is intended.`,
 			}
 			sort.Strings(ops)
 			for _, k := range ops {
-				pairs = append(pairs, [2]string{"  " + strings.TrimPrefix(k, "dropbox."), strconv.Itoa(st.Ops[k])})
+				pairs = append(pairs, [2]string{"  " + engine.OpLabel(k), strconv.Itoa(st.Ops[k])})
 			}
 			return fields(c.OutOrStdout(), g, raw, pairs)
 		},

@@ -9,7 +9,7 @@ import (
 	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
-	"github.com/roster-dev/roster/internal/connector/dropbox"
+	"github.com/roster-dev/roster/internal/connectors"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/httplimit"
@@ -18,10 +18,11 @@ import (
 	"github.com/roster-dev/roster/internal/web"
 )
 
-// newConnect builds the Dropbox connector of an app from its stored, encrypted
-// token. The token is decrypted only here, for the life of the connector; a
-// token from "Authenticate with Dropbox Business" is renewed before it expires.
+// newConnect builds the connector of an app, by its kind, from its stored,
+// encrypted token. The token is decrypted only here, for the life of the
+// connector; a token from an OAuth connection is renewed before it expires.
 func newConnect(st web.TokenStore, box *secret.Box, log *slog.Logger) engine.Connect {
+	kinds := connectors.Registry()
 	return func(ctx context.Context, a app.Instance, p connector.Pacer) (connector.Connector, error) {
 		// An app saved before plain http was limited to loopback: no token in the clear.
 		if err := app.CheckBaseURL(a.BaseURL); err != nil {
@@ -31,13 +32,13 @@ func newConnect(st web.TokenStore, box *secret.Box, log *slog.Logger) engine.Con
 		if err != nil {
 			return nil, err
 		}
-		opt := dropbox.Options{BaseURL: a.BaseURL, Pacer: p, Logger: log.With("app", a.Name)}
+		opt := connector.OpenOptions{BaseURL: a.BaseURL, Pacer: p, Logger: log.With("app", a.Name)}
 		if toks.Renewable() {
 			opt.TokenSource, opt.TokenExpired = toks.Token, toks.Expired
 		} else if opt.Token, err = toks.Token(ctx); err != nil {
 			return nil, err
 		}
-		return dropbox.New(opt), nil
+		return kinds.Open(ctx, a.Kind, opt)
 	}
 }
 
@@ -54,6 +55,7 @@ type services struct {
 
 func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Config) *services {
 	connect := newConnect(st, box, log)
+	cfg.Kinds = connectors.Registry()
 	return &services{st: st, box: box, connect: connect, engine: engine.New(st, connect, log, cfg), limits: httplimit.Default()}
 }
 

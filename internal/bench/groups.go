@@ -67,8 +67,8 @@ func Groups(ctx context.Context, open Open, groups, size, users int) (GroupsResu
 	if err != nil {
 		return res, err
 	}
-	if st.Ops["dropbox.group.create"] != groups || st.Ops["dropbox.group.add_members"] != groups {
-		return res, fmt.Errorf("pushed %d groups and filled %d of %d (%+v)", st.Ops["dropbox.group.create"], st.Ops["dropbox.group.add_members"], groups, st)
+	if st.Ops["app_group.create"] != groups || st.Ops["app_group.add_members"] != groups {
+		return res, fmt.Errorf("pushed %d groups and filled %d of %d (%+v)", st.Ops["app_group.create"], st.Ops["app_group.add_members"], groups, st)
 	}
 	res.Seconds, res.Calls, res.Routes = d.Seconds(), calls, routes
 	if err := r.changeGroups(ctx, res.Changed, groups, size, users); err != nil {
@@ -78,7 +78,7 @@ func Groups(ctx context.Context, open Open, groups, size, users int) (GroupsResu
 	if err != nil {
 		return res, err
 	}
-	if st.Ops["dropbox.group.add_members"] != res.Changed || st.Ops["dropbox.group.remove_members"] != res.Changed {
+	if st.Ops["app_group.add_members"] != res.Changed || st.Ops["app_group.remove_members"] != res.Changed {
 		return res, fmt.Errorf("incremental: %+v", st.Ops)
 	}
 	res.IncSeconds, res.IncCalls = d.Seconds(), calls

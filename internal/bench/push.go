@@ -3,17 +3,14 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,7 +197,7 @@ func Ceiling(ctx context.Context, n, clients int) (float64, error) {
 				if first >= int64(n) {
 					return
 				}
-				if err := addBatch(ctx, hs.URL, first, min(first+20, int64(n))); err != nil {
+				if err := emu.LoadAdd(ctx, hs.URL, "tok", first, min(first+20, int64(n))); err != nil {
 					errs <- err
 					return
 				}
@@ -213,29 +210,4 @@ func Ceiling(ctx context.Context, n, clients int) (float64, error) {
 		return 0, err
 	}
 	return float64(n) / time.Since(start).Seconds(), nil
-}
-
-func addBatch(ctx context.Context, base string, from, to int64) error {
-	var b strings.Builder
-	b.WriteString(`{"new_members":[`)
-	for i := from; i < to; i++ {
-		if i > from {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"member_email":"c%d@corp.example","member_given_name":"C","member_surname":"%d","member_external_id":"roster:%d"}`, i, i, i)
-	}
-	b.WriteString(`]}`)
-	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/2/team/members/add_v2", bytes.NewReader([]byte(b.String())))
-	req.Header.Set("Authorization", "Bearer tok")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("add_v2: status %d", resp.StatusCode)
-	}
-	return nil
 }

@@ -44,7 +44,7 @@ func Reconcile(ctx context.Context, open Open, n, drifted int) (ReconcileResult,
 	}
 	after := r.Emu.Team("bench").Stats()
 	out := ReconcileResult{Members: res.Survey.Members, Drifted: len(res.Survey.Drifted), Seconds: d.Seconds(),
-		Calls: after.Calls - before.Calls, ByRoute: map[string]int64{}, Repaired: res.Stats.Ops["dropbox.update"]}
+		Calls: after.Calls - before.Calls, ByRoute: map[string]int64{}, Repaired: res.Stats.Ops["account.update"]}
 	for route, c := range after.Routes {
 		if c -= before.Routes[route]; c > 0 {
 			out.ByRoute[route] = c

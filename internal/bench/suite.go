@@ -40,8 +40,8 @@ func Push(ctx context.Context, open Open, n int) (PushResult, error) {
 	if err != nil {
 		return PushResult{}, err
 	}
-	if st.Ops["dropbox.create"] != n {
-		return PushResult{}, fmt.Errorf("pushed %d of %d users (%+v)", st.Ops["dropbox.create"], n, st)
+	if st.Ops["account.create"] != n {
+		return PushResult{}, fmt.Errorf("pushed %d of %d users (%+v)", st.Ops["account.create"], n, st)
 	}
 	res := PushResult{Users: n, Seconds: d.Seconds(), UsersPerSec: float64(n) / d.Seconds(), PeakHeapMiB: peak,
 		CeilingPS: ceiling, Calls: r.Emu.Team("bench").Stats().Calls}
@@ -105,8 +105,8 @@ func (r *Rig) changeAndSync(ctx context.Context, n, changes, round int) (time.Du
 	if err != nil {
 		return 0, 0, err
 	}
-	if st.Ops["dropbox.update"] != changes {
-		return 0, 0, fmt.Errorf("app of %d: %d updates, want %d", n, st.Ops["dropbox.update"], changes)
+	if st.Ops["account.update"] != changes {
+		return 0, 0, fmt.Errorf("app of %d: %d updates, want %d", n, st.Ops["account.update"], changes)
 	}
 	return d, r.Emu.Team("bench").Stats().Calls - before, nil
 }

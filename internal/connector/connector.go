@@ -27,11 +27,24 @@ func (k Kind) String() string {
 	return [...]string{"permanent", "retryable", "rate_limited", "conflict", "not_found", "auth"}[k]
 }
 
+// The reasons a connector gives for a refusal the engine acts on, whatever
+// the app's own wording: errors.Is(err, ErrAlreadyMember) and so on. Each
+// connector maps its app's error tags onto them.
+var (
+	ErrAlreadyMember  = errors.New("a member with that email or external id already exists")
+	ErrUnrecoverable  = errors.New("the removed member can no longer be recovered")
+	ErrLicenceLimit   = errors.New("the app has no licence left for a new member")
+	ErrGroupGone      = errors.New("the group no longer exists in the app")
+	ErrGroupNameTaken = errors.New("a group of that name already exists in the app")
+	ErrMemberLinked   = errors.New("the member is already another user's account")
+)
+
 // Error is a classified failure of one remote call. It never holds the token.
 type Error struct {
 	Kind       Kind
-	Op         string        // the route, e.g. "members/remove"
-	Tag        string        // the app's own error tag, e.g. "user_already_on_team"
+	Op         string        // the app's operation (for Dropbox its route)
+	Tag        string        // the app's own error tag, for people reading the log
+	Reason     error         // one of the Err reasons above, or nil
 	RetryAfter time.Duration // for RateLimited
 	Msg        string        // human-readable detail from the app
 	Err        error         // underlying cause, if any
@@ -53,6 +66,10 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Is makes errors.Is(err, ErrAlreadyMember) and its kin true for an *Error
+// with that Reason.
+func (e *Error) Is(target error) bool { return e.Reason != nil && target == e.Reason }
+
 // KindOf returns the kind of err; errors that are not *Error count as Retryable
 // when they come from a cancelled or timed-out context of the app, else Permanent.
 func KindOf(err error) Kind {
@@ -66,15 +83,6 @@ func KindOf(err error) Kind {
 	return Permanent
 }
 
-// TagOf returns the app's error tag of err, or "".
-func TagOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Tag
-	}
-	return ""
-}
-
 // RetryAfterOf returns how long the app asked us to wait, if it did.
 func RetryAfterOf(err error) (time.Duration, bool) {
 	var e *Error
@@ -84,9 +92,24 @@ func RetryAfterOf(err error) (time.Duration, bool) {
 	return 0, false
 }
 
+// TagOf returns the app's own error tag of err, or "": for the connector
+// itself and for people; the engine decides on Kind and Reason.
+func TagOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Tag
+	}
+	return ""
+}
+
 // Errorf builds an *Error.
 func Errorf(kind Kind, op, tag, format string, a ...any) *Error {
 	return &Error{Kind: kind, Op: op, Tag: tag, Msg: fmt.Sprintf(format, a...)}
+}
+
+// Refusef builds an *Error of the engine's own making, for a reason above.
+func Refusef(kind Kind, op string, reason error, format string, a ...any) *Error {
+	return &Error{Kind: kind, Op: op, Reason: reason, Msg: fmt.Sprintf(format, a...)}
 }
 
 // MemberStatus is a member's state in the app.
@@ -136,7 +159,8 @@ type NewMember struct {
 }
 
 // AddResult is the outcome for one NewMember, in input order. Err is an *Error;
-// Tag "user_already_on_team" (Kind Conflict) means a member with that email exists.
+// Kind Conflict with Reason ErrAlreadyMember means a member with that email
+// or external id exists.
 type AddResult struct {
 	Email  string
 	Member Member
@@ -172,7 +196,9 @@ type Group struct {
 	Name           string
 	ExternalID     string
 	MemberCount    int
-	ManagementType string // user_managed, company_managed, system_managed
+	ManagementType string // the app's own word for who manages it
+	// AppManaged: the app manages the group itself, so Roster never links it.
+	AppManaged bool
 }
 
 // TeamInfo describes the connected team.

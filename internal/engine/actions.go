@@ -75,7 +75,7 @@ func (e *Engine) apply(ctx context.Context, a app.Instance, conn connector.Conne
 	case OpRecover:
 		if err = conn.Recover(ctx, k.MemberID); err == nil {
 			err = e.reread(ctx, conn, j) // it returns to the status it had
-		} else if connector.TagOf(err) == "user_unrecoverable" || connector.KindOf(err) == connector.NotFound {
+		} else if errors.Is(err, connector.ErrUnrecoverable) || connector.KindOf(err) == connector.NotFound {
 			// Its window has passed (or its files went): the re-plan makes a
 			// new account. Other refusals, a full licence count say, are tasks.
 			k.Recoverable = false

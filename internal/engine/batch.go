@@ -105,6 +105,7 @@ func (e *Engine) load(ctx context.Context, a app.Instance, items []store.WorkIte
 	if err != nil {
 		return nil, err
 	}
+	names := func(s string) string { return e.cfg.Kinds.NormalizeName(a.Kind, s) }
 	jobs := make([]*job, len(items))
 	for i, it := range items {
 		j := &job{out: store.Outcome{Item: it}, settings: a.Settings}
@@ -119,7 +120,7 @@ func (e *Engine) load(ctx context.Context, a app.Instance, items []store.WorkIte
 		if r, ok := roles[it.RefID]; ok {
 			rp = &r
 		}
-		j.desired = Derive(up, rp)
+		j.desired = Derive(up, rp, names)
 		if acct, ok := accts[it.RefID]; ok {
 			j.known = knownFrom(acct)
 			if j.name == "" {

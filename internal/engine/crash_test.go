@@ -335,7 +335,7 @@ func checkCrashState(t *testing.T, st *sqlstore.DB, sn emu.Snapshot, grace bool,
 	}
 	// Lost answers after commit were resolved by linking, never by a second
 	// account (the seeded leavers are linked too: they do not count).
-	links, _ := st.ListLog(bg, audit.Filter{Action: "dropbox.link", Limit: 1000})
+	links, _ := st.ListLog(bg, audit.Filter{Action: "account.link", Limit: 1000})
 	lost := 0
 	for _, l := range links {
 		if !signedIn[l.Target+"@corp.example"] {

@@ -11,7 +11,7 @@ import (
 )
 
 // createPhase sends every create of the batch in as few calls as the app allows,
-// then links the members Dropbox says already exist instead of failing on them:
+// then links the members the app says already exist instead of failing on them:
 // a create that succeeded before a crash, or a member made by hand, is linked,
 // never duplicated.
 func (e *Engine) createPhase(ctx context.Context, a app.Instance, conn connector.Connector, jobs []*job) {
@@ -56,7 +56,7 @@ func (e *Engine) createPhase(ctx context.Context, a app.Instance, conn connector
 
 // link looks up members that already exist by email, then by external id, and
 // adopts them as the users' accounts. Those it cannot find are removed
-// members, which members/get_info does not show: linkRemoved lists them.
+// members, which a lookup may not show: linkRemoved lists them.
 func (e *Engine) link(ctx context.Context, a app.Instance, conn connector.Connector, jobs []*job) {
 	if len(jobs) == 0 {
 		return
@@ -96,7 +96,7 @@ func (e *Engine) link(ctx context.Context, a app.Instance, conn connector.Connec
 // user, the recoverable removed member that holds its email or external id
 // and so refused its add: the action phase then recovers it, files intact.
 // One listing covers the batch; it is needed only when Roster lost the
-// member's id (removed in Dropbox directly, or the record dropped).
+// member's id (removed in the app directly, or the record dropped).
 func (e *Engine) linkRemoved(ctx context.Context, a app.Instance, conn connector.Connector, jobs []*job) {
 	if len(jobs) == 0 {
 		return
@@ -112,8 +112,8 @@ func (e *Engine) linkRemoved(ctx context.Context, a app.Instance, conn connector
 			j.err = err
 			j.logf(a, "link", audit.Failure, "list the team's removed members: %v", err)
 		case found[i] == nil:
-			j.err = connector.Errorf(connector.Permanent, "members/add_v2", "user_already_on_team",
-				"Dropbox refuses a new member with %s, but neither a lookup nor a listing of the team with its removed members finds a member Roster can link or recover: check that email in the Dropbox admin console, then retry this task", j.desired.Email)
+			j.err = connector.Refusef(connector.Permanent, "create", connector.ErrAlreadyMember,
+				"the %s app %s refuses a new member with %s, but neither a lookup nor a listing of its members with the removed ones finds a member Roster can link or recover: check that email in the app's admin console, then retry this task", a.Kind, a.Name, j.desired.Email)
 			j.logf(a, "create", audit.Failure, "%v", j.err)
 		default:
 			adopt(a, j, found[i], owners, "a removed member was found by listing the team: it is recovered, not duplicated")
@@ -158,8 +158,8 @@ func recoverableHolders(ctx context.Context, conn connector.Connector, jobs []*j
 // adopt makes m the job's account unless it is already another user's.
 func adopt(a app.Instance, j *job, m *connector.Member, owners map[string]int64, msg string) {
 	if owners[m.ID] != 0 && owners[m.ID] != j.out.Item.RefID {
-		j.err = connector.Errorf(connector.Permanent, "link", "member_already_linked",
-			"the Dropbox member %s (%s) is already the account of another directory user (id %d), and one member is never linked to two users: check both users' email addresses, then retry this task", m.Email, m.ID, owners[m.ID])
+		j.err = connector.Refusef(connector.Permanent, "link", connector.ErrMemberLinked,
+			"the app's member %s (%s) is already the account of another directory user (id %d), and one member is never linked to two users: check both users' email addresses, then retry this task", m.Email, m.ID, owners[m.ID])
 		j.logf(a, "link", audit.Failure, "%v", j.err)
 		return
 	}

@@ -113,7 +113,7 @@ func TestPushLifecycle(t *testing.T) {
 			w.user("bob", nil)
 			w.assign("ann", directory.RoleMember)
 			w.assign("bob", directory.RoleUserManagementAdmin)
-			if st := w.sync(); st.Done != 2 || st.Ops["dropbox.create"] != 2 {
+			if st := w.sync(); st.Done != 2 || st.Ops["account.create"] != 2 {
 				t.Fatalf("push: %+v", st)
 			}
 			ann, bob := w.member("ann"), w.member("bob")
@@ -166,7 +166,7 @@ func TestPushLifecycle(t *testing.T) {
 			if m := w.emu.Team("acme").Snapshot().MemberByEmail("ann.new@corp.example"); m.Status != "removed" {
 				t.Fatalf("unassigned invited ann = %+v", m)
 			}
-			logs, _ := w.st.ListLog(bg, audit.Filter{Target: "bob", App: "dbx", Action: "dropbox.remove"})
+			logs, _ := w.st.ListLog(bg, audit.Filter{Target: "bob", App: "dbx", Action: "account.remove"})
 			if len(logs) != 1 || logs[0].Outcome != audit.Success || logs[0].Detail["wipe_data"] != true {
 				t.Fatalf("remove log = %+v", logs)
 			}
@@ -193,7 +193,7 @@ func TestLinkNeverDuplicates(t *testing.T) {
 		}
 	}
 	m := sn.MemberByEmail("cy@corp.example")
-	if count != 1 || m.GivenName != "Fcy" || m.RoleID != emu.RoleID("Team") || st.Ops["dropbox.link"] != 1 {
+	if count != 1 || m.GivenName != "Fcy" || m.RoleID != emu.RoleID("Team") || st.Ops["account.link"] != 1 {
 		t.Fatalf("link: %d members, %+v, ops %v", count, m, st.Ops)
 	}
 	if len(sn.Welcome) != 0 {
@@ -229,7 +229,7 @@ func TestLinkNeverSharesAMember(t *testing.T) {
 		}
 	}
 	tasks, _ := w.st.ListTasks(bg, w.app.ID)
-	if st.Ops["dropbox.link"] != 1 || len(tasks) != 1 || !strings.Contains(tasks[0].LastError, "already the account of another directory user") {
+	if st.Ops["account.link"] != 1 || len(tasks) != 1 || !strings.Contains(tasks[0].LastError, "already the account of another directory user") {
 		t.Fatalf("ops %v, tasks %+v", st.Ops, tasks)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,9 @@ type Config struct {
 	Lanes       int           // batches of one app processed at once (default 4); claims keep them apart
 	RatePerApp  float64       // calls per second per app; 0 means only obey Retry-After
 	Idle        time.Duration // how long Run sleeps when there is no work (default 1s)
+	// Kinds are the app kinds this binary supports: their name rules and
+	// roles. Nil: names go to the app as the directory holds them.
+	Kinds *connector.Registry
 }
 
 func (c *Config) defaults() {
@@ -258,7 +262,24 @@ func (e *Engine) outcomeFor(o *store.Outcome, err error, now time.Time) {
 // errPartial asks for an immediate re-plan: part of the work is left for the next round.
 var errPartial = &connector.Error{Kind: connector.Conflict, Op: "plan", Msg: "some changes are still pending"}
 
+// The log's actions for the engine's work in an app, whatever its kind:
+// "account.create", "account.remove", … for members, "app_group.create",
+// "app_group.add_members", … for pushed groups.
+const (
+	ActionAccountPrefix = "account."
+	ActionGroupPrefix   = "app_group."
+)
+
+// OpLabel is the short name of a logged operation for a summary: "create"
+// for account.create, "group.create" for app_group.create.
+func OpLabel(action string) string {
+	if op, ok := strings.CutPrefix(action, ActionGroupPrefix); ok {
+		return "group." + op
+	}
+	return strings.TrimPrefix(action, ActionAccountPrefix)
+}
+
 func logEntry(a app.Instance, username, op, outcome, msg string, detail map[string]any) audit.Entry {
-	return audit.Entry{Actor: "engine", Action: "dropbox." + op, TargetKind: "user", Target: username,
+	return audit.Entry{Actor: "engine", Action: ActionAccountPrefix + op, TargetKind: "user", Target: username,
 		App: a.Name, Outcome: outcome, Message: msg, Detail: detail}
 }

@@ -62,8 +62,8 @@ func linkable(g connector.Group, row store.PushedGroup) string {
 	switch {
 	case g.ExternalID == GroupExternalID(row.GroupID):
 		return "" // Roster's own group
-	case g.ManagementType == "system_managed":
-		return "it is managed by Dropbox itself and cannot be linked"
+	case g.AppManaged:
+		return "it is managed by the app itself and cannot be linked"
 	case !row.LinkExisting:
 		return "push with --link-existing to link it, or rename one of the two groups"
 	}
@@ -96,8 +96,8 @@ func (e *Engine) ensureGroup(ctx context.Context, gp store.GroupPush, conn conne
 		return false
 	}
 	if why := linkable(found, row); why != "" {
-		r.fail(GroupCreate, connector.Errorf(connector.Permanent, "groups/create", "group_name_already_used",
-			"a Dropbox group named %q already exists (%s); %s", found.Name, found.ID, why))
+		r.fail(GroupCreate, connector.Refusef(connector.Permanent, "create_group", connector.ErrGroupNameTaken,
+			"a group named %q already exists in the app (%s); %s", found.Name, found.ID, why))
 		return false
 	}
 	return e.linkGroup(ctx, gp, conn, r, found)

@@ -18,7 +18,7 @@ import (
 // rule's assignment queued, and the group comes back for them soon.
 
 // The operations on a pushed group, as plans and the system log name them
-// (the log prefixes "dropbox.group.").
+// (the log prefixes ActionGroupPrefix, "app_group.").
 const (
 	GroupCreate = "create"
 	GroupLink   = "link"

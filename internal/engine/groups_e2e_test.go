@@ -116,7 +116,7 @@ func TestGroupPushLifecycle(t *testing.T) {
 			// provisioned first; both join while still invited (F9).
 			st := w.sync()
 			g := w.dbxGroup("Sales")
-			if g == nil || st.Ops["dropbox.create"] != 2 || st.Ops["dropbox.group.create"] != 1 || st.Ops["dropbox.group.add_members"] != 1 {
+			if g == nil || st.Ops["account.create"] != 2 || st.Ops["app_group.create"] != 1 || st.Ops["app_group.add_members"] != 1 {
 				t.Fatalf("first push: group %+v, ops %v", g, st.Ops)
 			}
 			if got := w.dbxMembers(g); !slices.Equal(got, []string{"ann", "bob"}) || w.member("ann").Status != "invited" {
@@ -163,11 +163,11 @@ func TestGroupPushLifecycle(t *testing.T) {
 			// Pushing again finds Roster's own group (by its external id)
 			// without --link-existing; unlinking with delete removes it.
 			w.push(store.GroupPushRule{Group: "Sales EMEA"})
-			if st := w.sync(); st.Ops["dropbox.group.link"] != 1 || st.Ops["dropbox.group.create"] != 0 {
+			if st := w.sync(); st.Ops["app_group.link"] != 1 || st.Ops["app_group.create"] != 0 {
 				t.Fatalf("push again: %v", st.Ops)
 			}
 			w.unpush(store.GroupPushRule{Group: "Sales EMEA"}, true)
-			if st := w.sync(); st.Ops["dropbox.group.delete"] != 1 || w.dbxGroup("Sales EMEA") != nil {
+			if st := w.sync(); st.Ops["app_group.delete"] != 1 || w.dbxGroup("Sales EMEA") != nil {
 				t.Fatalf("delete: %v", st.Ops)
 			}
 			logs, _ := w.st.ListLog(bg, audit.Filter{App: "dbx", TargetKind: "group", Target: "Sales EMEA"})
@@ -175,7 +175,7 @@ func TestGroupPushLifecycle(t *testing.T) {
 			for _, l := range logs {
 				actions[l.Action] = true
 			}
-			for _, a := range []string{"dropbox.group.rename", "dropbox.group.unlink", "dropbox.group.link", "dropbox.group.delete", "group.unpush", "group.push"} {
+			for _, a := range []string{"app_group.rename", "app_group.unlink", "app_group.link", "app_group.delete", "group.unpush", "group.push"} {
 				if !actions[a] {
 					t.Errorf("system log lacks %s: %v", a, actions)
 				}
@@ -229,7 +229,7 @@ func TestGroupPushLinkExisting(t *testing.T) {
 	}
 	st = w.sync()
 	g := w.dbxGroup("eng")
-	if st.Ops["dropbox.group.link"] != 1 || g.ID != gid || g.Name != "Eng" {
+	if st.Ops["app_group.link"] != 1 || g.ID != gid || g.Name != "Eng" {
 		t.Fatalf("link: %v, %+v", st.Ops, g)
 	}
 	if got := w.dbxMembers(g); !slices.Equal(got, []string{"ann", "cy", "outsider"}) {

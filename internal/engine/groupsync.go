@@ -192,7 +192,7 @@ type groupRun struct {
 }
 
 func (r *groupRun) log(op, outcome, msg string, detail map[string]any) {
-	r.out.Logs = append(r.out.Logs, audit.Entry{Actor: "engine", Action: "dropbox.group." + op, TargetKind: "group",
+	r.out.Logs = append(r.out.Logs, audit.Entry{Actor: "engine", Action: ActionGroupPrefix + op, TargetKind: "group",
 		Target: r.in.row.Group, App: r.a.Name, Outcome: outcome, Message: msg, Detail: detail})
 }
 
@@ -266,7 +266,7 @@ func (e *Engine) renameGroup(ctx context.Context, conn connector.Connector, r *g
 // groupGone forgets a Dropbox group deleted outside Roster, so the retry
 // creates it again instead of failing for ever.
 func (r *groupRun) groupGone(err error) {
-	if tag := connector.TagOf(err); tag == "group_not_found" || tag == "group_not_in_team" {
+	if errors.Is(err, connector.ErrGroupGone) {
 		r.out.Group.RemoteID, r.out.Group.RemoteName, r.out.Reset = "", "", true
 		r.out.Added, r.out.Removed = nil, nil
 	}
@@ -331,10 +331,8 @@ func (e *Engine) sendChunk(ctx context.Context, call func(context.Context, strin
 	return ok, errors.Join(errs...)
 }
 
-func isGroupTag(err error) bool {
-	tag := connector.TagOf(err)
-	return tag == "group_not_found" || tag == "group_not_in_team"
-}
+// isGroupTag says the group, not a member, is what the app no longer knows.
+func isGroupTag(err error) bool { return errors.Is(err, connector.ErrGroupGone) }
 
 func (r *groupRun) record(refs []memberRef, add bool) {
 	for _, c := range refs {

@@ -165,11 +165,11 @@ func impactIn(ctx context.Context, st Store, a app.Instance, c DirChange, users 
 		if acct.Status == string(connector.StatusRemoved) {
 			continue
 		}
-		was := Derive(&u, roleOf(before, id))
+		was := Derive(&u, roleOf(before, id), nil)
 		if was.Want == WantGone {
 			continue // already leaving: not this change's doing
 		}
-		now := Derive(userAfter(u, c), roleOf(after, id))
+		now := Derive(userAfter(u, c), roleOf(after, id), nil)
 		if ob, ok := obs[id]; ok && ob.Kept {
 			continue
 		}

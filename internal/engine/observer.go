@@ -9,7 +9,7 @@ import (
 // of any monitoring system; implementations must be cheap and safe for
 // concurrent use.
 type Observer interface {
-	// Operation counts one logged operation on an app, e.g. "dropbox.create", "success".
+	// Operation counts one logged operation on an app, e.g. "account.create", "success".
 	Operation(app, op, outcome string)
 	// Items counts recorded work items by result: done, retry or task.
 	Items(app, result string, n int)

@@ -59,12 +59,17 @@ type Known struct {
 func ExternalID(userID int64) string { return fmt.Sprintf("roster:%d", userID) }
 
 // Derive computes the desired account. user is nil when the user was deleted;
-// role is nil when the user is not assigned to the app.
-func Derive(user *directory.User, role *directory.Role) Desired {
+// role is nil when the user is not assigned to the app. names is the app
+// kind's name rule (nil: names go as they are), so that a legal directory
+// name never blocks provisioning nor looks changed for ever.
+func Derive(user *directory.User, role *directory.Role, names func(string) string) Desired {
 	if user == nil {
 		return Desired{Want: WantGone}
 	}
-	d := Desired{Email: user.Email, GivenName: nameMax(user.FirstName), Surname: nameMax(user.LastName), ExtID: ExternalID(user.ID)}
+	if names == nil {
+		names = func(s string) string { return s }
+	}
+	d := Desired{Email: user.Email, GivenName: names(user.FirstName), Surname: names(user.LastName), ExtID: ExternalID(user.ID)}
 	if role != nil {
 		d.Role = connector.Role(*role)
 	}
@@ -79,23 +84,6 @@ func Derive(user *directory.User, role *directory.Role) Desired {
 		d.Want = WantActive
 	}
 	return d
-}
-
-// nameMax trims a name to Dropbox's 50-character limit and drops the characters
-// Dropbox refuses in names, so that a legal directory name never blocks provisioning.
-func nameMax(s string) string {
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		switch r {
-		case '/', ':', '?', '*', '<', '>', '"', '|':
-			continue
-		}
-		if len(out) == 50 {
-			break
-		}
-		out = append(out, r)
-	}
-	return string(out)
 }
 
 // Op names an action on the app.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/connector/dropbox"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
 )
@@ -30,16 +31,16 @@ func TestDerive(t *testing.T) {
 		{"deprovisioned", u(directory.StatusDeprovisioned), &admin, WantGone},
 	}
 	for _, c := range cases {
-		if got := Derive(c.user, c.role); got.Want != c.want {
+		if got := Derive(c.user, c.role, dropbox.NormalizeName); got.Want != c.want {
 			t.Errorf("%s: want %v, got %v", c.name, c.want, got.Want)
 		}
 	}
-	d := Derive(u(directory.StatusActive), &admin)
+	d := Derive(u(directory.StatusActive), &admin, dropbox.NormalizeName)
 	if d.GivenName != "AB" || d.ExtID != "roster:7" || d.Role != connector.RoleTeamAdmin {
 		t.Errorf("derived %+v", d)
 	}
 	long := &directory.User{ID: 1, Email: "l@x.io", FirstName: string(make([]rune, 0)) + "ÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄ", Status: directory.StatusActive}
-	if n := len([]rune(Derive(long, &admin).GivenName)); n != 50 {
+	if n := len([]rune(Derive(long, &admin, dropbox.NormalizeName).GivenName)); n != 50 {
 		t.Errorf("name not cut to 50 runes: %d", n)
 	}
 }

@@ -156,8 +156,8 @@ func syncOps(t *testing.T, w *world, after int64) []string {
 	}
 	var out []string
 	for _, e := range es {
-		if e.ID > after && strings.HasPrefix(e.Action, "dropbox.") {
-			out = append(out, fmt.Sprintf("%s:%s", e.Target, strings.TrimPrefix(e.Action, "dropbox.")))
+		if e.ID > after && strings.HasPrefix(e.Action, "account.") {
+			out = append(out, fmt.Sprintf("%s:%s", e.Target, strings.TrimPrefix(e.Action, "account.")))
 		}
 	}
 	sort.Strings(out)
@@ -177,7 +177,7 @@ func TestFullReconciliationRecreatesLostMembers(t *testing.T) {
 	}
 	w.emu.Advance(8 * 24 * time.Hour) // past the 7-day recovery window
 	res, err := w.e.Reconcile(bg, w.app, engine.SyncOptions{})
-	if err != nil || res.Stats.Ops["dropbox.create"] != 1 {
+	if err != nil || res.Stats.Ops["account.create"] != 1 {
 		t.Fatalf("reconcile: %+v %v", res, err)
 	}
 	if m := w.member("gus"); m == nil || m.ID == old || m.Status != "invited" {

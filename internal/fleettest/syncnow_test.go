@@ -112,7 +112,7 @@ func syncNowInLane(t *testing.T, st *sqlstore.DB) {
 		t.Fatal(err)
 	}
 	st1, err := apiOnly.Sync(ctx, theirs, engine.SyncOptions{})
-	if err != nil || st1.Ops["dropbox.create"] != setup.Users/setup.Apps {
+	if err != nil || st1.Ops["account.create"] != setup.Users/setup.Apps {
 		t.Fatalf("sync now of a free lane: %+v, %v", st1, err)
 	}
 	// A full reconciliation answers the request.

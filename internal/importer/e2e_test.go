@@ -442,7 +442,7 @@ func TestMigration(t *testing.T) {
 					t.Fatalf("member after migration: %+v", m)
 				}
 			}
-			if st.Ops["dropbox.create"] != 0 || st.Ops["dropbox.suspend"] != 0 || st.Ops["dropbox.unsuspend"] != 0 || st.Ops["dropbox.remove"] != 0 {
+			if st.Ops["account.create"] != 0 || st.Ops["account.suspend"] != 0 || st.Ops["account.unsuspend"] != 0 || st.Ops["account.remove"] != 0 {
 				t.Fatalf("engine ops: %+v", st.Ops)
 			}
 			// A suspended member whose directory user is active is pointed out

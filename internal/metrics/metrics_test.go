@@ -97,7 +97,7 @@ func checkAfter(t *testing.T, fams map[string]*dto.MetricFamily, s *emu.Server) 
 			{"roster_queue_depth", []string{"app", app}, func(v float64) bool { return v == 0 }},
 			{"roster_queue_oldest_age_seconds", []string{"app", app}, func(v float64) bool { return v == 0 }},
 			{"roster_tasks_open", []string{"app", app}, func(v float64) bool { return v == 0 }},
-			{"roster_operations_total", []string{"app", app, "op", "dropbox.create", "outcome", "success"}, func(v float64) bool { return v == 200 }},
+			{"roster_operations_total", []string{"app", app, "op", "account.create", "outcome", "success"}, func(v float64) bool { return v == 200 }},
 			{"roster_work_items_total", []string{"app", app, "result", "done"}, func(v float64) bool { return v >= 200 }},
 			{"roster_remote_call_duration_seconds", []string{"app", app, "op", "add_members", "outcome", "ok"}, func(v float64) bool { return v >= 1 }},
 		} {

@@ -71,7 +71,7 @@ func drain(ctx context.Context, s *sqlstore.DB, appID int64) error {
 			outs[i] = store.Outcome{Item: it,
 				Account: &store.Account{AppID: appID, UserID: it.RefID, MemberID: mid, Email: email, GivenName: "User",
 					Surname: fmt.Sprint(it.RefID), ExternalID: fmt.Sprintf("roster:%d", it.RefID), Role: "member", Status: "invited"},
-				Logs: []audit.Entry{{Actor: "engine", Action: "dropbox.create", TargetKind: "user", Target: email, App: "dbx",
+				Logs: []audit.Entry{{Actor: "engine", Action: "account.create", TargetKind: "user", Target: email, App: "dbx",
 					Outcome: audit.Success, Detail: map[string]any{"member_id": mid, "email": email, "role": "member", "welcome_email": true}}}}
 		}
 		if err := s.FinishWork(ctx, owner, outs); err != nil {

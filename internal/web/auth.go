@@ -11,7 +11,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
+	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/directory"
@@ -157,13 +161,30 @@ func (s *Server) refuseCSRF(w http.ResponseWriter, r *http.Request) {
 	s.renderError(w, r, http.StatusForbidden, "This form was refused because its security token is missing or out of date (for example after signing in again elsewhere). Reload the page and try again; nothing was changed.")
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: next is parsed and
+// taken only as a path (with query) on this origin, with no scheme, no host,
+// a single leading slash, and no backslash or control character either as
+// given or once decoded, since browsers drop tabs and newlines and read a
+// backslash as a slash. Anything else, and sign-in itself, goes home.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/signin") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, unsafeInURL) {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	p := u.Path
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsFunc(p, unsafeInURL) {
+		return "/"
+	}
+	if c := path.Clean(p); c == "/signin" || strings.HasPrefix(c, "/signin/") {
+		return "/"
+	}
+	return u.String()
 }
+
+func unsafeInURL(r rune) bool { return r == '\\' || unicode.IsControl(r) }
 
 type signinView struct {
 	Name, Next string
@@ -202,7 +223,15 @@ func (s *Server) renderSignin(w http.ResponseWriter, r *http.Request, status int
 
 const badSignin = "Wrong name or password, or an unknown token."
 
+// maxSigninBody bounds a sign-in form, which may wait for a password check.
+const maxSigninBody = 16 << 10
+
 func (s *Server) signin(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength > maxSigninBody {
+		s.renderError(w, r, http.StatusRequestEntityTooLarge, "The sign-in form is larger than 16 KiB.")
+		return nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxSigninBody)
 	c, err := r.Cookie(signinCookie)
 	if err != nil || !tokenMatches(r, csrfFor(c.Value)) {
 		s.refuseCSRF(w, r)
@@ -216,51 +245,130 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		se, err = s.passwordSession(r, v.Name, r.PostForm.Get("password"))
 	}
-	if errors.Is(err, errBadCredentials) || errors.Is(err, errTooMany) {
-		msg := badSignin
-		if errors.Is(err, errTooMany) {
-			msg = "Too many failed sign-ins for this name; wait 15 minutes and try again."
-		}
-		s.renderSignin(w, r, http.StatusUnauthorized, c.Value, v, msg)
+	var wait signinWait
+	switch {
+	case errors.As(err, &wait):
+		w.Header().Set("Retry-After", strconv.Itoa(wait.seconds()))
+		s.renderSignin(w, r, http.StatusTooManyRequests, c.Value, v, wait.Error())
 		return nil
-	}
-	if err != nil {
+	case errors.Is(err, errBadCredentials):
+		s.renderSignin(w, r, http.StatusUnauthorized, c.Value, v, badSignin)
+		return nil
+	case err != nil:
 		return err
 	}
 	return s.startSession(w, r, se, v.Next)
 }
 
-var (
-	errBadCredentials = errors.New("bad credentials")
-	errTooMany        = errors.New("too many failed sign-ins")
-)
+var errBadCredentials = errors.New("bad credentials")
 
+// signinWait refuses a password attempt before its check: the account or
+// address is delayed after failures, or the server is checking enough others.
+type signinWait struct {
+	d    time.Duration
+	busy bool
+}
+
+func (e signinWait) seconds() int { return max(1, int((e.d+time.Second-1)/time.Second)) }
+
+func (e signinWait) Error() string {
+	if e.busy {
+		return "Roster is busy checking other sign-ins. Try again in a few seconds."
+	}
+	n, unit := e.seconds(), "second"
+	if n > 90 {
+		n, unit = (n+59)/60, "minute"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("Too many failed sign-ins. Wait %d %s, then try again.", n, unit)
+}
+
+// passwordSession checks an admin's password. The attempt is counted before
+// the check (see signinGuard), and the check waits for a free slot; an
+// unknown name costs the same and is counted the same, so names cannot be
+// probed.
 func (s *Server) passwordSession(r *http.Request, name, pw string) (store.Session, error) {
-	now := s.opt.Now()
-	key := directory.Key(name)
-	if s.fails.blocked(key, now) {
-		return store.Session{}, errTooMany
+	if name == "" || pw == "" {
+		return store.Session{}, errBadCredentials
+	}
+	key, addr, device := directory.Key(name), sourceOf(r), s.deviceOf(r)
+	if device == 0 {
+		if wait := s.guard.waitFor(key, addr, s.opt.Now()); wait > 0 {
+			return store.Session{}, signinWait{d: wait}
+		}
 	}
 	a, hash, err := s.st.AdminPassword(r.Context(), name)
 	if errors.Is(err, directory.ErrNotFound) {
-		hash = dummyHash // spend the same time as for a real admin, so names cannot be probed
+		a, hash = store.Admin{}, dummyHash // spend the same time as for a real admin
 	} else if err != nil {
 		return store.Session{}, err
 	}
-	ok, herr := PasswordMatches(hash, pw)
-	if herr != nil {
-		s.log.Error("stored password hash is unreadable", "admin", name, "err", herr)
+	at := s.guard.newAttempt(a.ID, key, addr, a.ID != 0 && device == a.ID)
+	if wait, ok := s.guard.begin(at, s.opt.Now()); !ok {
+		return store.Session{}, signinWait{d: wait}
 	}
-	if err != nil || !ok {
-		s.fails.add(key, now)
+	ok, err := s.slots.matches(r.Context(), hash, pw)
+	if errors.Is(err, errBusy) {
+		s.guard.unchecked(at)
+		return store.Session{}, signinWait{d: s.slots.wait, busy: true}
+	}
+	if err != nil {
+		s.log.Error("stored password hash is unreadable", "admin", name, "err", err)
+	}
+	if a.ID == 0 || !ok {
 		return store.Session{}, errBadCredentials
 	}
-	s.fails.reset(key)
+	s.guard.succeeded(at)
 	return store.Session{Actor: store.Actor("web:" + a.Name), AdminID: a.ID}, nil
 }
 
 // dummyHash has the current parameters and a random key that no password yields.
 var dummyHash = []byte("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$0mI1SvQoG0R3e+ETbVRD1HdvLmk2vL8TvNKCUW0rKGg")
+
+// deviceCookie marks a browser an admin has signed in with: its password
+// attempts are counted apart from everyone else's, so others' guesses never
+// delay the admin there. It grants nothing else.
+const (
+	deviceCookie  = "roster_device"
+	deviceContext = "web sign-in device v1"
+	deviceMaxAge  = 365 * 24 * 60 * 60
+)
+
+// deviceOf is the admin whose device cookie the request carries, or 0.
+func (s *Server) deviceOf(r *http.Request) int64 {
+	c, err := r.Cookie(deviceCookie)
+	if s.box == nil || err != nil || len(c.Value) > 200 {
+		return 0
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return 0
+	}
+	plain, err := s.box.Open(sealed, deviceContext)
+	if err != nil {
+		return 0
+	}
+	id, err := strconv.ParseInt(string(plain), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return id
+}
+
+func (s *Server) setDevice(w http.ResponseWriter, r *http.Request, admin int64) error {
+	if s.box == nil {
+		return nil
+	}
+	sealed, err := s.box.Seal([]byte(strconv.FormatInt(admin, 10)), deviceContext)
+	if err != nil {
+		return fmt.Errorf("seal device cookie: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: "/signin",
+		MaxAge: deviceMaxAge, HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+	return nil
+}
 
 func (s *Server) tokenSession(r *http.Request, tok string) (store.Session, error) {
 	if !strings.HasPrefix(tok, api.TokenPrefix) || len(tok) > 200 {
@@ -287,6 +395,11 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, se store.S
 	se.ExpiresAt = se.CreatedAt.Add(s.opt.SessionTTL)
 	if err := s.st.CreateSession(r.Context(), hashID(id), se); err != nil {
 		return err
+	}
+	if se.AdminID != 0 {
+		if err := s.setDevice(w, r, se.AdminID); err != nil {
+			return err
+		}
 	}
 	s.setCookie(w, r, sessionCookie, id, int(s.opt.SessionTTL.Seconds()))
 	s.setCookie(w, r, signinCookie, "", -1)

@@ -441,7 +441,7 @@ func otherPages(b *browser) {
 		{"/users", "users", "alice"},
 		{"/groups", "groups", "Sales"},
 		{"/tasks", "tasks", "No open tasks"},
-		{"/log?app=dropbox", "log", "dropbox.remove"},
+		{"/log?app=dropbox", "log", "account.remove"},
 		{"/apps/dropbox/pending", "pending", "Nobody is waiting"},
 		{"/apps/dropbox/groups", "grouppush", "issue 6"},
 	} {

@@ -153,9 +153,10 @@ func (e *env) client(t testing.TB) *client {
 }
 
 type resp struct {
-	status   int
-	location string
-	body     string
+	status     int
+	location   string
+	body       string
+	retryAfter string
 }
 
 func (c *client) do(method, path string, form url.Values) resp {
@@ -177,7 +178,7 @@ func (c *client) do(method, path string, form url.Values) resp {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return resp{res.StatusCode, res.Header.Get("Location"), string(b)}
+	return resp{res.StatusCode, res.Header.Get("Location"), string(b), res.Header.Get("Retry-After")}
 }
 
 func (c *client) get(path string) resp { return c.do("GET", path, nil) }

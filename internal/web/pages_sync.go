@@ -204,7 +204,7 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a app.Instance,
 func syncSummary(st engine.Stats) string {
 	ops := make([]string, 0, len(st.Ops))
 	for op, n := range st.Ops {
-		ops = append(ops, fmt.Sprintf("%s %d", strings.TrimPrefix(op, "dropbox."), n))
+		ops = append(ops, fmt.Sprintf("%s %d", engine.OpLabel(op), n))
 	}
 	sort.Strings(ops)
 	msg := fmt.Sprintf("Applied: %d item(s) done, %d retrying, %d became tasks.", st.Done, st.Retrying, st.Tasks)

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -83,4 +86,43 @@ func PasswordMatches(encoded []byte, pw string) (bool, error) {
 	}
 	got := argon2.IDKey([]byte(pw), salt, uint32(iter), uint32(mem), threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// hashSlots bounds how many password checks run at once. Each holds 19 MiB
+// of argon2id memory and a core for tens of milliseconds: unbounded, a flood
+// of sign-ins takes the machine's memory and CPU from everything else.
+type hashSlots struct {
+	ch   chan struct{}
+	wait time.Duration // the longest a check waits for a slot
+}
+
+func newHashSlots(n int, wait time.Duration) *hashSlots {
+	return &hashSlots{ch: make(chan struct{}, n), wait: wait}
+}
+
+// defaultHashSlots is one slot per core, from 2 to 4.
+func defaultHashSlots() int { return min(4, max(2, runtime.GOMAXPROCS(0))) }
+
+var errBusy = errors.New("too many password checks at once")
+
+// matches is PasswordMatches in a slot; errBusy if none is free within the wait.
+func (h *hashSlots) matches(ctx context.Context, encoded []byte, pw string) (bool, error) {
+	if len(pw) > MaxPasswordLen {
+		return false, nil // never hashed, so it need not wait
+	}
+	select {
+	case h.ch <- struct{}{}:
+	default:
+		t := time.NewTimer(h.wait)
+		defer t.Stop()
+		select {
+		case h.ch <- struct{}{}:
+		case <-t.C:
+			return false, errBusy
+		case <-ctx.Done():
+			return false, fmt.Errorf("%w: %w", errBusy, ctx.Err())
+		}
+	}
+	defer func() { <-h.ch }()
+	return PasswordMatches(encoded, pw)
 }

@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/roster-dev/roster/internal/engine"
@@ -61,7 +60,8 @@ type Server struct {
 	log   *slog.Logger
 	opt   Options
 	pages map[string]*template.Template
-	fails *failures
+	guard *signinGuard // counts password attempts
+	slots *hashSlots   // bounds password checks at once
 }
 
 // New makes the UI; it fails only if the embedded templates do not parse.
@@ -79,7 +79,8 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	return &Server{st: st, box: box, log: log, opt: opt, pages: pages, fails: &failures{m: map[string][]time.Time{}}}, nil
+	return &Server{st: st, box: box, log: log, opt: opt, pages: pages,
+		guard: newSigninGuard(), slots: newHashSlots(defaultHashSlots(), 2*time.Second)}, nil
 }
 
 // handler is a page or form handler; a returned error is rendered as an error page.
@@ -154,47 +155,4 @@ func (s *Server) SweepSessions(ctx context.Context, every time.Duration) {
 			}
 		}
 	}
-}
-
-// failures counts recent failed sign-ins per name, to slow password guessing.
-type failures struct {
-	mu sync.Mutex
-	m  map[string][]time.Time
-}
-
-const (
-	maxFailures   = 5
-	failureWindow = 15 * time.Minute
-)
-
-// blocked reports whether key has failed too often lately.
-func (f *failures) blocked(key string, now time.Time) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.recent(key, now)) >= maxFailures
-}
-
-func (f *failures) add(key string, now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.m) > 10000 { // bound memory under a spray of names
-		clear(f.m)
-	}
-	f.m[key] = append(f.recent(key, now), now)
-}
-
-func (f *failures) reset(key string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.m, key)
-}
-
-func (f *failures) recent(key string, now time.Time) []time.Time {
-	var keep []time.Time
-	for _, t := range f.m[key] {
-		if now.Sub(t) < failureWindow {
-			keep = append(keep, t)
-		}
-	}
-	return keep
 }

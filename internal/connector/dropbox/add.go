@@ -146,7 +146,7 @@ func (it *addItem) result(email string) (connector.Member, error) {
 	case "user_already_on_team", "duplicate_external_member_id":
 		kind = connector.Conflict // the member exists: the engine links it
 	}
-	return connector.Member{}, &connector.Error{Kind: kind, Op: addRoute, Tag: it.Tag, Msg: email}
+	return connector.Member{}, &connector.Error{Kind: kind, Op: addRoute, Tag: it.Tag, Reason: reasonOfTag(it.Tag), Msg: email}
 }
 
 func failAll(res []connector.AddResult, idx []int, err error) {

@@ -53,7 +53,7 @@ func classify(route string, resp *http.Response, raw []byte, tok string) error {
 		e.Kind, e.Tag = connector.Auth, ae.tag
 		e.Msg = authMsg(ae, isJSON, raw)
 	case code == http.StatusConflict && isJSON:
-		e.Kind, e.Tag = kindOfTag(ae.tag), ae.tag
+		e.Kind, e.Tag, e.Reason = kindOfTag(ae.tag), ae.tag, reasonOfTag(ae.tag)
 		e.Msg = conflictMsg(env, ae)
 	case code == http.StatusTooManyRequests:
 		e.Kind, e.RetryAfter = connector.RateLimited, retryAfter(resp.Header, ae)
@@ -85,6 +85,23 @@ func kindOfTag(tag string) connector.Kind {
 		return connector.Retryable
 	}
 	return connector.Permanent
+}
+
+// reasonOfTag maps the tags the engine must act on to neutral reasons.
+func reasonOfTag(tag string) error {
+	switch tag {
+	case "user_already_on_team", "duplicate_external_member_id":
+		return connector.ErrAlreadyMember
+	case "user_unrecoverable":
+		return connector.ErrUnrecoverable
+	case "team_license_limit":
+		return connector.ErrLicenceLimit
+	case "group_not_found", "group_not_in_team":
+		return connector.ErrGroupGone
+	case "group_name_already_used":
+		return connector.ErrGroupNameTaken
+	}
+	return nil
 }
 
 func authMsg(ae apiError, isJSON bool, raw []byte) string {

@@ -158,5 +158,5 @@ type wireGroup struct {
 
 func (g *wireGroup) group() connector.Group {
 	return connector.Group{ID: g.GroupID, Name: g.GroupName, ExternalID: g.ExternalID,
-		MemberCount: g.MemberCount, ManagementType: g.ManagementType.Tag}
+		MemberCount: g.MemberCount, ManagementType: g.ManagementType.Tag, AppManaged: g.ManagementType.Tag == "system_managed"}
 }

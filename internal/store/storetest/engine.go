@@ -60,7 +60,7 @@ func testClaimLeaseFinish(t *testing.T, s *sqlstore.DB) {
 	}
 	acct := &store.Account{AppID: appID, UserID: first[0].RefID, MemberID: "dbmid:1", Email: "a@x.io", Role: "member", Status: "active", Silent: true}
 	outs := []store.Outcome{
-		{Item: first[0], Account: acct, Logs: []audit.Entry{{Actor: "engine", Action: "dropbox.create", TargetKind: "user", Target: "a1", Outcome: audit.Success}}},
+		{Item: first[0], Account: acct, Logs: []audit.Entry{{Actor: "engine", Action: "account.create", TargetKind: "user", Target: "a1", Outcome: audit.Success}}},
 		{Item: first[1], Err: errors.New("boom 503"), RetryAt: time.Now().Add(time.Hour)},
 	}
 	// A worker that does not hold the lease records its log entries (the calls
@@ -96,7 +96,7 @@ func testClaimLeaseFinish(t *testing.T, s *sqlstore.DB) {
 	if err != nil || len(accts) != 1 || !accts[first[0].RefID].Silent || accts[first[0].RefID].MemberID != "dbmid:1" {
 		t.Fatalf("accounts = %+v, %v", accts, err)
 	}
-	if logs, _ := s.ListLog(ctx, audit.Filter{Action: "dropbox.create"}); len(logs) != 2 {
+	if logs, _ := s.ListLog(ctx, audit.Filter{Action: "account.create"}); len(logs) != 2 {
 		t.Fatalf("outcome log not written: %v", logs)
 	}
 	// An expired lease returns the item to the queue.
@@ -130,14 +130,14 @@ func testFinishAfterChange(t *testing.T, s *sqlstore.DB) {
 func testTasks(t *testing.T, s *sqlstore.DB) {
 	appID, us := assignedUsers(t, s, "c1")
 	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{})
-	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: claimed[0], Err: errors.New("team_license_limit"), GiveUp: true, RetryAt: time.Now()}}); err != nil {
+	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: claimed[0], Err: errors.New("no licence left for a new member"), GiveUp: true, RetryAt: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	if c, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{}); len(c) != 0 {
 		t.Fatal("a task was claimed as ordinary work")
 	}
 	tasks, err := s.ListTasks(ctx, appID)
-	if err != nil || len(tasks) != 1 || tasks[0].RefID != us[0].ID || tasks[0].LastError != "team_license_limit" || tasks[0].Attempts != 1 {
+	if err != nil || len(tasks) != 1 || tasks[0].RefID != us[0].ID || tasks[0].LastError != "no licence left for a new member" || tasks[0].Attempts != 1 {
 		t.Fatalf("tasks = %+v, %v", tasks, err)
 	}
 	if err := s.RetryTask(ctx, actor, appID, store.WorkUser, us[0].ID); err != nil {

@@ -352,7 +352,7 @@ func testGroupPushFinishState(t *testing.T, s *sqlstore.DB) {
 	}
 	st := store.PushedGroup{RemoteID: "g:1", RemoteName: "Sales"}
 	ann := account(t, s, appID, "ann", "dbmid:1")
-	finish("added", store.GroupOutcome{Group: st, Added: []store.GroupMember{{MemberID: "dbmid:1", UserID: ann}, {MemberID: "dbmid:x"}}, Logs: []audit.Entry{{Actor: "engine", Action: "dropbox.group.create", Outcome: audit.Success}}}, nil)
+	finish("added", store.GroupOutcome{Group: st, Added: []store.GroupMember{{MemberID: "dbmid:1", UserID: ann}, {MemberID: "dbmid:x"}}, Logs: []audit.Entry{{Actor: "engine", Action: "app_group.create", Outcome: audit.Success}}}, nil)
 	if k := known(); len(k) != 2 || len(queued(t, s, appID, store.WorkGroup)) != 0 {
 		t.Fatalf("known = %+v", k)
 	}

@@ -619,14 +619,14 @@ func testSystemLog(t *testing.T, s *sqlstore.DB) {
 		t.Fatal(err)
 	}
 	at(3)
-	if err := s.AppendLog(ctx, audit.Entry{Actor: "engine", Action: "dropbox.add", TargetKind: "user", Target: "pia", App: "dbx", Outcome: audit.Failure, Message: "429"}); err != nil {
+	if err := s.AppendLog(ctx, audit.Entry{Actor: "engine", Action: "account.add", TargetKind: "user", Target: "pia", App: "dbx", Outcome: audit.Failure, Message: "429"}); err != nil {
 		t.Fatal(err)
 	}
 	all, err := s.ListLog(ctx, audit.Filter{Target: "pia"})
 	if err != nil || len(all) != 3 {
 		t.Fatalf("log = %+v, %v", all, err)
 	}
-	if all[0].Action != "dropbox.add" || all[2].Action != "user.create" {
+	if all[0].Action != "account.add" || all[2].Action != "user.create" {
 		t.Fatalf("log must be newest first: %+v", all)
 	}
 	susp := all[1]

@@ -1,0 +1,45 @@
+package dropbox
+
+import (
+	"context"
+
+	"github.com/roster-dev/roster/internal/connector"
+)
+
+// Kind is the app kind of a Dropbox team.
+const Kind = "dropbox"
+
+// Spec registers Dropbox with a connector.Registry: its capabilities, its
+// admin roles, its name rule and its constructor.
+func Spec() connector.Spec {
+	return connector.Spec{
+		Kind: Kind, Title: "Dropbox", DefaultBaseURL: DefaultBaseURL,
+		Capabilities: []connector.Capability{connector.CapSuspend, connector.CapRecover, connector.CapTransfer,
+			connector.CapWipe, connector.CapRoles, connector.CapWelcomeEmail, connector.CapSilent, connector.CapGroupPush},
+		Roles: []string{string(connector.RoleMember), string(connector.RoleSupportAdmin),
+			string(connector.RoleUserManagementAdmin), string(connector.RoleTeamAdmin)},
+		NormalizeName: NormalizeName,
+		Open: func(_ context.Context, o connector.OpenOptions) (connector.Connector, error) {
+			return New(Options{BaseURL: o.BaseURL, Token: o.Token, TokenSource: o.TokenSource,
+				TokenExpired: o.TokenExpired, Pacer: o.Pacer, Logger: o.Logger}), nil
+		},
+	}
+}
+
+// NormalizeName trims a name to Dropbox's 50-character limit and drops the
+// characters Dropbox refuses in names, so that a legal directory name never
+// blocks provisioning.
+func NormalizeName(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		switch r {
+		case '/', ':', '?', '*', '<', '>', '"', '|':
+			continue
+		}
+		if len(out) == 50 {
+			break
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}

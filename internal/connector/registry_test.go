@@ -1,0 +1,45 @@
+package connector_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/roster-dev/roster/internal/connector"
+)
+
+// The registry answers for the kinds it holds and refuses the others; roles
+// parse and rank in the order the kind registered them.
+func TestRegistry(t *testing.T) {
+	r := connector.NewRegistry(connector.Spec{Kind: "k", Roles: []string{"member", "admin"},
+		Capabilities:  []connector.Capability{connector.CapSuspend},
+		NormalizeName: strings.ToUpper})
+	if err := r.CheckKind("k"); err != nil {
+		t.Errorf("CheckKind(k) = %v", err)
+	}
+	if err := r.CheckKind("box"); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("CheckKind(box) = %v, want not supported", err)
+	}
+	if _, err := r.Open(context.Background(), "box", connector.OpenOptions{}); err == nil {
+		t.Error("Open of an unknown kind succeeded")
+	}
+	if !r.Has("k", connector.CapSuspend) || r.Has("k", connector.CapRecover) || r.Has("box", connector.CapSuspend) {
+		t.Error("Has answers wrongly")
+	}
+	if got := r.NormalizeName("k", "ann"); got != "ANN" {
+		t.Errorf("NormalizeName = %q", got)
+	}
+	if got := r.NormalizeName("box", "ann"); got != "ann" {
+		t.Errorf("NormalizeName of an unknown kind = %q, want it as is", got)
+	}
+	for _, c := range []struct{ in, want, err string }{{"", "member", ""}, {"admin", "admin", ""}, {"root", "", "not one of member, admin"}} {
+		got, err := r.ParseRole("k", c.in)
+		if got != c.want || (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("ParseRole(%q) = %q, %v", c.in, got, err)
+		}
+	}
+	rank := r.RoleRank("k")
+	if rank("admin") <= rank("member") || rank("root") != -1 {
+		t.Error("RoleRank does not follow the registered order")
+	}
+}

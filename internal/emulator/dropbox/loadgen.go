@@ -1,0 +1,38 @@
+package dropbox
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// LoadAdd sends one members/add_v2 call of members c<from>…c<to-1> straight
+// to an emulator at base, for load tests that measure the emulator's ceiling
+// without a connector in the way.
+func LoadAdd(ctx context.Context, base, token string, from, to int64) error {
+	var b strings.Builder
+	b.WriteString(`{"new_members":[`)
+	for i := from; i < to; i++ {
+		if i > from {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"member_email":"c%d@corp.example","member_given_name":"C","member_surname":"%d","member_external_id":"roster:%d"}`, i, i, i)
+	}
+	b.WriteString(`]}`)
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/2/team/members/add_v2", bytes.NewReader([]byte(b.String())))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("add_v2: status %d", resp.StatusCode)
+	}
+	return nil
+}
