@@ -15,7 +15,7 @@ import (
 	"github.com/roster-dev/roster/internal/store/storetest"
 )
 
-// Users and groups stored before migration 0013 get distinct external keys,
+// Users and groups stored before migration 0014 get distinct external keys,
 // dated by their creation, and the api source; the keys are then unique and
 // found, on both backends.
 func TestIdentityMigrationFillsOldRows(t *testing.T) {
@@ -62,14 +62,14 @@ func TestIdentityMigrationFillsOldRows(t *testing.T) {
 	}
 }
 
-// unmigrate puts the schema back as it was before 0013.
+// unmigrate puts the schema back as it was before 0014.
 func unmigrate(t *testing.T, s *sqlstore.DB) {
 	t.Helper()
 	qs := []string{`DROP INDEX users_external_key`, `DROP INDEX groups_external_key`, `DROP INDEX users_source`, `DROP INDEX groups_source`}
 	for _, table := range []string{"users", "groups"} {
 		qs = append(qs, `ALTER TABLE `+table+` DROP COLUMN external_key`, `ALTER TABLE `+table+` DROP COLUMN source`)
 	}
-	qs = append(qs, `DELETE FROM schema_migrations WHERE name = 'migrations/0013_directory_identity.sql'`)
+	qs = append(qs, `DELETE FROM schema_migrations WHERE name = 'migrations/0014_directory_identity.sql'`)
 	for _, q := range qs {
 		if _, err := s.SQL().ExecContext(context.Background(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -165,7 +165,7 @@ func (s *DB) applyMigration(ctx context.Context, tx *sql.Tx, name string) error 
 		if err := s.freezeAllLeavers(ctx, tx); err != nil {
 			return err
 		}
-	case "migrations/0013_directory_identity.sql":
+	case "migrations/0014_directory_identity.sql":
 		if err := s.fillExternalKeys(ctx, tx); err != nil {
 			return err
 		}

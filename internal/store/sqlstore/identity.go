@@ -9,13 +9,13 @@ import (
 	"github.com/roster-dev/roster/internal/directory"
 )
 
-// externalKeyIndexes are created once every row has its key (migration 0013).
+// externalKeyIndexes are created once every row has its key (migration 0014).
 var externalKeyIndexes = []string{
 	`CREATE UNIQUE INDEX users_external_key ON users(external_key)`,
 	`CREATE UNIQUE INDEX groups_external_key ON groups(external_key)`,
 }
 
-// fillExternalKeys gives users and groups stored before migration 0013 an
+// fillExternalKeys gives users and groups stored before migration 0014 an
 // external key, dated by their creation so that keys sort as rows were
 // made, then indexes the keys.
 func (s *DB) fillExternalKeys(ctx context.Context, tx *sql.Tx) error {
