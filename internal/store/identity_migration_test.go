@@ -97,7 +97,7 @@ func checkFilled(t *testing.T, s *sqlstore.DB, n int) {
 	if got, err := s.GetUserByExternalKey(ctx, last.ExternalKey); err != nil || got.ID != last.ID {
 		t.Fatalf("GetUserByExternalKey after migration = %+v, %v", got, err)
 	}
-	groups, err := s.ListGroups(ctx, store.GroupFilter{})
+	groups, err := s.FilterGroups(ctx, store.GroupFilter{})
 	if err != nil || len(groups) != 2 || groups[0].ExternalKey == groups[1].ExternalKey {
 		t.Fatalf("groups after migration = %+v, %v", groups, err)
 	}

@@ -108,7 +108,9 @@ type Store interface {
 	GetGroup(ctx context.Context, name string) (directory.Group, error)
 	// GetGroupByExternalKey finds a group by its external key, in any case.
 	GetGroupByExternalKey(ctx context.Context, key string) (directory.Group, error)
-	ListGroups(ctx context.Context, f GroupFilter) ([]directory.Group, error)
+	ListGroups(ctx context.Context, p Page) ([]directory.Group, error)
+	// FilterGroups is ListGroups narrowed by f.
+	FilterGroups(ctx context.Context, f GroupFilter) ([]directory.Group, error)
 	DeleteGroup(ctx context.Context, by Actor, name string) error
 	AddGroupMembers(ctx context.Context, by Actor, group string, usernames []string) error
 	RemoveGroupMembers(ctx context.Context, by Actor, group string, usernames []string) error

@@ -218,6 +218,6 @@ func backends(t *testing.T, fn func(*testing.T, func(testing.TB) *sqlstore.DB)) 
 	}
 }
 
-func storePage() store.GroupFilter { return store.GroupFilter{Page: store.Page{Limit: 100}} }
+func storePage() store.Page { return store.Page{Limit: 100} }
 
 func storeAssign(group string) store.AssignmentFilter { return store.AssignmentFilter{Group: group} }

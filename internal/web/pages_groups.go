@@ -29,7 +29,7 @@ func (s *Server) groupsPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) groupsView(r *http.Request) (groupsView, error) {
 	var v groupsView
 	for after := int64(0); ; {
-		gs, err := s.st.ListGroups(r.Context(), store.GroupFilter{Page: store.Page{After: after, Limit: 1000}})
+		gs, err := s.st.ListGroups(r.Context(), store.Page{After: after, Limit: 1000})
 		if err != nil {
 			return v, err
 		}

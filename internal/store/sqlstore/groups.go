@@ -108,7 +108,12 @@ func (s *DB) groupRef(ctx context.Context, q querier, name string) (directory.Gr
 }
 
 // ListGroups returns one page of groups in ID order.
-func (s *DB) ListGroups(ctx context.Context, f store.GroupFilter) ([]directory.Group, error) {
+func (s *DB) ListGroups(ctx context.Context, p store.Page) ([]directory.Group, error) {
+	return s.FilterGroups(ctx, store.GroupFilter{Page: p})
+}
+
+// FilterGroups returns one page of the groups f selects, in ID order.
+func (s *DB) FilterGroups(ctx context.Context, f store.GroupFilter) ([]directory.Group, error) {
 	where, args := `g.id > ?`, []any{f.After}
 	if f.Source != "" {
 		where, args = where+` AND g.source = ?`, append(args, f.Source)

@@ -229,7 +229,7 @@ func testGroupSourceFilter(t *testing.T, s *sqlstore.DB) {
 	}
 	var got []string
 	for after := int64(0); ; {
-		page, err := s.ListGroups(ctx, store.GroupFilter{Page: store.Page{After: after, Limit: 2}, Source: "scim"})
+		page, err := s.FilterGroups(ctx, store.GroupFilter{Page: store.Page{After: after, Limit: 2}, Source: "scim"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,8 +244,8 @@ func testGroupSourceFilter(t *testing.T, s *sqlstore.DB) {
 		}
 		after = page[len(page)-1].ID
 	}
-	all, _ := s.ListGroups(ctx, store.GroupFilter{})
-	api, _ := s.ListGroups(ctx, store.GroupFilter{Source: directory.SourceAPI})
+	all, _ := s.ListGroups(ctx, store.Page{})
+	api, _ := s.FilterGroups(ctx, store.GroupFilter{Source: directory.SourceAPI})
 	if strings.Join(got, ",") != "g1,g3,g4" || len(all) != 5 || len(api) != 2 {
 		t.Fatalf("scim groups %v, all %d, api %d", got, len(all), len(api))
 	}

@@ -383,7 +383,7 @@ func testGroups(t *testing.T, s *sqlstore.DB) {
 	if err := s.DeleteGroup(ctx, actor, "Engineering"); err != nil {
 		t.Fatal(err)
 	}
-	groups, _ := s.ListGroups(ctx, store.GroupFilter{})
+	groups, _ := s.ListGroups(ctx, store.Page{})
 	if len(groups) != 0 {
 		t.Fatalf("groups left: %v", groups)
 	}
