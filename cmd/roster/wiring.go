@@ -58,6 +58,9 @@ func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Con
 	kinds := connectors.Registry()
 	connect := newConnect(st, box, log)
 	cfg.Kinds = kinds
+	if ks, ok := st.(interface{ SetKinds(*connector.Registry) }); ok {
+		ks.SetKinds(kinds) // assignments' roles are the kinds'
+	}
 	return &services{kinds: kinds, st: st, box: box, connect: connect, engine: engine.New(st, connect, log, cfg), limits: httplimit.Default()}
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/connector/dropbox"
-	"github.com/roster-dev/roster/internal/directory"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
 	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
@@ -141,7 +140,7 @@ func TestImportRoutes(t *testing.T) {
 				t.Fatalf("review reached Dropbox: %d welcome emails, %v", w, srvEmu.Calls())
 			}
 			as, _ := e.st.ListAssignments(context.Background(), store.AssignmentFilter{App: "dbx", User: "nia@corp.example"})
-			if len(as) != 1 || as[0].Role != directory.RoleMember {
+			if len(as) != 1 || as[0].Role != "member" {
 				t.Fatalf("new user not assigned: %+v", as)
 			}
 		})

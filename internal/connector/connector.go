@@ -124,16 +124,10 @@ const (
 	StatusRemoved   MemberStatus = "removed"
 )
 
-// Role is a member's admin role; the names match directory.Role.
+// Role is a member's role in the app: one of its kind's Spec.Roles, opaque
+// to everyone but the kind's connector. A connector of a kind with roles
+// always reports one (Spec.Roles[0] for a plain member).
 type Role string
-
-// The roles of MISSION F10.
-const (
-	RoleMember              Role = "member"
-	RoleTeamAdmin           Role = "team_admin"
-	RoleUserManagementAdmin Role = "user_management_admin"
-	RoleSupportAdmin        Role = "support_admin"
-)
 
 // Member is an account in the app.
 type Member struct {

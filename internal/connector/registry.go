@@ -137,6 +137,20 @@ func (r *Registry) ParseRole(kind, role string) (string, error) {
 	return "", fmt.Errorf("role %q is not one of %s", role, strings.Join(s.Roles, ", "))
 }
 
+// Roles lists the roles of every kind, each once: a kind's least privileged
+// first, kinds in order. For forms that offer the roles of apps of any kind.
+func (r *Registry) Roles() []string {
+	var out []string
+	for _, k := range r.Kinds() {
+		for _, role := range r.specs[k].Roles {
+			if !slices.Contains(out, role) {
+				out = append(out, role)
+			}
+		}
+	}
+	return out
+}
+
 // RoleRank orders kind's roles by privilege (0 the least); an unknown role ranks -1.
 func (r *Registry) RoleRank(kind string) func(role string) int {
 	s, _ := r.Spec(kind)

@@ -50,11 +50,11 @@ func Generate(n int, domain string, seed uint64) Company {
 		c.Groups[dept] = append(c.Groups[dept], email)
 		switch {
 		case i == 0:
-			c.Roles[email] = directory.RoleTeamAdmin
+			c.Roles[email] = "team_admin"
 		case i%97 == 1:
-			c.Roles[email] = directory.RoleUserManagementAdmin
+			c.Roles[email] = "user_management_admin"
 		case i%53 == 2:
-			c.Roles[email] = directory.RoleSupportAdmin
+			c.Roles[email] = "support_admin"
 		}
 	}
 	return c

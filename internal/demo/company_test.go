@@ -34,7 +34,7 @@ func TestGenerate(t *testing.T) {
 	for _, r := range c.Roles {
 		kinds[r]++
 	}
-	if kinds[directory.RoleTeamAdmin] != 1 || kinds[directory.RoleSupportAdmin] == 0 || kinds[directory.RoleUserManagementAdmin] == 0 {
+	if kinds["team_admin"] != 1 || kinds["support_admin"] == 0 || kinds["user_management_admin"] == 0 {
 		t.Fatalf("roles = %v", kinds)
 	}
 	if again := Generate(500, "corp.example", 1); again.Users[123].Email != c.Users[123].Email {

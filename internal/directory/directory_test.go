@@ -72,26 +72,6 @@ func TestValidateUser(t *testing.T) {
 	}
 }
 
-func TestRoles(t *testing.T) {
-	if r, err := ParseRole(""); err != nil || r != RoleMember {
-		t.Fatalf("empty role = %s, %v", r, err)
-	}
-	if _, err := ParseRole("admin"); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("unknown role: %v", err)
-	}
-	cases := []struct{ a, b, want Role }{
-		{RoleMember, RoleTeamAdmin, RoleTeamAdmin},
-		{RoleTeamAdmin, RoleSupportAdmin, RoleTeamAdmin},
-		{RoleSupportAdmin, RoleUserManagementAdmin, RoleUserManagementAdmin},
-		{RoleMember, RoleMember, RoleMember},
-	}
-	for _, c := range cases {
-		if got := Max(c.a, c.b); got != c.want {
-			t.Errorf("Max(%s, %s) = %s", c.a, c.b, got)
-		}
-	}
-}
-
 func TestChanges(t *testing.T) {
 	old := User{Username: "a", Email: "a@x.io", Status: StatusActive, Attributes: map[string]string{"k": "1", "gone": "v"}}
 	cur := old

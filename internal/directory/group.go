@@ -42,50 +42,10 @@ func (g *Group) Validate() error {
 	return nil
 }
 
-// Role is the Dropbox "permissions" attribute carried by an assignment (MISSION F10).
+// Role is the role an assignment gives in its app: opaque to the directory.
+// The app's kind defines its roles and their order (connector.Spec.Roles);
+// whoever stores an assignment checks its role against them.
 type Role string
-
-// The four permission levels of the seed.
-const (
-	RoleMember              Role = "member"
-	RoleTeamAdmin           Role = "team_admin"
-	RoleUserManagementAdmin Role = "user_management_admin"
-	RoleSupportAdmin        Role = "support_admin"
-)
-
-// Roles lists the valid roles, least privileged first.
-var Roles = []Role{RoleMember, RoleSupportAdmin, RoleUserManagementAdmin, RoleTeamAdmin}
-
-// ParseRole validates a role name; the empty string means member.
-func ParseRole(s string) (Role, error) {
-	if s == "" {
-		return RoleMember, nil
-	}
-	for _, r := range Roles {
-		if string(r) == s {
-			return r, nil
-		}
-	}
-	return "", fmt.Errorf("%w: role %q is not one of member, team_admin, user_management_admin, support_admin", ErrInvalid, s)
-}
-
-// rank orders roles so that the most privileged of several assignments wins.
-func (r Role) rank() int {
-	for i, x := range Roles {
-		if x == r {
-			return i
-		}
-	}
-	return -1
-}
-
-// Max returns the more privileged of two roles.
-func Max(a, b Role) Role {
-	if b.rank() > a.rank() {
-		return b
-	}
-	return a
-}
 
 // Assignment gives an app instance to a user directly or to every member of a group.
 // Exactly one of UserID and GroupID is set.
@@ -101,11 +61,11 @@ type Assignment struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Validate checks that the assignment names one subject and a known role.
+// Validate checks that the assignment names one subject; its role is the
+// app kind's to check.
 func (a *Assignment) Validate() error {
 	if (a.UserID == 0) == (a.GroupID == 0) {
 		return fmt.Errorf("%w: an assignment names either a user or a group", ErrInvalid)
 	}
-	_, err := ParseRole(string(a.Role))
-	return err
+	return nil
 }

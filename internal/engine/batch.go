@@ -216,12 +216,8 @@ func keepRemoval(was, fresh *Known) *Known {
 }
 
 func knownFromMember(m connector.Member, silent bool) *Known {
-	role := m.Role
-	if role == "" {
-		role = connector.RoleMember
-	}
 	return &Known{MemberID: m.ID, Email: m.Email, GivenName: m.GivenName, Surname: m.Surname, ExtID: m.ExternalID,
-		Role: role, Status: m.Status, Silent: silent && m.Status == connector.StatusInvited, Recoverable: m.Recoverable}
+		Role: m.Role, Status: m.Status, Silent: silent && m.Status == connector.StatusInvited, Recoverable: m.Recoverable}
 }
 
 // finish turns the job's known state into the outcome's account change.

@@ -172,7 +172,7 @@ func seedCrashDirectory(t *testing.T, st *sqlstore.DB, base string, grace bool) 
 		name  string
 		role  directory.Role
 		users []string
-	}{{"all", directory.RoleMember, names}, {"support", directory.RoleSupportAdmin, names[:40]}} {
+	}{{"all", "member", names}, {"support", "support_admin", names[:40]}} {
 		grp := directory.Group{Name: g.name}
 		if err := st.CreateGroup(bg, "t", &grp); err != nil {
 			t.Fatal(err)

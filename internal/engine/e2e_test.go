@@ -111,8 +111,8 @@ func TestPushLifecycle(t *testing.T) {
 			w := newWorld(t, b.Open, nil)
 			w.user("ann", nil)
 			w.user("bob", nil)
-			w.assign("ann", directory.RoleMember)
-			w.assign("bob", directory.RoleUserManagementAdmin)
+			w.assign("ann", "member")
+			w.assign("bob", "user_management_admin")
 			if st := w.sync(); st.Done != 2 || st.Ops["account.create"] != 2 {
 				t.Fatalf("push: %+v", st)
 			}
@@ -129,13 +129,13 @@ func TestPushLifecycle(t *testing.T) {
 
 			// Mover: email and name change, role change; invited members are updated too (F9).
 			w.change("ann", "user.update", func(u *directory.User) error { u.Email, u.LastName = "ann.new@corp.example", "Lee"; return nil })
-			w.assign("ann", directory.RoleSupportAdmin)
+			w.assign("ann", "support_admin")
 			w.sync()
 			m := w.emu.Team("acme").Snapshot().MemberByEmail("ann.new@corp.example")
 			if m == nil || m.Surname != "Lee" || m.RoleID != emu.RoleID("Support admin") || m.ID != ann.ID {
 				t.Fatalf("after move: %+v", m)
 			}
-			w.assign("ann", directory.RoleMember)
+			w.assign("ann", "member")
 			w.sync()
 			if m := w.emu.Team("acme").Snapshot().MemberByEmail("ann.new@corp.example"); m.RoleID != "" {
 				t.Fatalf("demote left role %q", m.RoleID)
@@ -183,7 +183,7 @@ func TestLinkNeverDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.user("cy", nil)
-	w.assign("cy", directory.RoleTeamAdmin)
+	w.assign("cy", "team_admin")
 	st := w.sync()
 	sn := w.emu.Team("acme").Snapshot()
 	count := 0
@@ -215,8 +215,8 @@ func TestLinkNeverSharesAMember(t *testing.T) {
 	if _, err := w.emu.Team("acme").Seed([]emu.SeedMember{seed}); err != nil {
 		t.Fatal(err)
 	}
-	w.assign("cy", directory.RoleMember)
-	w.assign("dee", directory.RoleMember)
+	w.assign("cy", "member")
+	w.assign("dee", "member")
 	st := w.sync()
 	accts, _ := w.st.ListAccounts(bg, w.app.ID, store.Page{})
 	byMember := map[string]int{}
@@ -238,7 +238,7 @@ func TestSilentProvisioningAndPendingActivation(t *testing.T) {
 	w := newWorld(t, storetest.OpenSQLite, func(s *app.Settings) { s.Silent = true })
 	for _, n := range []string{"dee", "eve"} {
 		w.user(n, nil)
-		w.assign(n, directory.RoleMember)
+		w.assign(n, "member")
 	}
 	w.sync()
 	if n := len(w.emu.Team("acme").Snapshot().Welcome); n != 0 {
@@ -267,7 +267,7 @@ func TestOffboardingWithTransferAndReactivation(t *testing.T) {
 			TransferDest: "archive@corp.example", TransferAdmin: "admin@acme.example"}
 	})
 	w.user("fay", nil)
-	w.assign("fay", directory.RoleMember)
+	w.assign("fay", "member")
 	w.sync()
 	team.Activate("fay@corp.example")
 	if err := team.AddFiles("fay@corp.example", "q3-plan.docx"); err != nil {
@@ -301,7 +301,7 @@ func TestSuspendTypeKeepsFilesAndRemovalIsRecovered(t *testing.T) {
 			w := newWorld(t, b.Open, func(s *app.Settings) { s.Deactivation.Type = app.DeactivateSuspend; s.Deactivation.WipeData = false })
 			team := w.emu.Team("acme")
 			w.user("gus", nil)
-			w.assign("gus", directory.RoleMember)
+			w.assign("gus", "member")
 			w.sync()
 			team.Activate("gus@corp.example")
 			_ = team.AddFiles("gus@corp.example", "notes.txt")
@@ -353,7 +353,7 @@ func TestFailuresBecomeTasksAndRateLimitsAreObeyed(t *testing.T) {
 	for i := range 30 {
 		n := fmt.Sprintf("r%02d", i)
 		w.user(n, nil)
-		w.assign(n, directory.RoleMember)
+		w.assign(n, "member")
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -376,7 +376,7 @@ func TestFailuresBecomeTasksAndRateLimitsAreObeyed(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.user("late", nil)
-	w.assign("late", directory.RoleMember)
+	w.assign("late", "member")
 	st := w.sync()
 	tasks, _ := w.st.ListTasks(bg, w.app.ID)
 	if st.Tasks != 1 || len(tasks) != 1 || !strings.Contains(tasks[0].LastError, "team_license_limit") {
@@ -393,7 +393,7 @@ func TestFailuresBecomeTasksAndRateLimitsAreObeyed(t *testing.T) {
 func TestLostCreateThenLeaver(t *testing.T) {
 	w := newWorld(t, storetest.OpenSQLite, nil)
 	w.user("hal", nil)
-	w.assign("hal", directory.RoleMember)
+	w.assign("hal", "member")
 	w.emu.SetFaults(emu.Faults{Lost: 1})
 	a, _ := w.st.GetApp(bg, "dbx")
 	st, err := w.e.Sync(bg, a, engine.SyncOptions{})

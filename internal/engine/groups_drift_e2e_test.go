@@ -118,7 +118,7 @@ func TestGroupPushFullSyncRepairsMembers(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.user("carol", nil)
-			w.assign("carol", directory.RoleMember) // an account, but not in Sales
+			w.assign("carol", "member") // an account, but not in Sales
 			w.sync()
 			c, gid := w.otherAdmin(), w.dbxGroup("Sales").ID
 			if err := c.RemoveGroupMembers(bg, gid, []string{w.member("bob").ID}); err != nil {
@@ -264,7 +264,7 @@ func TestGroupsPushedShowsDrift(t *testing.T) {
 
 func (w *world) assignGroup(group string) {
 	w.t.Helper()
-	if err := w.st.Assign(bg, "t", &directory.Assignment{AppName: "dbx", GroupName: group, Role: directory.RoleMember}); err != nil {
+	if err := w.st.Assign(bg, "t", &directory.Assignment{AppName: "dbx", GroupName: group, Role: "member"}); err != nil {
 		w.t.Fatal(err)
 	}
 }

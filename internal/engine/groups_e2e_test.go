@@ -109,7 +109,7 @@ func TestGroupPushLifecycle(t *testing.T) {
 			for _, n := range []string{"ann", "bob", "cy"} {
 				w.user(n, nil)
 			}
-			w.assign("bob", directory.RoleMember) // keeps his account when he leaves the group
+			w.assign("bob", "member") // keeps his account when he leaves the group
 			w.group("Sales", "ann", "bob")
 			w.push(store.GroupPushRule{Group: "Sales"})
 			// The push assigns the group, so ann (not assigned) is
@@ -198,7 +198,7 @@ func TestGroupPushLinkExisting(t *testing.T) {
 	}
 	for _, n := range []string{"ann", "bob", "cy"} {
 		w.user(n, nil)
-		w.assign(n, directory.RoleMember)
+		w.assign(n, "member")
 	}
 	w.sync()
 	// Dropbox already has "eng" with bob (provisioned by Roster, but not in

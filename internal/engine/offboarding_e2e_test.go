@@ -178,7 +178,7 @@ func TestWorkerOffboardsUnderTheLatestSettings(t *testing.T) {
 
 			for _, n := range []string{"fay", "gil"} {
 				w.user(n, nil)
-				w.assign(n, directory.RoleMember)
+				w.assign(n, "member")
 			}
 			waitUntil(t, "the worker provisions fay and gil", func() bool {
 				left, _ := w.st.PendingWork(bg, w.app.ID, 0)

@@ -13,7 +13,7 @@ import (
 )
 
 func TestDerive(t *testing.T) {
-	admin := directory.RoleTeamAdmin
+	admin := directory.Role("team_admin")
 	u := func(st directory.Status) *directory.User {
 		return &directory.User{ID: 7, Email: "a@x.io", FirstName: "A/B", LastName: "C", Status: st}
 	}
@@ -36,7 +36,7 @@ func TestDerive(t *testing.T) {
 		}
 	}
 	d := Derive(u(directory.StatusActive), &admin, dropbox.NormalizeName)
-	if d.GivenName != "AB" || d.ExtID != "roster:7" || d.Role != connector.RoleTeamAdmin {
+	if d.GivenName != "AB" || d.ExtID != "roster:7" || d.Role != "team_admin" {
 		t.Errorf("derived %+v", d)
 	}
 	long := &directory.User{ID: 1, Email: "l@x.io", FirstName: string(make([]rune, 0)) + "ÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄ", Status: directory.StatusActive}
@@ -68,8 +68,8 @@ func ops(acts []Action) []string {
 
 // TestPlanTransitions covers every desired state against every known state.
 func TestPlanTransitions(t *testing.T) {
-	want := Desired{Want: WantActive, Email: "a@x.io", GivenName: "A", Surname: "B", ExtID: "roster:1", Role: connector.RoleMember}
-	same := &Known{MemberID: "dbmid:1", Email: "A@x.io", GivenName: "A", Surname: "B", ExtID: "roster:1", Role: connector.RoleMember, Status: connector.StatusActive}
+	want := Desired{Want: WantActive, Email: "a@x.io", GivenName: "A", Surname: "B", ExtID: "roster:1", Role: "member"}
+	same := &Known{MemberID: "dbmid:1", Email: "A@x.io", GivenName: "A", Surname: "B", ExtID: "roster:1", Role: "member", Status: connector.StatusActive}
 	with := func(edit func(*Known)) *Known { k := *same; edit(&k); return &k }
 	suspendType := func(s *app.Settings) { s.Deactivation.Type = app.DeactivateSuspend }
 	transfer := func(s *app.Settings) {
@@ -96,23 +96,23 @@ func TestPlanTransitions(t *testing.T) {
 		{"create off", want, nil, settings(func(s *app.Settings) { s.Features.PushNewUsers = false }), []string{"create(skipped)"}, nil},
 		{"in step", want, same, settings(nil), nil, nil},
 		{"invited in step", want, with(func(k *Known) { k.Status = connector.StatusInvited }), settings(nil), nil, nil},
-		{"profile drift", Desired{Want: WantActive, Email: "new@x.io", GivenName: "A", Surname: "Z", ExtID: "roster:1", Role: connector.RoleMember}, same, settings(nil), []string{"update"}, func(t *testing.T, a []Action) {
+		{"profile drift", Desired{Want: WantActive, Email: "new@x.io", GivenName: "A", Surname: "Z", ExtID: "roster:1", Role: "member"}, same, settings(nil), []string{"update"}, func(t *testing.T, a []Action) {
 			p := a[0].Profile
 			if p.Email == nil || *p.Email != "new@x.io" || p.Surname == nil || p.GivenName != nil || p.ExternalID != nil {
 				t.Errorf("only changed fields must be sent: %+v", p)
 			}
 		}},
-		{"app-sourced names are not pushed", Desired{Want: WantActive, Email: "new@x.io", GivenName: "Q", Surname: "Z", ExtID: "roster:1", Role: connector.RoleMember}, same,
+		{"app-sourced names are not pushed", Desired{Want: WantActive, Email: "new@x.io", GivenName: "Q", Surname: "Z", ExtID: "roster:1", Role: "member"}, same,
 			settings(func(s *app.Settings) { s.Import.AppSourced = []string{"first_name", "last_name"} }), []string{"update"}, func(t *testing.T, a []Action) {
 				if p := a[0].Profile; p.GivenName != nil || p.Surname != nil || p.Email == nil {
 					t.Errorf("pushed app-sourced attributes: %+v", a[0].Changes)
 				}
 			}},
-		{"invited profile update", Desired{Want: WantActive, Email: "a@x.io", GivenName: "Q", Surname: "B", ExtID: "roster:1", Role: connector.RoleMember}, with(func(k *Known) { k.Status = connector.StatusInvited }), settings(nil), []string{"update"}, nil},
-		{"profile updates off", Desired{Want: WantActive, Email: "n@x.io", ExtID: "roster:1", Role: connector.RoleTeamAdmin}, same, settings(func(s *app.Settings) { s.Features.PushProfileUpdates = false }), nil, nil},
-		{"promote", Desired{Want: WantActive, Email: "a@x.io", GivenName: "A", Surname: "B", ExtID: "roster:1", Role: connector.RoleSupportAdmin}, same, settings(nil), []string{"set_role"}, nil},
-		{"demote", want, with(func(k *Known) { k.Role = connector.RoleTeamAdmin }), settings(nil), []string{"set_role"}, func(t *testing.T, a []Action) {
-			if a[0].Role != connector.RoleMember {
+		{"invited profile update", Desired{Want: WantActive, Email: "a@x.io", GivenName: "Q", Surname: "B", ExtID: "roster:1", Role: "member"}, with(func(k *Known) { k.Status = connector.StatusInvited }), settings(nil), []string{"update"}, nil},
+		{"profile updates off", Desired{Want: WantActive, Email: "n@x.io", ExtID: "roster:1", Role: "team_admin"}, same, settings(func(s *app.Settings) { s.Features.PushProfileUpdates = false }), nil, nil},
+		{"promote", Desired{Want: WantActive, Email: "a@x.io", GivenName: "A", Surname: "B", ExtID: "roster:1", Role: "support_admin"}, same, settings(nil), []string{"set_role"}, nil},
+		{"demote", want, with(func(k *Known) { k.Role = "team_admin" }), settings(nil), []string{"set_role"}, func(t *testing.T, a []Action) {
+			if a[0].Role != "member" {
 				t.Errorf("demote to %s", a[0].Role)
 			}
 		}},

@@ -21,7 +21,7 @@ func TestPlanShowsWhereChangesStand(t *testing.T) {
 			w := newWorld(t, b.Open, func(s *app.Settings) { s.Deactivation.RemoveAfter = "7d" })
 			for _, n := range []string{"ann", "bob", "cat", "dan", "eve"} {
 				w.user(n, nil)
-				w.assign(n, directory.RoleMember)
+				w.assign(n, "member")
 			}
 			w.sync()
 			for _, n := range []string{"ann", "bob", "cat", "dan", "eve"} {

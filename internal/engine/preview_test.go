@@ -39,7 +39,7 @@ func TestPlanAndGuard(t *testing.T) {
 			// newcomer arrives at the same time.
 			w.members("staff", false, names...)
 			w.user("newcomer", nil)
-			w.assign("newcomer", directory.RoleMember)
+			w.assign("newcomer", "member")
 			p := w.plan()
 			if p.Summary[engine.OpRemove] != 50 || p.Offboard != 50 || p.Irreversible != 50 || p.Held != 0 || p.Guard == nil || p.Summary[engine.OpCreate] != 1 {
 				t.Fatalf("mass-unassign plan = %+v", p)

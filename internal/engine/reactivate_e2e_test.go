@@ -75,7 +75,7 @@ func (w *world) fullPlan() map[string][]string {
 func (w *world) provisionWithFiles(name string) emu.Member {
 	w.t.Helper()
 	w.user(name, nil)
-	w.assign(name, directory.RoleMember)
+	w.assign(name, "member")
 	w.settle()
 	team := w.emu.Team("acme")
 	team.Activate(name + "@corp.example")

@@ -11,7 +11,6 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/connector/dropbox"
-	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store/storetest"
 )
@@ -32,7 +31,7 @@ func TestFullReconciliationRepairsDrift(t *testing.T) {
 			names := []string{"amy", "ben", "cat", "dan", "eve", "fay"}
 			for _, n := range names {
 				w.user(n, nil)
-				w.assign(n, directory.RoleMember)
+				w.assign(n, "member")
 			}
 			w.sync()
 			emails := make([]string, len(names))
@@ -92,7 +91,7 @@ func drift(t *testing.T, w *world) {
 		}(),
 		c.Suspend(bg, id("cat"), false),
 		c.Remove(bg, id("dan"), connector.RemoveOptions{}),
-		c.SetRole(bg, id("eve"), connector.RoleTeamAdmin),
+		c.SetRole(bg, id("eve"), "team_admin"),
 	}
 	if _, err := c.AddMembers(bg, []connector.NewMember{{Email: "stranger@corp.example", GivenName: "S", Surname: "T"}}); err != nil {
 		steps = append(steps, err)
@@ -169,7 +168,7 @@ func syncOps(t *testing.T, w *world, after int64) []string {
 func TestFullReconciliationRecreatesLostMembers(t *testing.T) {
 	w := newWorld(t, storetest.OpenSQLite, nil)
 	w.user("gus", nil)
-	w.assign("gus", directory.RoleMember)
+	w.assign("gus", "member")
 	w.sync()
 	old := w.member("gus").ID
 	if err := w.otherAdmin().Remove(bg, old, connector.RemoveOptions{}); err != nil {

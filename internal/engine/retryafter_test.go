@@ -30,7 +30,7 @@ func TestNoCallInsideRetryAfter(t *testing.T) {
 	for i := range users {
 		n := fmt.Sprintf("s%03d", i)
 		w.user(n, nil)
-		w.assign(n, directory.RoleMember)
+		w.assign(n, "member")
 		emails[i] = n + "@corp.example"
 	}
 	if st := w.sync(); st.Done != users {

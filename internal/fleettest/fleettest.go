@@ -100,7 +100,7 @@ func seedGroup(ctx context.Context, st *sqlstore.DB, appName string, users []dir
 	if err := st.AddGroupMembers(ctx, "fleettest", g.Name, names); err != nil {
 		return fmt.Errorf("add group members: %w", err)
 	}
-	return st.Assign(ctx, "fleettest", &directory.Assignment{AppName: appName, GroupName: g.Name, Role: directory.RoleMember})
+	return st.Assign(ctx, "fleettest", &directory.Assignment{AppName: appName, GroupName: g.Name, Role: "member"})
 }
 
 // StartTest starts an emulator with a team per app, answering with faults,

@@ -134,7 +134,7 @@ func newWork(sn *snapshot) *work {
 // member evaluates one member of the team.
 func (w *work) member(sn *snapshot, a app.Instance, m *connector.Member, res *Result) {
 	au := store.AppUser{AppID: a.ID, MemberID: m.ID, Email: m.Email, GivenName: m.GivenName, Surname: m.Surname,
-		ExternalID: m.ExternalID, Status: string(m.Status), Role: string(roleOr(m.Role))}
+		ExternalID: m.ExternalID, Status: string(m.Status), Role: string(m.Role)}
 	res.Members++
 	if ac, ok := sn.linked[m.ID]; ok {
 		w.seen[m.ID] = struct{}{}
@@ -245,13 +245,6 @@ func newUserStatus(imp app.Import, member connector.MemberStatus) directory.Stat
 		return directory.StatusSuspended
 	}
 	return directory.StatusActive
-}
-
-func roleOr(r connector.Role) connector.Role {
-	if r == "" {
-		return connector.RoleMember
-	}
-	return r
 }
 
 // fromApp lists the app-sourced attributes whose Dropbox value differs from

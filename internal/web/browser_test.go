@@ -331,7 +331,7 @@ func offboardWithTransfer(t *testing.T, b *browser, e *env, acme *emu.Team) {
 // and shows the removal date; unassigning a group asks for its name.
 func confirmOffboarding(t *testing.T, b *browser, e *env, acme *emu.Team) {
 	a, _ := e.st.GetApp(bg, "dropbox")
-	if err := e.st.Assign(bg, actor, &directory.Assignment{AppName: "dropbox", GroupName: "Support", Role: directory.RoleMember}); err != nil {
+	if err := e.st.Assign(bg, actor, &directory.Assignment{AppName: "dropbox", GroupName: "Support", Role: "member"}); err != nil {
 		t.Fatal(err)
 	}
 	a.Settings.Guard.Percent, a.Settings.Guard.Min = 100, 10

@@ -35,7 +35,7 @@ func seedSales(t *testing.T, e *env, members ...string) {
 	if err := e.st.AddGroupMembers(bg, actor, "Sales", members); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.st.Assign(bg, actor, &directory.Assignment{AppName: "dropbox", GroupName: "Sales", Role: directory.RoleMember}); err != nil {
+	if err := e.st.Assign(bg, actor, &directory.Assignment{AppName: "dropbox", GroupName: "Sales", Role: "member"}); err != nil {
 		t.Fatal(err)
 	}
 	e.sync(t)
@@ -134,7 +134,7 @@ func TestApplySaysWhatChangedSinceShown(t *testing.T) {
 	if err := e.st.AddGroupMembers(bg, actor, "Sales", []string{"alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.st.Assign(bg, actor, &directory.Assignment{AppName: "dropbox", GroupName: "Sales", Role: directory.RoleMember}); err != nil {
+	if err := e.st.Assign(bg, actor, &directory.Assignment{AppName: "dropbox", GroupName: "Sales", Role: "member"}); err != nil {
 		t.Fatal(err)
 	}
 	c := e.client(t).signin()

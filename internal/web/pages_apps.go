@@ -10,6 +10,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 )
@@ -74,7 +75,7 @@ type appView struct {
 	CallbackURL  string
 	Mappings     []mapping
 	Sourceable   []string
-	Roles        []directory.Role
+	Roles        []string
 	TokenMessage string
 	// PastLeavers is what applying today's off-boarding settings to past
 	// leavers would do; shown as an offer when it changes anyone.
@@ -89,7 +90,7 @@ type oauthView struct {
 
 func (s *Server) appView(r *http.Request, a app.Instance) (appView, error) {
 	v := appView{App: a, Settings: a.Settings, BaseURL: a.BaseURL, CallbackURL: s.callbackURL(r),
-		Mappings: mappings, Sourceable: app.AppSourceable, Roles: directory.Roles}
+		Mappings: mappings, Sourceable: app.AppSourceable, Roles: kindRoles(s.opt.Kinds, a.Kind)}
 	c, err := s.st.OAuthClient(r.Context(), a.ID)
 	switch {
 	case err == nil:
@@ -279,4 +280,10 @@ func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.redirect(w, r, appURL(a.Name), "ok", "Connection works. "+msg)
 	return nil
+}
+
+// kindRoles lists the roles of kind, least privileged first.
+func kindRoles(kinds *connector.Registry, kind string) []string {
+	spec, _ := kinds.Spec(kind)
+	return spec.Roles
 }

@@ -61,7 +61,7 @@ type groupView struct {
 	More        bool // more members than shown
 	Assignments []directory.Assignment
 	Apps        []app.Instance
-	Roles       []directory.Role
+	Roles       []string
 	AddUsers    string // as typed, when adding failed
 }
 
@@ -77,7 +77,7 @@ func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) groupView(r *http.Request, name string) (groupView, error) {
-	v := groupView{Roles: directory.Roles}
+	v := groupView{Roles: s.opt.Kinds.Roles()}
 	var err error
 	if v.Group, err = s.st.GetGroup(r.Context(), name); err != nil {
 		return v, err

@@ -78,7 +78,7 @@ func TestUsersAndGroups(t *testing.T) {
 			t.Fatal("a refused form created fox")
 		}
 		as, _ := e.st.ListAssignments(bg, storeAssign("Sales"))
-		if len(as) != 1 || as[0].Role != directory.RoleSupportAdmin {
+		if len(as) != 1 || as[0].Role != "support_admin" {
 			t.Fatalf("assignments = %+v", as)
 		}
 		if r := c.get("/users?q=scully"); !strings.Contains(r.body, "/users/dana") {

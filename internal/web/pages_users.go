@@ -146,7 +146,7 @@ type userView struct {
 	Assignments []directory.Assignment
 	Access      []appAccess
 	Apps        []app.Instance
-	Roles       []directory.Role
+	Roles       []string
 }
 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
@@ -163,7 +163,7 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) userView(r *http.Request, u directory.User, form userForm) (userView, error) {
-	v := userView{User: u, Form: form, Roles: directory.Roles}
+	v := userView{User: u, Form: form, Roles: s.opt.Kinds.Roles()}
 	for _, t := range directory.Transitions() {
 		if _, err := t.Apply(u.Status); err == nil {
 			v.Actions = append(v.Actions, t)

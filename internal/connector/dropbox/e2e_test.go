@@ -100,7 +100,7 @@ func TestE2EAddMembersBatchesInOrder(t *testing.T) {
 		ms = append(ms, connector.NewMember{Email: fmt.Sprintf("u%02d@acme.example", i), GivenName: "U", Surname: fmt.Sprint(i),
 			ExternalID: fmt.Sprintf("ext-%d", i), SendWelcomeEmail: i%2 == 0})
 	}
-	ms[5].Role = connector.RoleSupportAdmin
+	ms[5].Role = RoleSupportAdmin
 	res, err := e.c.AddMembers(t.Context(), ms)
 	must(t, err)
 	for i, r := range res {
@@ -109,7 +109,7 @@ func TestE2EAddMembersBatchesInOrder(t *testing.T) {
 			t.Fatalf("result %d: %+v", i, r)
 		}
 	}
-	if res[5].Member.Role != connector.RoleSupportAdmin || res[6].Member.Role != connector.RoleMember {
+	if res[5].Member.Role != RoleSupportAdmin || res[6].Member.Role != RoleMember {
 		t.Errorf("roles %q %q", res[5].Member.Role, res[6].Member.Role)
 	}
 	if n := e.srv.Calls()["team/members/add_v2"]; n != 3 {
@@ -181,11 +181,11 @@ func TestE2EGetMembers(t *testing.T) {
 	must(t, err)
 	for i := range 2 {
 		if m := got[i]; m == nil || m.ID != ids[0] || m.GivenName != "Ann" || m.ExternalID != "ext-a" || m.Status != connector.StatusActive ||
-			m.Role != connector.RoleMember || len(m.AccountID) != 40 {
+			m.Role != RoleMember || len(m.AccountID) != 40 {
 			t.Errorf("%d: %+v", i, m)
 		}
 	}
-	if got[2] == nil || got[2].Role != connector.RoleUserManagementAdmin {
+	if got[2] == nil || got[2].Role != RoleUserManagementAdmin {
 		t.Errorf("by id: %+v", got[2])
 	}
 	if got[3] != nil || got[4] != nil || got[5] != nil {
@@ -290,10 +290,10 @@ func TestE2ERoles(t *testing.T) {
 		role connector.Role
 		name string
 	}{
-		{connector.RoleTeamAdmin, "Team"},
-		{connector.RoleUserManagementAdmin, "User management admin"},
-		{connector.RoleSupportAdmin, "Support admin"},
-		{connector.RoleMember, ""},
+		{RoleTeamAdmin, "Team"},
+		{RoleUserManagementAdmin, "User management admin"},
+		{RoleSupportAdmin, "Support admin"},
+		{RoleMember, ""},
 	} {
 		must(t, e.c.SetRole(t.Context(), id, tc.role))
 		if got := e.state("a@acme.example").RoleID; got != emu.RoleID(tc.name) {
@@ -307,8 +307,8 @@ func TestE2ERoles(t *testing.T) {
 		t.Errorf("roles resolved %d times, want once", n)
 	}
 	admin := e.team.Snapshot().AdminID
-	wantErr(t, e.c.SetRole(t.Context(), admin, connector.RoleMember), connector.Permanent, "last_admin")
-	wantErr(t, e.c.SetRole(t.Context(), "dbmid:nope", connector.RoleTeamAdmin), connector.NotFound, "user_not_found")
+	wantErr(t, e.c.SetRole(t.Context(), admin, RoleMember), connector.Permanent, "last_admin")
+	wantErr(t, e.c.SetRole(t.Context(), "dbmid:nope", RoleTeamAdmin), connector.NotFound, "user_not_found")
 }
 
 func TestE2ESuspendUnsuspend(t *testing.T) {
@@ -495,7 +495,7 @@ func TestE2ETeamInfoAndAdmin(t *testing.T) {
 	}
 	a, err := e.c.AuthenticatedAdmin(t.Context())
 	must(t, err)
-	if a.ID != sn.AdminID || a.Role != connector.RoleTeamAdmin || a.Status != connector.StatusActive || a.Email == "" {
+	if a.ID != sn.AdminID || a.Role != RoleTeamAdmin || a.Status != connector.StatusActive || a.Email == "" {
 		t.Errorf("admin %+v", a)
 	}
 }

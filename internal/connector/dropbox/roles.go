@@ -48,7 +48,7 @@ func (c *Client) roleIDs(ctx context.Context) (map[connector.Role]string, error)
 	ids := make(map[connector.Role]string, len(out.Roles))
 	for _, r := range out.Roles {
 		role := roleOfName(r.Name)
-		if _, seen := ids[role]; !seen && role != connector.RoleMember {
+		if _, seen := ids[role]; !seen && role != RoleMember {
 			ids[role] = r.RoleID
 		}
 	}
@@ -67,7 +67,7 @@ func (c *Client) forgetRoles() {
 
 // roleIDsFor returns the role_ids to send for role: none for a plain member.
 func (c *Client) roleIDsFor(ctx context.Context, role connector.Role) ([]string, error) {
-	if role == "" || role == connector.RoleMember {
+	if role == "" || role == RoleMember {
 		return []string{}, nil
 	}
 	id, err := c.roleID(ctx, role)

@@ -9,6 +9,14 @@ import (
 // Kind is the app kind of a Dropbox team.
 const Kind = "dropbox"
 
+// Dropbox's member roles (MISSION F10), as Roster names them.
+const (
+	RoleMember              connector.Role = "member"
+	RoleTeamAdmin           connector.Role = "team_admin"
+	RoleUserManagementAdmin connector.Role = "user_management_admin"
+	RoleSupportAdmin        connector.Role = "support_admin"
+)
+
 // Spec registers Dropbox with a connector.Registry: its capabilities, its
 // admin roles, its name rule and its constructor.
 func Spec() connector.Spec {
@@ -16,8 +24,8 @@ func Spec() connector.Spec {
 		Kind: Kind, Title: "Dropbox", DefaultBaseURL: DefaultBaseURL,
 		Capabilities: []connector.Capability{connector.CapSuspend, connector.CapRecover, connector.CapTransfer,
 			connector.CapWipe, connector.CapRoles, connector.CapWelcomeEmail, connector.CapSilent, connector.CapGroupPush},
-		Roles: []string{string(connector.RoleMember), string(connector.RoleSupportAdmin),
-			string(connector.RoleUserManagementAdmin), string(connector.RoleTeamAdmin)},
+		Roles: []string{string(RoleMember), string(RoleSupportAdmin),
+			string(RoleUserManagementAdmin), string(RoleTeamAdmin)},
 		NormalizeName: NormalizeName,
 		Open: func(_ context.Context, o connector.OpenOptions) (connector.Connector, error) {
 			return New(Options{BaseURL: o.BaseURL, Token: o.Token, TokenSource: o.TokenSource,

@@ -24,7 +24,7 @@ func (c *Client) CheckTransfer(ctx context.Context, dest, admin string) ([]strin
 	switch m := found[1]; {
 	case m == nil || m.Status != connector.StatusActive:
 		problems = append(problems, fmt.Sprintf("admin-notification account %s is not an active member of the Dropbox team", admin))
-	case m.Role != connector.RoleTeamAdmin:
+	case m.Role != RoleTeamAdmin:
 		problems = append(problems, fmt.Sprintf("admin-notification account %s is not a team admin (role %s)", admin, m.Role))
 	}
 	return problems, nil

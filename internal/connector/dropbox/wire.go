@@ -104,7 +104,7 @@ func (m *memberInfo) member() connector.Member { return m.Profile.member(m.Roles
 // roleOf picks the member's role from its v2 roles: none means a plain member;
 // of several, the most powerful known one wins.
 func roleOf(roles []wireRole) connector.Role {
-	best, rank := connector.RoleMember, 0
+	best, rank := RoleMember, 0
 	for _, r := range roles {
 		role := roleOfName(r.Name)
 		if k := roleRank(role); k > rank {
@@ -122,26 +122,26 @@ func roleOfName(name string) connector.Role {
 	n := strings.ToLower(strings.Join(strings.Fields(name), " "))
 	switch {
 	case n == "":
-		return connector.RoleMember
+		return RoleMember
 	case n == "team" || strings.HasPrefix(n, "team admin"):
-		return connector.RoleTeamAdmin
+		return RoleTeamAdmin
 	case strings.HasPrefix(n, "user management admin"):
-		return connector.RoleUserManagementAdmin
+		return RoleUserManagementAdmin
 	case strings.HasPrefix(n, "support admin"):
-		return connector.RoleSupportAdmin
+		return RoleSupportAdmin
 	}
 	return connector.Role(strings.ReplaceAll(n, " ", "_"))
 }
 
 func roleRank(r connector.Role) int {
 	switch r {
-	case connector.RoleMember:
+	case RoleMember:
 		return 0
-	case connector.RoleTeamAdmin:
+	case RoleTeamAdmin:
 		return 4
-	case connector.RoleUserManagementAdmin:
+	case RoleUserManagementAdmin:
 		return 3
-	case connector.RoleSupportAdmin:
+	case RoleSupportAdmin:
 		return 2
 	}
 	return 1 // an admin role we do not map

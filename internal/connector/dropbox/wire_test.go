@@ -389,10 +389,10 @@ func TestListMembersDecodesAndPages(t *testing.T) {
 	}
 	inv, adm, gone := got[0], got[1], got[2]
 	if inv.ID != "dbmid:AACx" || inv.AccountID != "dbid:AAAy" || inv.Status != connector.StatusInvited ||
-		inv.Role != connector.RoleMember || len(inv.Groups) != 1 || inv.Groups[0] != "g:3c7f0003" || inv.ExternalID != "" {
+		inv.Role != RoleMember || len(inv.Groups) != 1 || inv.Groups[0] != "g:3c7f0003" || inv.ExternalID != "" {
 		t.Errorf("invitee %+v", inv)
 	}
-	if adm.Role != connector.RoleTeamAdmin || adm.GivenName != "Ann" || adm.Surname != "Boss" || adm.ExternalID != "e-1" ||
+	if adm.Role != RoleTeamAdmin || adm.GivenName != "Ann" || adm.Surname != "Boss" || adm.ExternalID != "e-1" ||
 		adm.Status != connector.StatusActive {
 		t.Errorf("admin %+v", adm)
 	}
@@ -403,12 +403,12 @@ func TestListMembersDecodesAndPages(t *testing.T) {
 
 func TestRoleNames(t *testing.T) {
 	cases := map[string]connector.Role{
-		"Team":                  connector.RoleTeamAdmin,
-		"Team admin":            connector.RoleTeamAdmin,
-		"User management admin": connector.RoleUserManagementAdmin,
-		"Support admin":         connector.RoleSupportAdmin,
+		"Team":                  RoleTeamAdmin,
+		"Team admin":            RoleTeamAdmin,
+		"User management admin": RoleUserManagementAdmin,
+		"Support admin":         RoleSupportAdmin,
 		"Billing admin":         "billing_admin",
-		"":                      connector.RoleMember,
+		"":                      RoleMember,
 	}
 	for name, want := range cases {
 		if got := roleOfName(name); got != want {
@@ -443,7 +443,7 @@ func TestSetRoleResolvesByNameOnceAndDemotesWithEmptyArray(t *testing.T) {
 		sent = append(sent, string(b))
 		jsonReply(w, 200, `{"team_member_id":"dbmid:x","roles":[]}`)
 	})
-	for _, r := range []connector.Role{connector.RoleTeamAdmin, connector.RoleUserManagementAdmin, connector.RoleSupportAdmin, connector.RoleMember} {
+	for _, r := range []connector.Role{RoleTeamAdmin, RoleUserManagementAdmin, RoleSupportAdmin, RoleMember} {
 		if err := c.SetRole(t.Context(), "dbmid:x", r); err != nil {
 			t.Fatal(err)
 		}
@@ -620,7 +620,7 @@ func TestGetMembersSkipsEmptySelectorsAndMapsNotFound(t *testing.T) {
 		t.Fatalf("sent %s", sent)
 	}
 	if len(got) != 4 || got[0] != nil || got[2] != nil || got[3] != nil || got[1] == nil ||
-		got[1].ID != "dbmid:A" || got[1].Role != connector.RoleUserManagementAdmin {
+		got[1].ID != "dbmid:A" || got[1].Role != RoleUserManagementAdmin {
 		t.Fatalf("got %v", got)
 	}
 }

@@ -12,21 +12,22 @@ import (
 
 // Assign creates an assignment or changes its role; every user it covers is queued.
 func (s *DB) Assign(ctx context.Context, by store.Actor, a *directory.Assignment) error {
-	role, err := directory.ParseRole(string(a.Role))
-	if err != nil {
-		return err
-	}
-	a.Role = role
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.resolveAssignment(ctx, tx, a); err != nil {
+		kind, err := s.resolveAssignment(ctx, tx, a)
+		if err != nil {
 			return err
 		}
 		if err := a.Validate(); err != nil {
 			return err
 		}
+		role, err := s.kinds.ParseRole(kind, string(a.Role))
+		if err != nil {
+			return fmt.Errorf("%w: %w", directory.ErrInvalid, err)
+		}
+		a.Role = directory.Role(role)
 		col, ref, target, kind := assignmentSubject(a)
 		var existing string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT role FROM assignments WHERE app_id = ? AND `+col+` = ?`), a.AppID, ref).Scan(&existing)
+		err = tx.QueryRowContext(ctx, s.q(`SELECT role FROM assignments WHERE app_id = ? AND `+col+` = ?`), a.AppID, ref).Scan(&existing)
 		switch {
 		case err == nil && existing == string(a.Role):
 			return nil
@@ -51,7 +52,7 @@ func (s *DB) Assign(ctx context.Context, by store.Actor, a *directory.Assignment
 func (s *DB) Unassign(ctx context.Context, by store.Actor, appName, user, group string) error {
 	a := &directory.Assignment{AppName: appName, Username: user, GroupName: group}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.resolveAssignment(ctx, tx, a); err != nil {
+		if _, err := s.resolveAssignment(ctx, tx, a); err != nil {
 			return err
 		}
 		if err := a.Validate(); err != nil {
@@ -88,23 +89,23 @@ func (s *DB) enqueueAssignment(ctx context.Context, tx *sql.Tx, a *directory.Ass
 }
 
 // resolveAssignment fills in IDs from the names an admin gave.
-func (s *DB) resolveAssignment(ctx context.Context, tx *sql.Tx, a *directory.Assignment) error {
+func (s *DB) resolveAssignment(ctx context.Context, tx *sql.Tx, a *directory.Assignment) (kind string, err error) {
 	if (a.Username == "") == (a.GroupName == "") {
-		return fmt.Errorf("%w: name either a user or a group", directory.ErrInvalid)
+		return "", fmt.Errorf("%w: name either a user or a group", directory.ErrInvalid)
 	}
 	ap, err := s.getApp(ctx, tx, a.AppName)
 	if err != nil {
-		return err
+		return "", err
 	}
 	a.AppID, a.AppName = ap.ID, ap.Name
 	if a.Username != "" {
 		u, err := s.getUser(ctx, tx, `username_key = ?`, directory.Key(a.Username), a.Username)
 		a.UserID, a.Username = u.ID, u.Username
-		return err
+		return ap.Kind, err
 	}
 	g, err := s.getGroup(ctx, tx, a.GroupName)
 	a.GroupID, a.GroupName = g.ID, g.Name
-	return err
+	return ap.Kind, err
 }
 
 // ListAssignments lists assignments with app, user and group names.
@@ -139,4 +140,13 @@ func (s *DB) ListAssignments(ctx context.Context, f store.AssignmentFilter) ([]d
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// appKind returns the kind of the app with id appID.
+func (s *DB) appKind(ctx context.Context, q querier, appID int64) (string, error) {
+	var kind string
+	if err := q.QueryRowContext(ctx, s.q(`SELECT kind FROM apps WHERE id = ?`), appID).Scan(&kind); err != nil {
+		return "", fmt.Errorf("kind of app %d: %w", appID, err)
+	}
+	return kind, nil
 }

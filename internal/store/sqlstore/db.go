@@ -14,6 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/connectors"
+
 	"github.com/roster-dev/roster/internal/directory"
 )
 
@@ -49,10 +52,11 @@ type DB struct {
 	wdb     *sql.DB // write transactions; the same as db unless opened split
 	d       Dialect
 	now     func() time.Time
-	queries sync.Map      // query text -> rebound text
-	stmts   sync.Map      // rebound text -> *sql.Stmt on db, for hot statements
-	wstmts  sync.Map      // the same on wdb, for statements inside transactions
-	writer  chan struct{} // held by the open write transaction when SingleWriter
+	kinds   *connector.Registry // the app kinds: their roles, to check and rank assignments
+	queries sync.Map            // query text -> rebound text
+	stmts   sync.Map            // rebound text -> *sql.Stmt on db, for hot statements
+	wstmts  sync.Map            // the same on wdb, for statements inside transactions
+	writer  chan struct{}       // held by the open write transaction when SingleWriter
 	wantMu  sync.Mutex
 	want    []string // statements to cache on wdb once its transaction ends
 	combine combiner // FinishWork calls waiting for the writer, when SingleWriter
@@ -72,7 +76,7 @@ func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 // keeps a connection's page cache only while no other connection writes, so
 // one connection that does all the writing keeps its cache warm.
 func OpenSplit(ctx context.Context, read, write *sql.DB, d Dialect) (*DB, error) {
-	s := &DB{db: read, wdb: write, d: d, now: time.Now}
+	s := &DB{db: read, wdb: write, d: d, now: time.Now, kinds: connectors.Registry()}
 	if d.SingleWriter {
 		s.writer = make(chan struct{}, 1)
 	}
@@ -85,6 +89,10 @@ func OpenSplit(ctx context.Context, read, write *sql.DB, d Dialect) (*DB, error)
 
 // SetClock replaces the clock, for tests.
 func (s *DB) SetClock(now func() time.Time) { s.now = now }
+
+// SetKinds replaces the app kinds (default every kind of the binary) whose
+// roles assignments are checked and ranked by; call it before any use.
+func (s *DB) SetKinds(r *connector.Registry) { s.kinds = r }
 
 // SQL returns the handle that writes, for packages that extend the schema.
 func (s *DB) SQL() *sql.DB { return s.wdb }

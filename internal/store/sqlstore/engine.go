@@ -319,10 +319,14 @@ func (s *DB) ListAccounts(ctx context.Context, appID int64, p store.Page) ([]sto
 	return collect(rows, err, scanAccount)
 }
 
-// EffectiveRoles resolves each user's role in the app from its assignments.
+// EffectiveRoles resolves each user's role in the app from its assignments:
+// a direct one wins, else the most privileged of its groups' in the app
+// kind's order, read only when two group roles differ.
 func (s *DB) EffectiveRoles(ctx context.Context, appID int64, userIDs []int64) (map[int64]directory.Role, error) {
 	out := make(map[int64]directory.Role, len(userIDs))
 	direct := map[int64]bool{}
+	var tied []int64                       // users with two different group roles
+	groups := map[int64][]directory.Role{} // their group roles
 	for start := 0; start < len(userIDs); start += usersPerInsert {
 		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
 		rows, err := s.queryPrepared(ctx, nil, s.q(`SELECT user_id, role, 1 FROM assignments WHERE app_id = ? AND user_id IN `+in+`
@@ -339,14 +343,17 @@ func (s *DB) EffectiveRoles(ctx context.Context, appID int64, userIDs []int64) (
 				rows.Close()
 				return nil, err
 			}
-			switch {
+			switch cur, seen := out[id]; {
 			case isDirect == 1:
 				out[id], direct[id] = role, true
-			case !direct[id]:
-				if cur, ok := out[id]; ok {
-					role = directory.Max(cur, role)
-				}
+			case direct[id]:
+			case !seen:
 				out[id] = role
+			case cur != role:
+				if groups[id] == nil {
+					tied, groups[id] = append(tied, id), []directory.Role{cur}
+				}
+				groups[id] = append(groups[id], role)
 			}
 		}
 		rows.Close()
@@ -354,7 +361,39 @@ func (s *DB) EffectiveRoles(ctx context.Context, appID int64, userIDs []int64) (
 			return nil, err
 		}
 	}
-	return out, nil
+	return out, s.rankTied(ctx, appID, out, direct, tied, groups)
+}
+
+// rankTied gives each tied user not assigned directly its most privileged group role.
+func (s *DB) rankTied(ctx context.Context, appID int64, out map[int64]directory.Role, direct map[int64]bool, tied []int64, groups map[int64][]directory.Role) error {
+	if len(tied) == 0 {
+		return nil
+	}
+	kind, err := s.appKind(ctx, s.db, appID)
+	if err != nil {
+		return err
+	}
+	rank := s.kinds.RoleRank(kind)
+	for _, id := range tied {
+		if direct[id] {
+			continue
+		}
+		best := groups[id][0]
+		for _, r := range groups[id][1:] {
+			best = morePrivileged(rank, best, r)
+		}
+		out[id] = best
+	}
+	return nil
+}
+
+// morePrivileged returns the higher ranked of two roles; of two the kind
+// does not rank, the first, as the old order did.
+func morePrivileged(rank func(string) int, a, b directory.Role) directory.Role {
+	if rank(string(b)) > rank(string(a)) {
+		return b
+	}
+	return a
 }
 
 // UsersByID loads users by ID; missing ones are absent from the map.

@@ -304,15 +304,23 @@ func (s *DB) ensureGroupAssigned(ctx context.Context, tx *sql.Tx, by store.Actor
 	if n > 0 {
 		return nil
 	}
+	kind, err := s.appKind(ctx, tx, t.appID)
+	if err != nil {
+		return err
+	}
+	role, err := s.kinds.ParseRole(kind, "") // the kind's plain member
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO assignments (app_id, group_id, role, created_at) VALUES (?, ?, ?, ?)`),
-		t.appID, t.groupID, directory.RoleMember, nanos(s.now())); err != nil {
+		t.appID, t.groupID, role, nanos(s.now())); err != nil {
 		return fmt.Errorf("assign pushed group %s: %w", t.group, err)
 	}
 	if err := s.enqueueGroupMembers(ctx, tx, t.appID, t.groupID, "group.push"); err != nil {
 		return err
 	}
 	return s.logChange(ctx, tx, by, "assign", "group", t.group, t.appName,
-		map[string]any{"role": directory.RoleMember, "reason": "group pushed to the app: its members need accounts"})
+		map[string]any{"role": role, "reason": "group pushed to the app: its members need accounts"})
 }
 
 // enqueueGroup writes (or refreshes) the work item of one pushed group.

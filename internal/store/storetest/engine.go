@@ -183,7 +183,7 @@ func testAccountsAndRoles(t *testing.T, s *sqlstore.DB) {
 	for _, g := range []struct {
 		name string
 		role directory.Role
-	}{{"admins", directory.RoleTeamAdmin}, {"support", directory.RoleSupportAdmin}} {
+	}{{"admins", "team_admin"}, {"support", "support_admin"}} {
 		grp := directory.Group{Name: g.name}
 		if err := s.CreateGroup(ctx, actor, &grp); err != nil {
 			t.Fatal(err)
@@ -200,7 +200,7 @@ func testAccountsAndRoles(t *testing.T, s *sqlstore.DB) {
 		t.Fatal(err)
 	}
 	// d1: direct member assignment wins over groups; d2: most privileged group; d3: not assigned.
-	if roles[us[0].ID] != directory.RoleMember || roles[d2.ID] != directory.RoleTeamAdmin || len(roles) != 2 {
+	if roles[us[0].ID] != "member" || roles[d2.ID] != "team_admin" || len(roles) != 2 {
 		t.Fatalf("roles = %v", roles)
 	}
 	byID, _ := s.UsersByID(ctx, []int64{d2.ID, 99999})

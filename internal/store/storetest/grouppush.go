@@ -103,7 +103,7 @@ func testGroupPushRules(t *testing.T, s *sqlstore.DB) {
 	}
 	// The push assigns the group (role member) and queues its members and itself.
 	as, _ := s.ListAssignments(ctx, store.AssignmentFilter{App: "dbx", Group: "Sales"})
-	if len(as) != 1 || as[0].Role != directory.RoleMember {
+	if len(as) != 1 || as[0].Role != "member" {
 		t.Fatalf("assignments = %+v", as)
 	}
 	if len(queued(t, s, a.ID, store.WorkUser)) != 1 || len(queued(t, s, a.ID, store.WorkGroup)) != 1 {

@@ -86,7 +86,7 @@ func testImportConfirm(t *testing.T, s *sqlstore.DB) {
 		t.Fatalf("account = %+v", accts)
 	}
 	as, _ := s.ListAssignments(ctx, store.AssignmentFilter{App: "dbx", User: "linkme"})
-	if len(as) != 1 || as[0].Role != directory.RoleTeamAdmin {
+	if len(as) != 1 || as[0].Role != "team_admin" {
 		t.Fatalf("assignment = %+v", as)
 	}
 	got, _ := s.GetAppUser(ctx, a.ID, "dbmid:9")
@@ -135,7 +135,7 @@ func testImportConfirmBatch(t *testing.T, s *sqlstore.DB) {
 		after = page[len(page)-1].ID
 	}
 	// b0000 already has a direct assignment as admin: it keeps it and is not queued again.
-	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "dbx", Username: "b0000", Role: directory.RoleTeamAdmin}); err != nil {
+	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "dbx", Username: "b0000", Role: "team_admin"}); err != nil {
 		t.Fatal(err)
 	}
 	drainWork(t, s, a.ID)
@@ -176,7 +176,7 @@ func testImportConfirmBatch(t *testing.T, s *sqlstore.DB) {
 		t.Fatalf("queued = %d, want %d (all but the user already assigned)", len(w), n-1)
 	}
 	as, _ := s.ListAssignments(ctx, store.AssignmentFilter{App: "dbx", User: "b0000"})
-	if len(as) != 1 || as[0].Role != directory.RoleTeamAdmin {
+	if len(as) != 1 || as[0].Role != "team_admin" {
 		t.Fatalf("existing assignment changed: %+v", as)
 	}
 	if logs, _ := s.ListLog(ctx, audit.Filter{Action: "import.confirm", Target: "b1202"}); len(logs) != 1 || logs[0].App != "dbx" || logs[0].Detail["member_id"] != "dbmid:1202" {

@@ -446,7 +446,7 @@ func testAssignments(t *testing.T, s *sqlstore.DB) {
 	if err := s.CreateGroup(ctx, actor, &g); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "dbx", Username: "ivy", Role: directory.RoleTeamAdmin}); err != nil {
+	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "dbx", Username: "ivy", Role: "team_admin"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "dbx", GroupName: "sales"}); err != nil {
@@ -456,14 +456,14 @@ func testAssignments(t *testing.T, s *sqlstore.DB) {
 	wantErr(t, s.Assign(ctx, actor, &directory.Assignment{AppName: "dbx", Username: "ghost"}), directory.ErrNotFound)
 	wantErr(t, s.Assign(ctx, actor, &directory.Assignment{AppName: "nope", Username: "ivy"}), directory.ErrNotFound)
 	// Re-assigning changes the role instead of adding a second assignment.
-	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "dbx", Username: "ivy", Role: directory.RoleSupportAdmin}); err != nil {
+	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "dbx", Username: "ivy", Role: "support_admin"}); err != nil {
 		t.Fatal(err)
 	}
 	as, err := s.ListAssignments(ctx, store.AssignmentFilter{App: "DBX"})
 	if err != nil || len(as) != 2 {
 		t.Fatalf("assignments = %v, %v", as, err)
 	}
-	if as[0].Username != "ivy" || as[0].Role != directory.RoleSupportAdmin || as[1].GroupName != "sales" || as[1].Role != directory.RoleMember {
+	if as[0].Username != "ivy" || as[0].Role != "support_admin" || as[1].GroupName != "sales" || as[1].Role != "member" {
 		t.Fatalf("assignments = %+v", as)
 	}
 	if err := s.Unassign(ctx, actor, "dbx", "ivy", ""); err != nil {
