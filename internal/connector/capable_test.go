@@ -50,3 +50,52 @@ func TestCapableThroughInstrument(t *testing.T) {
 		t.Errorf("unsupported CheckTransfer = %v", err)
 	}
 }
+
+// suspender can also suspend, and records it.
+type suspender struct {
+	plain
+	ids *[]string
+}
+
+func (s suspender) Suspend(_ context.Context, id string, _ bool) error {
+	*s.ids = append(*s.ids, id)
+	return nil
+}
+func (suspender) Unsuspend(context.Context, string) error { return nil }
+
+// The optional methods are not the core's: a plain connector has none, and
+// Instrument forwards each to the connector underneath only when it has it.
+func TestOptionalCapabilitiesSurviveInstrument(t *testing.T) {
+	obs := &calls{}
+	wrapped := connector.Instrument(plain{}, obs)
+	for name, ok := range map[string]bool{
+		"RoleSetter":    has[connector.RoleSetter](wrapped),
+		"Suspender":     has[connector.Suspender](wrapped),
+		"Recoverer":     has[connector.Recoverer](wrapped),
+		"WelcomeSender": has[connector.WelcomeSender](wrapped),
+		"GroupPusher":   has[connector.GroupPusher](wrapped),
+	} {
+		if ok {
+			t.Errorf("a wrapped plain connector is a %s", name)
+		}
+	}
+	if err := wrapped.(connector.Suspender).Suspend(t.Context(), "m1", false); !errors.Is(err, connector.ErrUnsupported) {
+		t.Errorf("Suspend through the wrapper of a plain connector = %v", err)
+	}
+	var ids []string
+	s, ok := connector.Capable[connector.Suspender](connector.Instrument(suspender{ids: &ids}, obs))
+	if !ok {
+		t.Fatal("the wrapper hid Suspender")
+	}
+	if err := s.Suspend(t.Context(), "m2", false); err != nil || !slices.Equal(ids, []string{"m2"}) || !slices.Contains(obs.ops, "suspend") {
+		t.Errorf("Suspend = %v; suspended %v; observed %v", err, ids, obs.ops)
+	}
+	if has[connector.GroupPusher](connector.Instrument(suspender{ids: &ids}, obs)) {
+		t.Error("a suspender is a GroupPusher")
+	}
+}
+
+func has[T any](c connector.Connector) bool {
+	_, ok := connector.Capable[T](c)
+	return ok
+}

@@ -205,7 +205,9 @@ type TeamInfo struct {
 	UsedLicenses     int
 }
 
-// Connector is one app instance's remote side. Every method is safe for
+// Connector is one app instance's remote side: what every app kind can do.
+// What only some kinds can do is an optional interface (RoleSetter,
+// Suspender, …) that the engine finds with Capable. Every method is safe for
 // concurrent use. Calls rejected with 429 may be retried inside the connector
 // (the request was not executed); other failures are returned classified, and
 // the engine re-reads state before trying again.
@@ -220,20 +222,7 @@ type Connector interface {
 	// ListMembers calls page for each page of the team's members.
 	ListMembers(ctx context.Context, includeRemoved bool, page func([]Member) error) error
 	SetProfile(ctx context.Context, id string, ch ProfileChange) (Member, error)
-	SetRole(ctx context.Context, id string, role Role) error
-	Suspend(ctx context.Context, id string, wipeData bool) error
-	Unsuspend(ctx context.Context, id string) error
 	Remove(ctx context.Context, id string, opt RemoveOptions) error
-	Recover(ctx context.Context, id string) error
-	SendWelcomeEmail(ctx context.Context, id string) error
-
-	CreateGroup(ctx context.Context, name, externalID string) (Group, error)
-	ListGroups(ctx context.Context, page func([]Group) error) error
-	RenameGroup(ctx context.Context, id, name string) (Group, error)
-	DeleteGroup(ctx context.Context, id string) error
-	AddGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
-	RemoveGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
-	ListGroupMembers(ctx context.Context, groupID string, page func(memberIDs []string) error) error
 }
 
 // RoleSetter is a connector of a kind with CapRoles.

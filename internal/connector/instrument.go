@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -120,58 +121,119 @@ func (w *observed) SetProfile(ctx context.Context, id string, ch ProfileChange) 
 	return m, err
 }
 
-func (w *observed) SetRole(ctx context.Context, id string, role Role) error {
-	return w.timed("set_role", func() error { return w.Connector.SetRole(ctx, id, role) })
-}
-
-func (w *observed) Suspend(ctx context.Context, id string, wipeData bool) error {
-	return w.timed("suspend", func() error { return w.Connector.Suspend(ctx, id, wipeData) })
-}
-
-func (w *observed) Unsuspend(ctx context.Context, id string) error {
-	return w.timed("unsuspend", func() error { return w.Connector.Unsuspend(ctx, id) })
-}
-
 func (w *observed) Remove(ctx context.Context, id string, opt RemoveOptions) error {
 	return w.timed("remove", func() error { return w.Connector.Remove(ctx, id, opt) })
 }
 
+// The optional capabilities: each is forwarded when the connector underneath
+// has it, so wrapping keeps them (Capable looks through Unwrap); without it,
+// a call is refused as unsupported.
+
+func (w *observed) SetRole(ctx context.Context, id string, role Role) error {
+	c, err := capable[RoleSetter](w, "set_role")
+	if err != nil {
+		return err
+	}
+	return w.timed("set_role", func() error { return c.SetRole(ctx, id, role) })
+}
+
+func (w *observed) Suspend(ctx context.Context, id string, wipeData bool) error {
+	c, err := capable[Suspender](w, "suspend")
+	if err != nil {
+		return err
+	}
+	return w.timed("suspend", func() error { return c.Suspend(ctx, id, wipeData) })
+}
+
+func (w *observed) Unsuspend(ctx context.Context, id string) error {
+	c, err := capable[Suspender](w, "unsuspend")
+	if err != nil {
+		return err
+	}
+	return w.timed("unsuspend", func() error { return c.Unsuspend(ctx, id) })
+}
+
 func (w *observed) Recover(ctx context.Context, id string) error {
-	return w.timed("recover", func() error { return w.Connector.Recover(ctx, id) })
+	c, err := capable[Recoverer](w, "recover")
+	if err != nil {
+		return err
+	}
+	return w.timed("recover", func() error { return c.Recover(ctx, id) })
 }
 
 func (w *observed) SendWelcomeEmail(ctx context.Context, id string) error {
-	return w.timed("send_welcome_email", func() error { return w.Connector.SendWelcomeEmail(ctx, id) })
+	c, err := capable[WelcomeSender](w, "send_welcome_email")
+	if err != nil {
+		return err
+	}
+	return w.timed("send_welcome_email", func() error { return c.SendWelcomeEmail(ctx, id) })
 }
 
 func (w *observed) CreateGroup(ctx context.Context, name, externalID string) (g Group, err error) {
-	err = w.timed("create_group", func() error { g, err = w.Connector.CreateGroup(ctx, name, externalID); return err })
+	c, err := capable[GroupPusher](w, "create_group")
+	if err != nil {
+		return Group{}, err
+	}
+	err = w.timed("create_group", func() error { g, err = c.CreateGroup(ctx, name, externalID); return err })
 	return g, err
 }
 
 func (w *observed) ListGroups(ctx context.Context, page func([]Group) error) error {
-	return w.timed("list_groups", func() error { return w.Connector.ListGroups(ctx, page) })
+	c, err := capable[GroupPusher](w, "list_groups")
+	if err != nil {
+		return err
+	}
+	return w.timed("list_groups", func() error { return c.ListGroups(ctx, page) })
 }
 
 func (w *observed) RenameGroup(ctx context.Context, id, name string) (g Group, err error) {
-	err = w.timed("rename_group", func() error { g, err = w.Connector.RenameGroup(ctx, id, name); return err })
+	c, err := capable[GroupPusher](w, "rename_group")
+	if err != nil {
+		return Group{}, err
+	}
+	err = w.timed("rename_group", func() error { g, err = c.RenameGroup(ctx, id, name); return err })
 	return g, err
 }
 
 func (w *observed) DeleteGroup(ctx context.Context, id string) error {
-	return w.timed("delete_group", func() error { return w.Connector.DeleteGroup(ctx, id) })
+	c, err := capable[GroupPusher](w, "delete_group")
+	if err != nil {
+		return err
+	}
+	return w.timed("delete_group", func() error { return c.DeleteGroup(ctx, id) })
 }
 
 func (w *observed) AddGroupMembers(ctx context.Context, groupID string, memberIDs []string) error {
-	return w.timed("add_group_members", func() error { return w.Connector.AddGroupMembers(ctx, groupID, memberIDs) })
+	c, err := capable[GroupPusher](w, "add_group_members")
+	if err != nil {
+		return err
+	}
+	return w.timed("add_group_members", func() error { return c.AddGroupMembers(ctx, groupID, memberIDs) })
 }
 
 func (w *observed) RemoveGroupMembers(ctx context.Context, groupID string, memberIDs []string) error {
-	return w.timed("remove_group_members", func() error { return w.Connector.RemoveGroupMembers(ctx, groupID, memberIDs) })
+	c, err := capable[GroupPusher](w, "remove_group_members")
+	if err != nil {
+		return err
+	}
+	return w.timed("remove_group_members", func() error { return c.RemoveGroupMembers(ctx, groupID, memberIDs) })
 }
 
 func (w *observed) ListGroupMembers(ctx context.Context, groupID string, page func(memberIDs []string) error) error {
-	return w.timed("list_group_members", func() error { return w.Connector.ListGroupMembers(ctx, groupID, page) })
+	c, err := capable[GroupPusher](w, "list_group_members")
+	if err != nil {
+		return err
+	}
+	return w.timed("list_group_members", func() error { return c.ListGroupMembers(ctx, groupID, page) })
+}
+
+// capable finds capability T under w, or refuses op as unsupported.
+func capable[T any](w *observed, op string) (T, error) {
+	c, ok := Capable[T](w.Connector)
+	if !ok {
+		return c, Refusef(Permanent, op, ErrUnsupported, "the app's connector cannot %s", strings.ReplaceAll(op, "_", " "))
+	}
+	return c, nil
 }
 
 // Unwrap returns the connector underneath, so Capable sees what it can do.

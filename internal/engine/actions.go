@@ -17,7 +17,7 @@ func (e *Engine) actionPhase(ctx context.Context, a app.Instance, conn connector
 		if j.err != nil {
 			return
 		}
-		acts := Plan(j.desired, j.known, j.settings)
+		acts := gate(conn, Plan(j.desired, j.known, j.settings))
 		for i := 0; i < len(acts); i++ {
 			act := acts[i]
 			if act.Skipped != "" {
@@ -35,7 +35,7 @@ func (e *Engine) actionPhase(ctx context.Context, a app.Instance, conn connector
 				return
 			}
 			if act.Op == OpRecover && j.known != nil && j.known.Status != connector.StatusRemoved {
-				acts = append(acts, Plan(j.desired, j.known, j.settings)...) // what the member came back as
+				acts = append(acts, gate(conn, Plan(j.desired, j.known, j.settings))...) // what the member came back as
 			}
 		}
 	})
@@ -60,20 +60,24 @@ func (e *Engine) apply(ctx context.Context, a app.Instance, conn connector.Conne
 			applyProfile(k, act.Profile)
 		}
 	case OpSetRole:
-		if err = conn.SetRole(ctx, k.MemberID, act.Role); err == nil {
+		err = withCap(conn, act.Op, func(c connector.RoleSetter) error { return c.SetRole(ctx, k.MemberID, act.Role) })
+		if err == nil {
 			k.Role = act.Role
 		}
 	case OpSuspend:
 		detail["wipe_data"] = act.Wipe
-		if err = conn.Suspend(ctx, k.MemberID, act.Wipe); err == nil {
+		err = withCap(conn, act.Op, func(c connector.Suspender) error { return c.Suspend(ctx, k.MemberID, act.Wipe) })
+		if err == nil {
 			k.Status = connector.StatusSuspended
 		}
 	case OpUnsuspend:
-		if err = conn.Unsuspend(ctx, k.MemberID); err == nil {
+		err = withCap(conn, act.Op, func(c connector.Suspender) error { return c.Unsuspend(ctx, k.MemberID) })
+		if err == nil {
 			k.Status = connector.StatusActive
 		}
 	case OpRecover:
-		if err = conn.Recover(ctx, k.MemberID); err == nil {
+		err = withCap(conn, act.Op, func(c connector.Recoverer) error { return c.Recover(ctx, k.MemberID) })
+		if err == nil {
 			err = e.reread(ctx, conn, j) // it returns to the status it had
 		} else if errors.Is(err, connector.ErrUnrecoverable) || connector.KindOf(err) == connector.NotFound {
 			// Its window has passed (or its files went): the re-plan makes a

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -54,7 +55,7 @@ type groupPreview struct {
 	e       *Engine
 	gp      store.GroupPush
 	a       app.Instance
-	conn    connector.Connector
+	conn    connector.GroupPusher
 	connErr error
 	rg      remoteGroups
 }
@@ -128,7 +129,13 @@ func (pv *groupPreview) read(ctx context.Context, in *groupInput) error {
 // connect makes the plan's connection once; it reports whether there is one.
 func (pv *groupPreview) connect(ctx context.Context) bool {
 	if pv.conn == nil && pv.connErr == nil {
-		pv.conn, pv.connErr = pv.e.connect(ctx, pv.a, pv.e.pacer(pv.a.ID))
+		var c connector.Connector
+		if c, pv.connErr = pv.e.connect(ctx, pv.a, pv.e.pacer(pv.a.ID)); pv.connErr == nil {
+			var ok bool
+			if pv.conn, ok = connector.Capable[connector.GroupPusher](c); !ok {
+				pv.connErr = errors.New("the app's connector cannot push groups")
+			}
+		}
 	}
 	return pv.connErr == nil
 }

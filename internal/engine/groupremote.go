@@ -23,7 +23,7 @@ type remoteGroups struct {
 	byExt  map[string]connector.Group
 }
 
-func (rg *remoteGroups) load(ctx context.Context, conn connector.Connector) error {
+func (rg *remoteGroups) load(ctx context.Context, conn connector.GroupPusher) error {
 	rg.mu.Lock()
 	defer rg.mu.Unlock()
 	if rg.read && rg.err == nil {
@@ -44,7 +44,7 @@ func (rg *remoteGroups) load(ctx context.Context, conn connector.Connector) erro
 
 // find returns the group Roster made for groupID (a create whose answer was
 // lost) or else the group of that name.
-func (rg *remoteGroups) find(ctx context.Context, conn connector.Connector, name string, groupID int64) (connector.Group, bool, error) {
+func (rg *remoteGroups) find(ctx context.Context, conn connector.GroupPusher, name string, groupID int64) (connector.Group, bool, error) {
 	if err := rg.load(ctx, conn); err != nil {
 		return connector.Group{}, false, err
 	}
@@ -73,7 +73,7 @@ func linkable(g connector.Group, row store.PushedGroup) string {
 // ensureGroup creates the Dropbox group, or links the existing one of that
 // name when the admin allowed it. A linked group's members are read once, to
 // start the known state from what is there. It reports success.
-func (e *Engine) ensureGroup(ctx context.Context, gp store.GroupPush, conn connector.Connector, r *groupRun, rg *remoteGroups) bool {
+func (e *Engine) ensureGroup(ctx context.Context, gp store.GroupPush, conn connector.GroupPusher, r *groupRun, rg *remoteGroups) bool {
 	row := r.in.row
 	g, err := conn.CreateGroup(ctx, row.Group, GroupExternalID(row.GroupID))
 	if err == nil {
@@ -105,7 +105,7 @@ func (e *Engine) ensureGroup(ctx context.Context, gp store.GroupPush, conn conne
 
 // linkGroup takes over an existing group: Roster's members in it are known
 // from now on; members Roster holds no account for are kept and left alone.
-func (e *Engine) linkGroup(ctx context.Context, gp store.GroupPush, conn connector.Connector, r *groupRun, g connector.Group) bool {
+func (e *Engine) linkGroup(ctx context.Context, gp store.GroupPush, conn connector.GroupPusher, r *groupRun, g connector.Group) bool {
 	unknown, err := e.readLinked(ctx, gp, conn, r.a.ID, r.in, g.ID)
 	if err != nil {
 		r.fail(GroupLink, err)
@@ -120,7 +120,7 @@ func (e *Engine) linkGroup(ctx context.Context, gp store.GroupPush, conn connect
 // readLinked reads a group's members into in.known, with the accounts of
 // those Roster knows, so the planner can remove the ones who do not belong.
 // It returns how many members Roster holds no account for.
-func (e *Engine) readLinked(ctx context.Context, gp store.GroupPush, conn connector.Connector, appID int64, in *groupInput, groupID string) (int, error) {
+func (e *Engine) readLinked(ctx context.Context, gp store.GroupPush, conn connector.GroupPusher, appID int64, in *groupInput, groupID string) (int, error) {
 	var ids []string
 	seen := map[string]bool{}
 	err := conn.ListGroupMembers(ctx, groupID, func(page []string) error {

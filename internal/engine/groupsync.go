@@ -30,8 +30,9 @@ func (e *Engine) groupStore() (store.GroupPush, bool) {
 func (e *Engine) syncGroups(ctx context.Context, a app.Instance, conn connector.Connector, dueBy time.Time) (Stats, error) {
 	var total Stats
 	gp, ok := e.groupStore()
-	if !ok || !a.Settings.Features.PushGroups {
-		return total, nil // items wait until the feature is switched on
+	pusher, can := connector.Capable[connector.GroupPusher](conn)
+	if !ok || !can || !a.Settings.Features.PushGroups {
+		return total, nil // items wait until the feature is switched on (validation refuses it for a kind that cannot push)
 	}
 	rg := &remoteGroups{}
 	for {
@@ -39,7 +40,7 @@ func (e *Engine) syncGroups(ctx context.Context, a app.Instance, conn connector.
 		if err != nil || len(items) == 0 {
 			return total, err
 		}
-		st, err := e.runGroupBatch(ctx, gp, a, conn, items, rg)
+		st, err := e.runGroupBatch(ctx, gp, a, pusher, items, rg)
 		total.add(st)
 		if err != nil {
 			return total, err
@@ -47,7 +48,7 @@ func (e *Engine) syncGroups(ctx context.Context, a app.Instance, conn connector.
 	}
 }
 
-func (e *Engine) runGroupBatch(ctx context.Context, gp store.GroupPush, a app.Instance, conn connector.Connector, items []store.WorkItem, rg *remoteGroups) (Stats, error) {
+func (e *Engine) runGroupBatch(ctx context.Context, gp store.GroupPush, a app.Instance, conn connector.GroupPusher, items []store.WorkItem, rg *remoteGroups) (Stats, error) {
 	inputs, err := e.loadGroups(ctx, gp, a, items, nil)
 	if err != nil {
 		return Stats{}, err
@@ -204,7 +205,7 @@ func (r *groupRun) fail(op string, err error) {
 
 // reconcileGroup plans one group and makes the calls, recording in its
 // outcome every change that went through, even when a later call fails.
-func (e *Engine) reconcileGroup(ctx context.Context, gp store.GroupPush, a app.Instance, conn connector.Connector, it store.WorkItem, in *groupInput, rg *remoteGroups) store.GroupOutcome {
+func (e *Engine) reconcileGroup(ctx context.Context, gp store.GroupPush, a app.Instance, conn connector.GroupPusher, it store.WorkItem, in *groupInput, rg *remoteGroups) store.GroupOutcome {
 	if in == nil {
 		return store.GroupOutcome{Item: it, Forget: true}
 	}
@@ -232,7 +233,7 @@ func (e *Engine) reconcileGroup(ctx context.Context, gp store.GroupPush, a app.I
 	return r.out
 }
 
-func (e *Engine) unlinkGroup(ctx context.Context, conn connector.Connector, r *groupRun, del bool) {
+func (e *Engine) unlinkGroup(ctx context.Context, conn connector.GroupPusher, r *groupRun, del bool) {
 	row := r.in.row
 	if !del {
 		r.out.Forget = true
@@ -250,7 +251,7 @@ func (e *Engine) unlinkGroup(ctx context.Context, conn connector.Connector, r *g
 	r.log(GroupDelete, audit.Success, "", map[string]any{"dropbox_group_id": row.RemoteID})
 }
 
-func (e *Engine) renameGroup(ctx context.Context, conn connector.Connector, r *groupRun, name string) bool {
+func (e *Engine) renameGroup(ctx context.Context, conn connector.GroupPusher, r *groupRun, name string) bool {
 	old := r.out.Group.RemoteName
 	g, err := conn.RenameGroup(ctx, r.out.Group.RemoteID, name)
 	if err != nil {
@@ -274,7 +275,7 @@ func (r *groupRun) groupGone(err error) {
 
 // changeMembers adds or removes members in chunks; each chunk that went
 // through is recorded. It reports whether every chunk did.
-func (e *Engine) changeMembers(ctx context.Context, conn connector.Connector, r *groupRun, refs []memberRef, add bool) bool {
+func (e *Engine) changeMembers(ctx context.Context, conn connector.GroupPusher, r *groupRun, refs []memberRef, add bool) bool {
 	op, call := GroupRemove, conn.RemoveGroupMembers
 	if add {
 		op, call = GroupAdd, conn.AddGroupMembers

@@ -20,7 +20,8 @@ import (
 // verifyGroups reads the members of the app's pushed groups from Dropbox.
 func (e *Engine) verifyGroups(ctx context.Context, a app.Instance, conn connector.Connector) error {
 	gp, ok := e.groupStore()
-	if !ok || !a.Settings.Features.PushGroups {
+	pusher, can := connector.Capable[connector.GroupPusher](conn)
+	if !ok || !can || !a.Settings.Features.PushGroups {
 		return nil
 	}
 	ids, err := gp.GroupTargets(ctx, a.ID, true)
@@ -36,7 +37,7 @@ func (e *Engine) verifyGroups(ctx context.Context, a app.Instance, conn connecto
 			if !readable(in) {
 				continue
 			}
-			c, err := e.checkGroup(ctx, gp, conn, a, in)
+			c, err := e.checkGroup(ctx, gp, pusher, a, in)
 			if err != nil {
 				return fmt.Errorf("read the members of pushed group %s: %w", in.row.Group, err)
 			}
@@ -63,7 +64,7 @@ func groupItems(appID int64, ids []int64) []store.WorkItem {
 
 // checkGroup reads one group's members into in and compares them with what
 // Roster knew (for the log) and with the directory (to queue the group).
-func (e *Engine) checkGroup(ctx context.Context, gp store.GroupPush, conn connector.Connector, a app.Instance, in *groupInput) (store.GroupCheck, error) {
+func (e *Engine) checkGroup(ctx context.Context, gp store.GroupPush, conn connector.GroupPusher, a app.Instance, in *groupInput) (store.GroupCheck, error) {
 	row := in.row
 	c := store.GroupCheck{AppID: a.ID, GroupID: row.GroupID, RemoteID: row.RemoteID}
 	before := in.known

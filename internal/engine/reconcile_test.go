@@ -17,7 +17,7 @@ import (
 
 // otherAdmin changes the team through the API directly, as an admin in the
 // Dropbox console would, behind Roster's back.
-func (w *world) otherAdmin() connector.Connector {
+func (w *world) otherAdmin() *dropbox.Client {
 	return dropbox.New(dropbox.Options{BaseURL: w.app.BaseURL, Token: "tok", PollInterval: time.Millisecond})
 }
 
