@@ -186,7 +186,7 @@ func testImportConfirmBatch(t *testing.T, s *sqlstore.DB) {
 
 func drainWork(t *testing.T, s *sqlstore.DB, appID int64) {
 	t.Helper()
-	items, err := s.ClaimWork(ctx, appID, "drain", time.Minute, 10000, time.Now().Add(time.Hour))
+	items, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "drain", Lease: time.Minute, Limit: 10000, DueBy: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -178,9 +178,9 @@ func testWorkHandBack(t *testing.T, s *sqlstore.DB) {
 	for _, u := range []string{"h1", "h2"} {
 		assignTo(t, s, "other", u)
 	}
-	mine, _ := s.ClaimWork(ctx, app1, "w1", time.Hour, 2, time.Time{})
-	theirs, _ := s.ClaimWork(ctx, app1, "w2", time.Hour, 1, time.Time{})
-	other, _ := s.ClaimWork(ctx, a2.ID, "w1", time.Hour, 2, time.Time{})
+	mine, _ := s.ClaimWork(ctx, store.Claim{AppID: app1, Kinds: []string{store.WorkUser}, Owner: "w1", Lease: time.Hour, Limit: 2})
+	theirs, _ := s.ClaimWork(ctx, store.Claim{AppID: app1, Kinds: []string{store.WorkUser}, Owner: "w2", Lease: time.Hour, Limit: 1})
+	other, _ := s.ClaimWork(ctx, store.Claim{AppID: a2.ID, Kinds: []string{store.WorkUser}, Owner: "w1", Lease: time.Hour, Limit: 2})
 	if len(mine) != 2 || len(theirs) != 1 || len(other) != 2 {
 		t.Fatalf("claims: %d, %d, %d", len(mine), len(theirs), len(other))
 	}
@@ -200,7 +200,7 @@ func testWorkHandBack(t *testing.T, s *sqlstore.DB) {
 		if err != nil || n != step.want {
 			t.Fatalf("%s: %d, %v; want %d", step.name, n, err, step.want)
 		}
-		got, _ := s.ClaimWork(ctx, step.freeIn, "w3", time.Hour, 10, time.Time{})
+		got, _ := s.ClaimWork(ctx, store.Claim{AppID: step.freeIn, Kinds: []string{store.WorkUser}, Owner: "w3", Lease: time.Hour, Limit: 10})
 		if len(got) != step.free {
 			t.Fatalf("%s: a third worker claimed %d items, want %d", step.name, len(got), step.free)
 		}
@@ -220,7 +220,7 @@ func testQueueStats(t *testing.T, s *sqlstore.DB) {
 	empty := mustApp(t, s, "empty")
 	start := *now
 	*now = now.Add(time.Minute)
-	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Hour, 2, time.Time{})
+	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Hour, Limit: 2})
 	failAndTask(t, s, claimed)
 	stats, err := s.QueueStats(ctx)
 	if err != nil {
@@ -234,7 +234,7 @@ func testQueueStats(t *testing.T, s *sqlstore.DB) {
 	if q.AppID != appID || q.Queued != 3 || q.Due != 2 || q.Tasks != 1 || q.Retries != 1 || q.Leased != 0 || !q.Oldest.Equal(start.UTC()) {
 		t.Fatalf("stats = %+v", q)
 	}
-	if got, _ := s.ClaimWork(ctx, appID, "w", time.Hour, 1, time.Time{}); len(got) != 1 {
+	if got, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Hour, Limit: 1}); len(got) != 1 {
 		t.Fatal("nothing to claim")
 	}
 	if stats, _ = s.QueueStats(ctx); stats[0].Leased != 1 || stats[0].Due != 2 {

@@ -39,8 +39,8 @@ func provisioned(t *testing.T, s *sqlstore.DB, names ...string) (app.Instance, m
 	t.Helper()
 	appID, us := assignedUsers(t, s, names...)
 	finishAll(t, s, appID, func(it store.WorkItem) store.Outcome {
-		return store.Outcome{Item: it, Account: &store.Account{AppID: appID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", it.RefID),
-			Email: fmt.Sprintf("u%d@example.com", it.RefID), Role: "member", Status: "active"}}
+		return store.Outcome{Item: it, User: store.UserResult{Account: &store.Account{AppID: appID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", it.RefID),
+			Email: fmt.Sprintf("u%d@example.com", it.RefID), Role: "member", Status: "active"}}}
 	})
 	a, err := s.GetApp(ctx, "dbx")
 	if err != nil {
@@ -57,7 +57,7 @@ func provisioned(t *testing.T, s *sqlstore.DB, names ...string) (app.Instance, m
 // with the outcome out makes for it.
 func finishAll(t *testing.T, s *sqlstore.DB, appID int64, out func(store.WorkItem) store.Outcome) {
 	t.Helper()
-	items, err := s.ClaimWork(ctx, appID, "w", time.Minute, 100, time.Time{})
+	items, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,8 +127,8 @@ func hold(t *testing.T, s *sqlstore.DB, a app.Instance, ids ...int64) {
 		if !want[it.RefID] {
 			return store.Outcome{Item: it}
 		}
-		return store.Outcome{Item: it, Held: true, Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID,
-			Settings: a.Settings.Deactivation, StartedAt: time.Now(), Phase: store.PhaseFinal, Held: true}}
+		return store.Outcome{Item: it, Held: true, User: store.UserResult{Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID,
+			Settings: a.Settings.Deactivation, StartedAt: time.Now(), Phase: store.PhaseFinal, Held: true}}}
 	})
 }
 
@@ -156,11 +156,11 @@ func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
 		ids["o1"]: {AppID: a.ID, UserID: ids["o1"], Settings: suspendOnly, StartedAt: start, Phase: store.PhaseGrace, RemoveDue: start.Add(7 * 24 * time.Hour)},
 		ids["o2"]: {AppID: a.ID, UserID: ids["o2"], Settings: a.Settings.Deactivation, StartedAt: start, Phase: store.PhaseFinal},
 	}
-	claimed, _ := s.ClaimWork(ctx, a.ID, "w", time.Minute, 10, time.Time{})
+	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: a.ID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10})
 	outs := make([]store.Outcome, len(claimed))
 	for i, it := range claimed {
 		ob := first[it.RefID]
-		outs[i] = store.Outcome{Item: it, Offboarding: &ob}
+		outs[i] = store.Outcome{Item: it, User: store.UserResult{Offboarding: &ob}}
 	}
 	if err := s.FinishWork(ctx, "intruder", outs); err != nil {
 		t.Fatal(err)
@@ -187,8 +187,8 @@ func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
 	// due time and hold change.
 	requeue(t, s, "o1")
 	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome {
-		return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: a.Settings.Deactivation,
-			StartedAt: start.Add(time.Hour), Phase: store.PhaseFinal, ConfirmedBy: "worker", Kept: true}}
+		return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: a.Settings.Deactivation,
+			StartedAt: start.Add(time.Hour), Phase: store.PhaseFinal, ConfirmedBy: "worker", Kept: true}}}
 	})
 	ob := records(t, s, a.ID, ids["o1"])[ids["o1"]]
 	if ob.Settings != suspendOnly || !ob.StartedAt.Equal(start) || ob.Phase != store.PhaseFinal || !ob.RemoveDue.IsZero() || ob.ConfirmedBy != "" || ob.Kept {
@@ -197,7 +197,7 @@ func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
 
 	// Records are per app; listing covers one app or all.
 	finishAll(t, s, box.ID, func(it store.WorkItem) store.Outcome {
-		return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: box.ID, UserID: it.RefID, Settings: suspendOnly, StartedAt: start, Phase: store.PhaseFinal}}
+		return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: box.ID, UserID: it.RefID, Settings: suspendOnly, StartedAt: start, Phase: store.PhaseFinal}}}
 	})
 	for _, c := range []struct {
 		appID int64
@@ -219,7 +219,9 @@ func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
 
 	// o2 is wanted again: the off-boarding is over.
 	requeue(t, s, "o2")
-	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome { return store.Outcome{Item: it, DropOffboarding: true} })
+	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome {
+		return store.Outcome{Item: it, User: store.UserResult{DropOffboarding: true}}
+	})
 	if got := records(t, s, a.ID, ids["o1"], ids["o2"]); len(got) != 1 || got[ids["o1"]].UserID == 0 {
 		t.Fatalf("records after o2 came back = %+v, want o1's only", got)
 	}
@@ -242,7 +244,7 @@ func testOffboardingHeld(t *testing.T, s *sqlstore.DB) {
 			t.Fatalf("%s's record = %+v, want held", n, ob)
 		}
 	}
-	if got, _ := s.ClaimWork(ctx, a.ID, "w", time.Minute, 10, time.Time{}); len(got) != 0 {
+	if got, _ := s.ClaimWork(ctx, store.Claim{AppID: a.ID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10}); len(got) != 0 {
 		t.Fatalf("held items were claimed: %+v", got)
 	}
 	if target, _ := s.TargetUsers(ctx, a.ID, false); len(target) != 2 {
@@ -260,13 +262,13 @@ func testOffboardingHeld(t *testing.T, s *sqlstore.DB) {
 	if its[ids["h1"]].State != "queued" || its[ids["h2"]].State != "held" {
 		t.Fatalf("items after confirming h1: %+v", its)
 	}
-	claimed, _ := s.ClaimWork(ctx, a.ID, "w", time.Minute, 10, time.Time{})
+	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: a.ID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10})
 	if len(claimed) != 1 || claimed[0].RefID != ids["h1"] {
 		t.Fatalf("claimed %+v, want h1 alone", claimed)
 	}
 	// This worker read h1's record before the confirmation.
 	stale := &store.Offboarding{AppID: a.ID, UserID: ids["h1"], Settings: a.Settings.Deactivation, StartedAt: time.Now(), Phase: store.PhaseFinal, Held: true}
-	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: claimed[0], Held: true, Offboarding: stale}}); err != nil {
+	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: claimed[0], Held: true, User: store.UserResult{Offboarding: stale}}}); err != nil {
 		t.Fatal(err)
 	}
 	if ob := records(t, s, a.ID, ids["h1"])[ids["h1"]]; ob.Held || ob.ConfirmedBy != "admin" {
@@ -393,8 +395,8 @@ func testKeepOffboarded(t *testing.T, s *sqlstore.DB) {
 	leave(t, s, "k1")
 	now := time.Now()
 	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome {
-		return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: a.Settings.Deactivation,
-			StartedAt: now, Phase: store.PhaseGrace, RemoveDue: now.Add(time.Hour)}}
+		return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: a.Settings.Deactivation,
+			StartedAt: now, Phase: store.PhaseGrace, RemoveDue: now.Add(time.Hour)}}}
 	})
 	if err := s.KeepOffboarded(ctx, "admin", a.ID, ids["k1"]); err != nil {
 		t.Fatal(err)
@@ -422,8 +424,8 @@ func testReapplyOffboardings(t *testing.T, s *sqlstore.DB) {
 	leave(t, s, "p1", "p2")
 	then := time.Now().Add(-time.Hour)
 	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome {
-		return store.Outcome{Item: it, Held: true, Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: suspendOnly,
-			StartedAt: then, Phase: store.PhaseGrace, RemoveDue: then.Add(time.Hour), Held: true, Kept: true}}
+		return store.Outcome{Item: it, Held: true, User: store.UserResult{Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: suspendOnly,
+			StartedAt: then, Phase: store.PhaseGrace, RemoveDue: then.Add(time.Hour), Held: true, Kept: true}}}
 	})
 	now := time.Now().Add(time.Minute)
 	s.SetClock(func() time.Time { return now })
@@ -465,9 +467,9 @@ func testQueueDueRemovals(t *testing.T, s *sqlstore.DB) {
 	for _, appID := range []int64{a.ID, box.ID} {
 		finishAll(t, s, appID, func(it store.WorkItem) store.Outcome {
 			if it.RefID == ids["q3"] { // removed at once: no grace
-				return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: appID, UserID: it.RefID, StartedAt: now, Phase: store.PhaseFinal}}
+				return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: appID, UserID: it.RefID, StartedAt: now, Phase: store.PhaseFinal}}}
 			}
-			return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: appID, UserID: it.RefID, StartedAt: now, Phase: store.PhaseGrace, RemoveDue: due[it.RefID]}}
+			return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: appID, UserID: it.RefID, StartedAt: now, Phase: store.PhaseGrace, RemoveDue: due[it.RefID]}}}
 		})
 	}
 	if n, err := s.QueueDueRemovals(ctx, a.ID, now); err != nil || n != 1 {
@@ -506,10 +508,10 @@ func testFreezeLeavers(t *testing.T, s *sqlstore.DB) {
 	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome {
 		switch it.RefID {
 		case ids["f4"]: // already removed
-			return store.Outcome{Item: it, Account: &store.Account{AppID: a.ID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", it.RefID),
-				Email: "f4@example.com", Role: "member", Status: "removed"}}
+			return store.Outcome{Item: it, User: store.UserResult{Account: &store.Account{AppID: a.ID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", it.RefID),
+				Email: "f4@example.com", Role: "member", Status: "removed"}}}
 		case ids["f5"]: // being off-boarded under its own intent
-			return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: suspendOnly, StartedAt: time.Now(), Phase: store.PhaseFinal}}
+			return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: suspendOnly, StartedAt: time.Now(), Phase: store.PhaseFinal}}}
 		}
 		return store.Outcome{Item: it, Err: fmt.Errorf("not worked yet"), RetryAt: time.Now().Add(time.Hour)}
 	})

@@ -703,7 +703,7 @@ func testGroupMembersInBulk(t *testing.T, s *sqlstore.DB) {
 	drain := func(appID int64) {
 		t.Helper()
 		for {
-			items, err := s.ClaimWork(ctx, appID, "w", time.Minute, 2000, time.Time{})
+			items, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 2000})
 			if err != nil || len(items) == 0 {
 				return
 			}
