@@ -16,14 +16,6 @@ import (
 	"github.com/roster-dev/roster/internal/store"
 )
 
-// Store is what the engine needs from persistence.
-type Store interface {
-	store.Store
-	store.Engine
-	store.GroupPush
-	store.Offboardings
-}
-
 // Connect makes the connector of one app instance; the engine supplies the
 // decrypted token and the app's pacer.
 type Connect func(ctx context.Context, a app.Instance, pacer connector.Pacer) (connector.Connector, error)

@@ -10,16 +10,15 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
-	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
 
 func engineTests() []struct {
 	name string
-	fn   func(*testing.T, *sqlstore.DB)
+	fn   func(*testing.T, Store)
 } {
 	return []struct {
 		name string
-		fn   func(*testing.T, *sqlstore.DB)
+		fn   func(*testing.T, Store)
 	}{
 		{"ClaimLeaseFinish", testClaimLeaseFinish},
 		{"ClaimBoundedByDueBy", testClaimDueBy},
@@ -33,7 +32,7 @@ func engineTests() []struct {
 	}
 }
 
-func assignedUsers(t *testing.T, s *sqlstore.DB, names ...string) (int64, []directory.User) {
+func assignedUsers(t *testing.T, s Store, names ...string) (int64, []directory.User) {
 	a := mustApp(t, s, "dbx")
 	var us []directory.User
 	for _, n := range names {
@@ -46,7 +45,7 @@ func assignedUsers(t *testing.T, s *sqlstore.DB, names ...string) (int64, []dire
 	return a.ID, us
 }
 
-func testClaimLeaseFinish(t *testing.T, s *sqlstore.DB) {
+func testClaimLeaseFinish(t *testing.T, s Store) {
 	appID, us := assignedUsers(t, s, "a1", "a2", "a3")
 	first, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w1", Lease: time.Minute, Limit: 2})
 	if err != nil || len(first) != 2 {
@@ -110,7 +109,7 @@ func testClaimLeaseFinish(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testFinishAfterChange(t *testing.T, s *sqlstore.DB) {
+func testFinishAfterChange(t *testing.T, s Store) {
 	appID, _ := assignedUsers(t, s, "b1")
 	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 1})
 	if _, err := s.UpdateUser(ctx, actor, "b1", "user.update", func(u *directory.User) error { u.LastName = "New"; return nil }); err != nil {
@@ -128,7 +127,7 @@ func testFinishAfterChange(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testTasks(t *testing.T, s *sqlstore.DB) {
+func testTasks(t *testing.T, s Store) {
 	appID, us := assignedUsers(t, s, "c1")
 	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 1})
 	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: claimed[0], Err: errors.New("no licence left for a new member"), GiveUp: true, RetryAt: time.Now()}}); err != nil {
@@ -177,7 +176,7 @@ func testTasks(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testAccountsAndRoles(t *testing.T, s *sqlstore.DB) {
+func testAccountsAndRoles(t *testing.T, s Store) {
 	appID, us := assignedUsers(t, s, "d1")
 	d2 := mustUser(t, s, "d2")
 	d3 := mustUser(t, s, "d3")
@@ -231,7 +230,7 @@ func testAccountsAndRoles(t *testing.T, s *sqlstore.DB) {
 
 // A pass claims only what was due when it began; a dueBy in the future
 // still cannot claim work that is not yet due.
-func testClaimDueBy(t *testing.T, s *sqlstore.DB) {
+func testClaimDueBy(t *testing.T, s Store) {
 	appID, _ := assignedUsers(t, s, "d1", "d2")
 	if got, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10, DueBy: time.Now().Add(-time.Hour)}); err != nil || len(got) != 0 {
 		t.Fatalf("claimed %v (err %v) that became due after dueBy", got, err)
@@ -251,7 +250,7 @@ func testClaimDueBy(t *testing.T, s *sqlstore.DB) {
 
 // A reconciliation's corrections land together: accounts replaced, vanished
 // ones forgotten, the log written; queued users coalesce with queued work.
-func testCorrectAccounts(t *testing.T, s *sqlstore.DB) {
+func testCorrectAccounts(t *testing.T, s Store) {
 	appID, us := assignedUsers(t, s, "k1", "k2", "k3")
 	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10})
 	var outs []store.Outcome
@@ -294,7 +293,7 @@ func testCorrectAccounts(t *testing.T, s *sqlstore.DB) {
 
 // Batches finished at once may share a transaction (SQLite); one that fails
 // must fail alone, and every other batch must be stored.
-func testConcurrentFinish(t *testing.T, s *sqlstore.DB) {
+func testConcurrentFinish(t *testing.T, s Store) {
 	names := make([]string, 40)
 	for i := range names {
 		names[i] = fmt.Sprintf("cf%02d", i)
@@ -337,7 +336,7 @@ func testConcurrentFinish(t *testing.T, s *sqlstore.DB) {
 // A removed account keeps when it was removed and whether the app can still
 // recover it, through the engine's and a reconciliation's writes alike; an
 // account that is not removed has neither.
-func testRemovedAt(t *testing.T, s *sqlstore.DB) {
+func testRemovedAt(t *testing.T, s Store) {
 	appID, us := assignedUsers(t, s, "r1", "r2", "r3")
 	at := time.Date(2026, 3, 1, 12, 30, 0, 123456789, time.UTC)
 	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10})
@@ -378,7 +377,7 @@ func testRemovedAt(t *testing.T, s *sqlstore.DB) {
 
 // testOneQueue: one claim leases items of several kinds, and one finish
 // settles a batch of mixed kinds atomically, each with its own payload.
-func testOneQueue(t *testing.T, s *sqlstore.DB) {
+func testOneQueue(t *testing.T, s Store) {
 	appID, g := groupItem(t, s) // ann's user item and the group's item
 	if _, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Owner: "w", Lease: time.Minute, Limit: 10}); !errors.Is(err, directory.ErrInvalid) {
 		t.Fatalf("a claim of no kind = %v, want ErrInvalid", err)

@@ -9,16 +9,15 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
-	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
 
 func groupPushTests() []struct {
 	name string
-	fn   func(*testing.T, *sqlstore.DB)
+	fn   func(*testing.T, Store)
 } {
 	return []struct {
 		name string
-		fn   func(*testing.T, *sqlstore.DB)
+		fn   func(*testing.T, Store)
 	}{
 		{"GroupPushRules", testGroupPushRules},
 		{"GroupPushPatternFollowsGroups", testGroupPushPattern},
@@ -31,7 +30,7 @@ func groupPushTests() []struct {
 	}
 }
 
-func mustGroup(t *testing.T, s *sqlstore.DB, name string, members ...string) directory.Group {
+func mustGroup(t *testing.T, s Store, name string, members ...string) directory.Group {
 	t.Helper()
 	g := directory.Group{Name: name}
 	if err := s.CreateGroup(ctx, actor, &g); err != nil {
@@ -46,7 +45,7 @@ func mustGroup(t *testing.T, s *sqlstore.DB, name string, members ...string) dir
 }
 
 // queued returns the queued items of one kind in an app, by ref id.
-func queued(t *testing.T, s *sqlstore.DB, appID int64, kind string) map[int64]store.WorkItem {
+func queued(t *testing.T, s Store, appID int64, kind string) map[int64]store.WorkItem {
 	t.Helper()
 	items, err := s.PendingWork(ctx, appID, 0)
 	if err != nil {
@@ -61,7 +60,7 @@ func queued(t *testing.T, s *sqlstore.DB, appID int64, kind string) map[int64]st
 	return out
 }
 
-func pushed(t *testing.T, s *sqlstore.DB, appID int64) map[string]store.PushedGroup {
+func pushed(t *testing.T, s Store, appID int64) map[string]store.PushedGroup {
 	t.Helper()
 	ps, err := s.ListPushedGroups(ctx, appID)
 	if err != nil {
@@ -74,7 +73,7 @@ func pushed(t *testing.T, s *sqlstore.DB, appID int64) map[string]store.PushedGr
 	return out
 }
 
-func testGroupPushRules(t *testing.T, s *sqlstore.DB) {
+func testGroupPushRules(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	mustUser(t, s, "ann")
 	sales := mustGroup(t, s, "Sales", "ann")
@@ -130,7 +129,7 @@ func testGroupPushRules(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testGroupPushPattern(t *testing.T, s *sqlstore.DB) {
+func testGroupPushPattern(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	engA := mustGroup(t, s, "eng-a")
 	mustGroup(t, s, "ops")
@@ -186,7 +185,7 @@ func testGroupPushPattern(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testGroupPushMembership(t *testing.T, s *sqlstore.DB) {
+func testGroupPushMembership(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	b := mustApp(t, s, "other")
 	for _, n := range []string{"ann", "bob"} {
@@ -228,7 +227,7 @@ func testGroupPushMembership(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testGroupPushUnpush(t *testing.T, s *sqlstore.DB) {
+func testGroupPushUnpush(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	mustGroup(t, s, "eng-a")
 	mustGroup(t, s, "eng-b")
@@ -264,7 +263,7 @@ func testGroupPushUnpush(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func groupItem(t *testing.T, s *sqlstore.DB) (int64, directory.Group) {
+func groupItem(t *testing.T, s Store) (int64, directory.Group) {
 	a := mustApp(t, s, "dbx")
 	mustUser(t, s, "ann")
 	g := mustGroup(t, s, "Sales", "ann")
@@ -274,7 +273,7 @@ func groupItem(t *testing.T, s *sqlstore.DB) (int64, directory.Group) {
 	return a.ID, g
 }
 
-func testGroupPushClaimFinish(t *testing.T, s *sqlstore.DB) {
+func testGroupPushClaimFinish(t *testing.T, s Store) {
 	appID, g := groupItem(t, s)
 	// User items and group items are claimed apart.
 	users, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10})
@@ -327,7 +326,7 @@ func testGroupPushClaimFinish(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testGroupPushFinishState(t *testing.T, s *sqlstore.DB) {
+func testGroupPushFinishState(t *testing.T, s Store) {
 	appID, g := groupItem(t, s)
 	finish := func(name string, o store.Outcome, change func()) {
 		t.Helper()
@@ -395,7 +394,7 @@ func testGroupPushFinishState(t *testing.T, s *sqlstore.DB) {
 }
 
 // account gives a user an active account in the app and returns the user's ID.
-func account(t *testing.T, s *sqlstore.DB, appID int64, username, memberID string) int64 {
+func account(t *testing.T, s Store, appID int64, username, memberID string) int64 {
 	t.Helper()
 	u, err := s.GetUser(ctx, username)
 	if err != nil {
@@ -410,7 +409,7 @@ func account(t *testing.T, s *sqlstore.DB, appID int64, username, memberID strin
 
 // groupInStep finishes the group item of Sales (ann, bob) with both known in
 // Dropbox beside a member Roster holds no account for.
-func groupInStep(t *testing.T, s *sqlstore.DB) (appID int64, g directory.Group, ann, bob int64) {
+func groupInStep(t *testing.T, s Store) (appID int64, g directory.Group, ann, bob int64) {
 	t.Helper()
 	appID, g = groupItem(t, s)
 	mustUser(t, s, "bob")
@@ -431,7 +430,7 @@ func groupInStep(t *testing.T, s *sqlstore.DB) (appID int64, g directory.Group, 
 
 // testGroupPushCompare: ListPushedGroups judges known members by the users'
 // current accounts and the directory group, as the planner does.
-func testGroupPushCompare(t *testing.T, s *sqlstore.DB) {
+func testGroupPushCompare(t *testing.T, s Store) {
 	appID, _, _, _ := groupInStep(t, s)
 	mustUser(t, s, "cy")
 	for _, tc := range []struct {
@@ -472,7 +471,7 @@ func testGroupPushCompare(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func mustGet(t *testing.T, s *sqlstore.DB, username string) int64 {
+func mustGet(t *testing.T, s Store, username string) int64 {
 	t.Helper()
 	u, err := s.GetUser(ctx, username)
 	if err != nil {
@@ -488,7 +487,7 @@ func sameDrift(a, b *store.GroupDrift) bool {
 // testGroupPushCheck: a read of the group replaces the known members, dates
 // the read and queues the group when asked; a read of a group relinked
 // meanwhile is dropped; a group gone from Dropbox is forgotten and queued.
-func testGroupPushCheck(t *testing.T, s *sqlstore.DB) {
+func testGroupPushCheck(t *testing.T, s Store) {
 	appID, g, ann, bob := groupInStep(t, s)
 	mustUser(t, s, "cy")
 	cy := account(t, s, appID, "cy", "dbmid:c")

@@ -8,16 +8,15 @@ import (
 
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
-	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
 
 func laneTests() []struct {
 	name string
-	fn   func(*testing.T, *sqlstore.DB)
+	fn   func(*testing.T, Store)
 } {
 	return []struct {
 		name string
-		fn   func(*testing.T, *sqlstore.DB)
+		fn   func(*testing.T, Store)
 	}{
 		{"LaneOneHolder", testLaneOneHolder},
 		{"LaneConcurrentAcquire", testLaneConcurrent},
@@ -28,14 +27,14 @@ func laneTests() []struct {
 }
 
 // fakeClock makes the store's clock a variable the test moves.
-func fakeClock(t *testing.T, s *sqlstore.DB) *time.Time {
+func fakeClock(t *testing.T, s Store) *time.Time {
 	now := time.Now()
 	s.SetClock(func() time.Time { return now })
 	t.Cleanup(func() { s.SetClock(time.Now) })
 	return &now
 }
 
-func testLaneOneHolder(t *testing.T, s *sqlstore.DB) {
+func testLaneOneHolder(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	now := fakeClock(t, s)
 	start := *now
@@ -89,7 +88,7 @@ func testLaneOneHolder(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testLaneConcurrent(t *testing.T, s *sqlstore.DB) {
+func testLaneConcurrent(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	const n = 8
 	var wg sync.WaitGroup
@@ -119,7 +118,7 @@ func testLaneConcurrent(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testFleetHeartbeats(t *testing.T, s *sqlstore.DB) {
+func testFleetHeartbeats(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	now := fakeClock(t, s)
 	for _, step := range []struct {
@@ -172,7 +171,7 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
-func testWorkHandBack(t *testing.T, s *sqlstore.DB) {
+func testWorkHandBack(t *testing.T, s Store) {
 	app1, _ := assignedUsers(t, s, "h1", "h2", "h3")
 	a2 := mustApp(t, s, "other")
 	for _, u := range []string{"h1", "h2"} {
@@ -214,7 +213,7 @@ func testWorkHandBack(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testQueueStats(t *testing.T, s *sqlstore.DB) {
+func testQueueStats(t *testing.T, s Store) {
 	now := fakeClock(t, s)
 	appID, _ := assignedUsers(t, s, "q1", "q2", "q3", "q4")
 	empty := mustApp(t, s, "empty")
@@ -242,7 +241,7 @@ func testQueueStats(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func assignTo(t *testing.T, s *sqlstore.DB, appName, username string) {
+func assignTo(t *testing.T, s Store, appName, username string) {
 	t.Helper()
 	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: appName, Username: username}); err != nil {
 		t.Fatal(err)
@@ -250,7 +249,7 @@ func assignTo(t *testing.T, s *sqlstore.DB, appName, username string) {
 }
 
 // failAndTask makes the first item a task and schedules the second for later.
-func failAndTask(t *testing.T, s *sqlstore.DB, items []store.WorkItem) {
+func failAndTask(t *testing.T, s Store, items []store.WorkItem) {
 	t.Helper()
 	if len(items) != 2 {
 		t.Fatalf("claimed %d items, want 2", len(items))

@@ -9,16 +9,15 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
-	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
 
 func offboardingTests() []struct {
 	name string
-	fn   func(*testing.T, *sqlstore.DB)
+	fn   func(*testing.T, Store)
 } {
 	return []struct {
 		name string
-		fn   func(*testing.T, *sqlstore.DB)
+		fn   func(*testing.T, Store)
 	}{
 		{"OffboardingRecordsKeepTheirIntent", testOffboardingRecords},
 		{"OffboardingHeldUntilConfirmed", testOffboardingHeld},
@@ -35,7 +34,7 @@ var suspendOnly = app.Deactivation{Type: app.DeactivateSuspend, FileManagement: 
 
 // provisioned makes app dbx with the named users assigned, their accounts
 // active and no work queued; it returns the app and the users' IDs.
-func provisioned(t *testing.T, s *sqlstore.DB, names ...string) (app.Instance, map[string]int64) {
+func provisioned(t *testing.T, s Store, names ...string) (app.Instance, map[string]int64) {
 	t.Helper()
 	appID, us := assignedUsers(t, s, names...)
 	finishAll(t, s, appID, func(it store.WorkItem) store.Outcome {
@@ -55,7 +54,7 @@ func provisioned(t *testing.T, s *sqlstore.DB, names ...string) (app.Instance, m
 
 // finishAll claims the app's due work as worker w and finishes each item
 // with the outcome out makes for it.
-func finishAll(t *testing.T, s *sqlstore.DB, appID int64, out func(store.WorkItem) store.Outcome) {
+func finishAll(t *testing.T, s Store, appID int64, out func(store.WorkItem) store.Outcome) {
 	t.Helper()
 	items, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 100})
 	if err != nil {
@@ -71,7 +70,7 @@ func finishAll(t *testing.T, s *sqlstore.DB, appID int64, out func(store.WorkIte
 }
 
 // leave deprovisions users, which queues them.
-func leave(t *testing.T, s *sqlstore.DB, names ...string) {
+func leave(t *testing.T, s Store, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := s.UpdateUser(ctx, actor, n, "user.deactivate", func(u *directory.User) error {
@@ -84,7 +83,7 @@ func leave(t *testing.T, s *sqlstore.DB, names ...string) {
 }
 
 // requeue queues users again with a directory edit.
-func requeue(t *testing.T, s *sqlstore.DB, names ...string) {
+func requeue(t *testing.T, s Store, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := s.UpdateUser(ctx, actor, n, "user.update", func(u *directory.User) error { u.LastName += "x"; return nil }); err != nil {
@@ -93,7 +92,7 @@ func requeue(t *testing.T, s *sqlstore.DB, names ...string) {
 	}
 }
 
-func records(t *testing.T, s *sqlstore.DB, appID int64, ids ...int64) map[int64]store.Offboarding {
+func records(t *testing.T, s Store, appID int64, ids ...int64) map[int64]store.Offboarding {
 	t.Helper()
 	obs, err := s.Offboardings(ctx, appID, ids)
 	if err != nil {
@@ -103,7 +102,7 @@ func records(t *testing.T, s *sqlstore.DB, appID int64, ids ...int64) map[int64]
 }
 
 // items returns the app's queued work by user.
-func items(t *testing.T, s *sqlstore.DB, appID int64) map[int64]store.WorkItem {
+func items(t *testing.T, s Store, appID int64) map[int64]store.WorkItem {
 	t.Helper()
 	list, err := s.PendingWork(ctx, appID, 0)
 	if err != nil {
@@ -117,7 +116,7 @@ func items(t *testing.T, s *sqlstore.DB, appID int64) map[int64]store.WorkItem {
 }
 
 // hold makes the guard's outcome for the users' queued items: held.
-func hold(t *testing.T, s *sqlstore.DB, a app.Instance, ids ...int64) {
+func hold(t *testing.T, s Store, a app.Instance, ids ...int64) {
 	t.Helper()
 	want := map[int64]bool{}
 	for _, id := range ids {
@@ -132,7 +131,7 @@ func hold(t *testing.T, s *sqlstore.DB, a app.Instance, ids ...int64) {
 	})
 }
 
-func logCount(t *testing.T, s *sqlstore.DB, action string) int {
+func logCount(t *testing.T, s Store, action string) int {
 	t.Helper()
 	logs, err := s.ListLog(ctx, audit.Filter{Action: action})
 	if err != nil {
@@ -144,7 +143,7 @@ func logCount(t *testing.T, s *sqlstore.DB, action string) int {
 // An off-boarding record keeps the intent it was started with: later passes
 // update its phase, due time and hold only; a worker that lost its lease
 // writes nothing; a user who is wanted again drops it.
-func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
+func testOffboardingRecords(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "o1", "o2", "o3")
 	box := mustApp(t, s, "box")
 	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "box", Username: "o3"}); err != nil {
@@ -230,7 +229,7 @@ func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
 // A held item waits, unclaimed and without a counted attempt, until an
 // admin confirms the off-boarding; a worker that still holds the item from
 // before the confirmation cannot hold it again.
-func testOffboardingHeld(t *testing.T, s *sqlstore.DB) {
+func testOffboardingHeld(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "h1", "h2", "h3")
 	leave(t, s, "h1", "h2")
 	hold(t, s, a, ids["h1"], ids["h2"])
@@ -289,7 +288,7 @@ func testOffboardingHeld(t *testing.T, s *sqlstore.DB) {
 
 // ReleaseHeld releases the named held users, or all of an app's, as
 // confirmed by the admin; other apps' stay held.
-func testReleaseHeld(t *testing.T, s *sqlstore.DB) {
+func testReleaseHeld(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "r1", "r2", "r3")
 	box := mustApp(t, s, "box")
 	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "box", Username: "r3"}); err != nil {
@@ -334,7 +333,7 @@ func testReleaseHeld(t *testing.T, s *sqlstore.DB) {
 // The guard's window counts an app's off-boardings made since a time, and
 // records a batch only when its unconfirmed ones fit; confirmed ones always
 // fit, but count.
-func testReserveOffboards(t *testing.T, s *sqlstore.DB) {
+func testReserveOffboards(t *testing.T, s Store) {
 	a, b := mustApp(t, s, "dbx"), mustApp(t, s, "box")
 	ev := func(irr, confirmed bool) store.OffboardEvent {
 		return store.OffboardEvent{UserID: 1, Irreversible: irr, Confirmed: confirmed}
@@ -390,7 +389,7 @@ func testReserveOffboards(t *testing.T, s *sqlstore.DB) {
 
 // KeepOffboarded cancels a pending removal: the record says kept, no
 // removal is due, and the user is queued so its member stays suspended.
-func testKeepOffboarded(t *testing.T, s *sqlstore.DB) {
+func testKeepOffboarded(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "k1", "k2")
 	leave(t, s, "k1")
 	now := time.Now()
@@ -419,7 +418,7 @@ func testKeepOffboarded(t *testing.T, s *sqlstore.DB) {
 
 // ReapplyOffboardings makes the settings in force now the intent of past
 // leavers, as an admin's choice, and restarts their off-boarding.
-func testReapplyOffboardings(t *testing.T, s *sqlstore.DB) {
+func testReapplyOffboardings(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "p1", "p2")
 	leave(t, s, "p1", "p2")
 	then := time.Now().Add(-time.Hour)
@@ -455,7 +454,7 @@ func testReapplyOffboardings(t *testing.T, s *sqlstore.DB) {
 }
 
 // QueueDueRemovals queues an app's users whose grace has ended, once.
-func testQueueDueRemovals(t *testing.T, s *sqlstore.DB) {
+func testQueueDueRemovals(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "q1", "q2", "q3")
 	box := mustApp(t, s, "box")
 	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "box", Username: "q1"}); err != nil {
@@ -499,7 +498,7 @@ func testQueueDueRemovals(t *testing.T, s *sqlstore.DB) {
 // Saving changed deactivation settings records the old ones as the intent
 // of every leaver not yet off-boarded, and of no one else; other changes
 // record nothing.
-func testFreezeLeavers(t *testing.T, s *sqlstore.DB) {
+func testFreezeLeavers(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "f1", "f2", "f3", "f4", "f5", "f6")
 	leave(t, s, "f2", "f4", "f5")
 	if err := s.Unassign(ctx, actor, "dbx", "f3", ""); err != nil {
