@@ -24,9 +24,18 @@ import (
 	"github.com/roster-dev/roster/internal/store"
 )
 
+// Store is what the API uses of persistence today: every role but the web
+// UI's and the fleet's (the service layer of issue 15 is to narrow it).
+type Store interface {
+	store.Store
+	store.Engine
+	store.GroupPush
+	store.Offboardings
+}
+
 // Server holds what the handlers need.
 type Server struct {
-	st  engine.Store
+	st  Store
 	box *secret.Box
 	log *slog.Logger
 	opt Options
@@ -54,7 +63,7 @@ func (o Options) runner() engine.Runner {
 }
 
 // New makes a Server.
-func New(st engine.Store, box *secret.Box, log *slog.Logger, opt Options) *Server {
+func New(st Store, box *secret.Box, log *slog.Logger, opt Options) *Server {
 	if opt.Kinds == nil {
 		opt.Kinds = connectors.Registry()
 	}

@@ -30,7 +30,10 @@ var staticFS embed.FS
 
 // Store is what the UI needs from persistence.
 type Store interface {
-	engine.Store
+	store.Store
+	store.Engine
+	store.GroupPush
+	store.Offboardings
 	store.Admins
 	store.Imports
 }
