@@ -2,8 +2,21 @@ package engine
 
 import "github.com/roster-dev/roster/internal/connector"
 
-// lacks says why conn cannot carry out op, or "" when it can: an op beyond
-// the core connector needs its capability.
+// opCap names the capability an op beyond the core connector needs, and
+// what to say when the app lacks it; ok is false for a core op.
+func opCap(op Op) (c connector.Capability, reason string, ok bool) {
+	switch op {
+	case OpSetRole:
+		return connector.CapRoles, "the app's connector cannot set roles", true
+	case OpSuspend, OpUnsuspend:
+		return connector.CapSuspend, "the app's connector cannot suspend", true
+	case OpRecover:
+		return connector.CapRecover, "the app's connector cannot recover removed members", true
+	}
+	return "", "", false
+}
+
+// lacks says why conn cannot carry out op, or "" when it can.
 func lacks(conn connector.Connector, op Op) string {
 	if conn == nil { // nothing to ask (a plan made without the app)
 		return ""
@@ -22,8 +35,20 @@ func lacks(conn connector.Connector, op Op) string {
 	if ok {
 		return ""
 	}
-	return "the app's connector cannot " + map[Op]string{OpSetRole: "set roles", OpSuspend: "suspend",
-		OpUnsuspend: "suspend", OpRecover: "recover removed members"}[op]
+	_, reason, _ := opCap(op)
+	return reason
+}
+
+// gateKind marks Skipped what the app's kind does not declare, for a plan
+// shown without connecting; without the binary's kinds (tests), as is.
+func (e *Engine) gateKind(kind string, acts []Action) []Action {
+	for i := range acts {
+		c, reason, ok := opCap(acts[i].Op)
+		if ok && e.cfg.Kinds != nil && acts[i].Skipped == "" && !e.cfg.Kinds.Has(kind, c) {
+			acts[i].Skipped = reason
+		}
+	}
+	return acts
 }
 
 // gate marks Skipped, with the reason, each action conn cannot carry out.

@@ -70,3 +70,32 @@ func TestMissingCapabilityIsSkipped(t *testing.T) {
 		})
 	}
 }
+
+// A plan shown without connecting says the same, from what the app's kind
+// declares: a role change for a kind without roles is Skipped with the reason.
+func TestPlanShowsMissingCapability(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			w := newWorld(t, b.Open, nil)
+			if _, err := w.emu.Team("acme").Seed([]emu.SeedMember{{Email: "ann@corp.example", Status: "active"}}); err != nil {
+				t.Fatal(err)
+			}
+			w.user("ann", nil)
+			w.assign("ann", "member")
+			w.sync()
+			w.assign("ann", "team_admin")
+			connect := func(_ context.Context, a app.Instance, p connector.Pacer) (connector.Connector, error) {
+				return dropbox.New(dropbox.Options{BaseURL: a.BaseURL, Token: "tok", Pacer: p, PollInterval: time.Millisecond}), nil
+			}
+			e := engine.New(w.st, connect, slog.New(slog.NewTextHandler(io.Discard, nil)),
+				engine.Config{Kinds: connector.NewRegistry(connector.Spec{Kind: w.app.Kind})})
+			p, err := e.Plan(bg, w.app, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Changes) != 1 || p.Changes[0].Op != engine.OpSetRole || p.Changes[0].Skipped != "the app's connector cannot set roles" {
+				t.Fatalf("plan = %+v", p.Changes)
+			}
+		})
+	}
+}

@@ -141,7 +141,7 @@ func (e *Engine) plan(ctx context.Context, a app.Instance, full bool, sv *Survey
 		e.intents(a, jobs, now)
 		for _, j := range jobs {
 			state, due := itemState(items[j.out.Item.RefID], j.ob, now)
-			for _, act := range Plan(j.desired, j.known, j.settings) {
+			for _, act := range e.gateKind(a.Kind, Plan(j.desired, j.known, j.settings)) {
 				p.add(j, act, state, due)
 			}
 			if j.desired.Grace && j.ob != nil {
