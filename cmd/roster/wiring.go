@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/roster-dev/roster/internal/api"
-	"github.com/roster-dev/roster/internal/app"
-	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/connectors"
-	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/httplimit"
 	"github.com/roster-dev/roster/internal/importer"
@@ -19,27 +15,9 @@ import (
 )
 
 // newConnect builds the connector of an app, by its kind, from its stored,
-// encrypted token. The token is decrypted only here, for the life of the
-// connector; a token from an OAuth connection is renewed before it expires.
-func newConnect(st web.TokenStore, box *secret.Box, log *slog.Logger) engine.Connect {
-	kinds := connectors.Registry()
-	return func(ctx context.Context, a app.Instance, p connector.Pacer) (connector.Connector, error) {
-		// An app saved before plain http was limited to loopback: no token in the clear.
-		if err := app.CheckBaseURL(a.BaseURL); err != nil {
-			return nil, fmt.Errorf("%w: app %s: %w; set its base_url again", directory.ErrInvalid, a.Name, err)
-		}
-		toks, err := web.NewTokens(ctx, st, box, a, nil)
-		if err != nil {
-			return nil, err
-		}
-		opt := connector.OpenOptions{BaseURL: a.BaseURL, Pacer: p, Logger: log.With("app", a.Name)}
-		if toks.Renewable() {
-			opt.TokenSource, opt.TokenExpired = toks.Token, toks.Expired
-		} else if opt.Token, err = toks.Token(ctx); err != nil {
-			return nil, err
-		}
-		return kinds.Open(ctx, a.Kind, opt)
-	}
+// encrypted token (credential.Connect): the workers need nothing of the web UI.
+func newConnect(st credential.TokenStore, box *secret.Box, log *slog.Logger) engine.Connect {
+	return credential.Connect(st, box, connectors.Registry(), log)
 }
 
 // services are the parts of a running Roster.

@@ -4,7 +4,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/httplimit"
@@ -88,15 +88,6 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// TokenPrefix starts every Roster admin token, so a leaked one is recognisable.
-const TokenPrefix = "rst_"
-
-// HashToken is how tokens are stored: high-entropy tokens need no slow hash.
-func HashToken(tok string) []byte {
-	h := sha256.Sum256([]byte(tok))
-	return h[:]
-}
-
 type actorKey struct{}
 
 func actorOf(r *http.Request) store.Actor {
@@ -107,11 +98,11 @@ func actorOf(r *http.Request) store.Actor {
 func (s *Server) authenticated(h func(*Server, http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || !strings.HasPrefix(tok, TokenPrefix) {
+		if !ok || !strings.HasPrefix(tok, credential.TokenPrefix) {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "a bearer token is required (Authorization: Bearer rst_…)")
 			return
 		}
-		t, err := s.st.TokenByHash(r.Context(), HashToken(tok))
+		t, err := s.st.TokenByHash(r.Context(), credential.HashToken(tok))
 		if errors.Is(err, directory.ErrNotFound) {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "the token is not valid")
 			return

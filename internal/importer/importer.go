@@ -6,26 +6,30 @@ import (
 	"log/slog"
 
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
-	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
 )
 
 // Store is what an import needs from persistence.
 type Store interface {
-	engine.Store
+	store.Store
 	store.Imports
+	ListAccounts(ctx context.Context, appID int64, p store.Page) ([]store.Account, error)
 }
+
+// Connect makes the connector of one app instance (an engine.Connect).
+type Connect = func(ctx context.Context, a app.Instance, pacer connector.Pacer) (connector.Connector, error)
 
 // Importer runs imports.
 type Importer struct {
 	st      Store
-	connect engine.Connect
+	connect Connect
 	log     *slog.Logger
 }
 
 // New makes an importer.
-func New(st Store, connect engine.Connect, log *slog.Logger) *Importer {
+func New(st Store, connect Connect, log *slog.Logger) *Importer {
 	return &Importer{st: st, connect: connect, log: log}
 }
 
