@@ -11,6 +11,7 @@ import (
 	"github.com/roster-dev/roster/internal/httplimit"
 	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/web"
 )
 
@@ -29,6 +30,7 @@ type services struct {
 	connect engine.Connect
 	ui      web.Options // how the admin UI is reached; serve's flags set it
 	limits  httplimit.Limits
+	svc     *service.Service // made on first use, once runner is set
 }
 
 func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Config) *services {
@@ -38,7 +40,16 @@ func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Con
 }
 
 func (s *services) apiOptions() api.Options {
-	return api.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect}
+	return api.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect, Service: s.service()}
+}
+
+// service is the one use-case layer the API and the UI share (so a plan
+// made on one face is kept for the other).
+func (s *services) service() *service.Service {
+	if s.svc == nil {
+		s.svc = service.New(s.st, s.box, service.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect})
+	}
+	return s.svc
 }
 
 // handler serves the JSON API under /api/ with its probes, and the admin web
@@ -46,7 +57,7 @@ func (s *services) apiOptions() api.Options {
 func (s *services) handler(log *slog.Logger) (http.Handler, *web.Server, error) {
 	apiH := api.New(s.st, s.box, log, s.apiOptions()).Handler()
 	opt := s.ui
-	opt.Engine, opt.Runner, opt.Connect = s.engine, s.runner, s.connect
+	opt.Engine, opt.Runner, opt.Connect, opt.Service = s.engine, s.runner, s.connect, s.service()
 	opt.Importer = importer.New(s.st, s.connect, log)
 	ui, err := web.New(s.st, s.box, log, opt)
 	if err != nil {

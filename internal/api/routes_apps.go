@@ -161,7 +161,7 @@ func (s *Server) setAppToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) storeToken(r *http.Request, a app.Instance, token string) error {
-	return credential.SetAppToken(r.Context(), s.st, s.box, actorOf(r), a, token)
+	return s.svc.SetAppToken(r.Context(), actorOf(r), a, token)
 }
 
 // workItem is a queued reconcile as clients see it.

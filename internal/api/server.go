@@ -17,6 +17,7 @@ import (
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/httplimit"
 	"github.com/roster-dev/roster/internal/secret"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -26,6 +27,7 @@ type Server struct {
 	box *secret.Box
 	log *slog.Logger
 	opt Options
+	svc *service.Service
 }
 
 // Options connect the API to the provisioning side.
@@ -33,6 +35,9 @@ type Options struct {
 	Engine  *engine.Engine // plans, and runs syncs on request unless Runner is set
 	Runner  engine.Runner  // runs syncs on request in a fleet: within the app's lane
 	Connect engine.Connect // reaches an app, for test connection and settings checks
+	// Service runs the use cases, shared with the web UI; nil: one of
+	// this API's own, made from the fields above.
+	Service *service.Service
 }
 
 // runner runs "sync now": the fleet's runner when set, else the engine;
@@ -49,7 +54,11 @@ func (o Options) runner() engine.Runner {
 
 // New makes a Server.
 func New(st engine.Store, box *secret.Box, log *slog.Logger, opt Options) *Server {
-	return &Server{st: st, box: box, log: log, opt: opt}
+	svc := opt.Service
+	if svc == nil {
+		svc = service.New(st, box, service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect})
+	}
+	return &Server{st: st, box: box, log: log, opt: opt, svc: svc}
 }
 
 // Route is one authenticated API route.

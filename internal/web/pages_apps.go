@@ -96,7 +96,7 @@ func (s *Server) appView(r *http.Request, a app.Instance) (appView, error) {
 	case !errors.Is(err, directory.ErrNotFound):
 		return v, err
 	}
-	v.PastLeavers, err = engine.PastLeavers(r.Context(), s.st, a)
+	v.PastLeavers, err = s.svc.PastLeavers(r.Context(), a.Name)
 	return v, err
 }
 
@@ -222,7 +222,7 @@ func (s *Server) formToken(r *http.Request) (string, error) {
 
 // storeToken seals a team token for the app and stores it.
 func (s *Server) storeToken(r *http.Request, a app.Instance, tok string) error {
-	return credential.SetAppToken(r.Context(), s.st, s.box, actorOf(r), a, tok)
+	return s.svc.SetAppToken(r.Context(), actorOf(r), a, tok)
 }
 
 // settingsRefused shows the settings page again with what was typed and why

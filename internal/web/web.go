@@ -17,6 +17,7 @@ import (
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -38,6 +39,9 @@ type Options struct {
 	Engine  *engine.Engine // plans, and runs syncs unless Runner is set
 	Runner  engine.Runner  // runs syncs in a fleet: within the app's lane
 	Connect engine.Connect // reaches an app, for test connection and settings checks
+	// Service runs the use cases, shared with the API; nil: one of the
+	// UI's own, made from the fields above.
+	Service *service.Service
 	// Importer runs imports and their review; nil hides nothing but refuses the actions.
 	Importer *importer.Importer
 	// PublicURL is where browsers reach Roster (such as https://roster.corp.example),
@@ -59,6 +63,7 @@ type Server struct {
 	box   *secret.Box
 	log   *slog.Logger
 	opt   Options
+	svc   *service.Service
 	pages map[string]*template.Template
 	guard *signinGuard // counts password attempts
 	slots *hashSlots   // bounds password checks at once
@@ -79,7 +84,11 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	return &Server{st: st, box: box, log: log, opt: opt, pages: pages,
+	svc := opt.Service
+	if svc == nil {
+		svc = service.New(st, box, service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect})
+	}
+	return &Server{st: st, box: box, log: log, opt: opt, svc: svc, pages: pages,
 		guard: newSigninGuard(), slots: newHashSlots(defaultHashSlots(), 2*time.Second)}, nil
 }
 
