@@ -1,6 +1,6 @@
 module github.com/roster-dev/roster
 
-go 1.26.8
+go 1.27.3
 
 require (
 	github.com/jackc/pgx/v5 v5.12.0

@@ -40,7 +40,8 @@ func newEmulateDropboxCmd() *cobra.Command {
 with per-team state, async jobs, cursor paging and fault injection. Point a
 Team API client at base URL http://ADDR (routes under /2/team/). Seed and
 inspect state under http://ADDR/_emulator/ (GET /_emulator/ lists the routes;
-see internal/emulator/dropbox/README.md).
+see internal/emulator/dropbox/README.md). That endpoint is open unless
+--admin-token is given, so an --addr beyond loopback needs --admin-token.
 
 Faults, comma separated (all optional):
   latency=5ms jitter=20ms rate429=0.05 plain429=0.5 retry_after=1 rate5xx=0.02
@@ -52,14 +53,14 @@ Faults, comma separated (all optional):
 		RunE: func(c *cobra.Command, _ []string) error { return runEmulateDropbox(c, f) },
 	}
 	fl := d.Flags()
-	fl.StringVar(&f.addr, "addr", "127.0.0.1:8765", "address to listen on")
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8765", "address to listen on; one beyond loopback needs --admin-token")
 	fl.StringVar(&f.token, "token", "test-token", "team access token the emulator accepts")
 	fl.StringVar(&f.team, "team", "default", "name of the team")
 	fl.StringSliceVar(&f.scopes, "scopes", nil, "limit the token to these scopes (default: all)")
 	fl.IntVar(&f.licenses, "licenses", 0, "purchased licences (default 1,000,000)")
 	fl.BoolVar(&f.everyone, "everyone-group", true, "create the system-managed \"Everyone\" group")
 	fl.StringVar(&f.adminEmail, "admin-email", "", "email of the team admin the token acts for")
-	fl.StringVar(&f.adminToken, "admin-token", "", "bearer token required on /_emulator/ (default: open)")
+	fl.StringVar(&f.adminToken, "admin-token", "", "bearer token required on /_emulator/ (default: open, loopback only)")
 	fl.StringVar(&f.state, "state", "", "JSON file to keep state in across restarts")
 	fl.DurationVar(&f.saveEvery, "save-interval", time.Second, "longest delay between a change and its save to --state")
 	fl.StringVar(&f.faults, "faults", "", "faults to inject (see above)")
@@ -68,6 +69,9 @@ Faults, comma separated (all optional):
 }
 
 func runEmulateDropbox(c *cobra.Command, f *emulateDropboxFlags) error {
+	if f.adminToken == "" && !mayBeLoopback(f.addr) {
+		return usageErr("--addr %s is reachable from other hosts: give --admin-token too, since /_emulator/ can rewrite any team's state", f.addr)
+	}
 	faults, err := dropbox.ParseFaults(f.faults)
 	if err != nil {
 		return usageErr("--faults: %v", err)
@@ -104,6 +108,12 @@ func serveEmulator(ctx context.Context, c *cobra.Command, emu *dropbox.Server, f
 		_ = emu.Close()
 		return fmt.Errorf("listen on %s: %w", f.addr, err)
 	}
+	// A host name is known only once bound: check where it landed.
+	if ta, ok := ln.Addr().(*net.TCPAddr); f.adminToken == "" && (!ok || !ta.IP.IsLoopback()) {
+		_ = ln.Close()
+		_ = emu.Close()
+		return usageErr("--addr %s listens on %s, reachable from other hosts: give --admin-token too", f.addr, ln.Addr())
+	}
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	printEmulatorBanner(c.OutOrStdout(), ln.Addr(), emu, f)
 	errc := make(chan error, 1)
@@ -119,6 +129,19 @@ func serveEmulator(ctx context.Context, c *cobra.Command, emu *dropbox.Server, f
 		err = nil
 	}
 	return errors.Join(err, emu.Close())
+}
+
+// mayBeLoopback reports whether addr's host is a loopback IP or a name; a
+// name is checked once bound. An empty host means every interface.
+func mayBeLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return host != ""
 }
 
 // printEmulatorBanner says where the emulator listens and how it is set up.

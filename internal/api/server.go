@@ -3,10 +3,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -120,6 +122,10 @@ func (s *Server) authenticated(h func(*Server, http.ResponseWriter, *http.Reques
 			s.fail(w, r, fmt.Errorf("check token: %w", err))
 			return
 		}
+		if where, ok := nulInURL(r.URL); ok {
+			writeError(w, http.StatusBadRequest, "bad_request", where+": text must not contain NUL (%00) characters")
+			return
+		}
 		httplimit.Trust(r) // an admin's sync may take minutes
 		ctx := context.WithValue(r.Context(), actorKey{}, store.Actor("token:"+t.Name))
 		if err := h(s, w, r.WithContext(ctx)); err != nil {
@@ -191,9 +197,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 const maxJSONBody = 1 << 20
 
 // decode reads a JSON body strictly: unknown fields are errors, so a typo in a
-// setting name is reported instead of silently ignored.
+// setting name is reported instead of silently ignored. A NUL character in
+// any string is refused: PostgreSQL cannot store it in text.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxJSONBody))
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxJSONBody))
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+		return &apiError{http.StatusRequestEntityTooLarge, "too_large", "the request body is larger than 1 MiB", nil}
+	}
+	if err != nil {
+		return badRequest("request body: %v", err)
+	}
+	// Only a \u0000 escape can put a NUL in a JSON string (a raw one is a
+	// syntax error), so most bodies skip the walk.
+	if bytes.Contains(data, []byte(`\u0000`)) {
+		if where, ok := nulPath(data); ok {
+			return badRequest("request body: %s: text must not contain NUL (\\u0000) characters", where)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {

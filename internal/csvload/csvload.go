@@ -147,6 +147,9 @@ func newReader(r io.Reader) (*reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: CSV header: %w", directory.ErrInvalid, err)
 	}
+	if i := nulColumn(header); i >= 0 {
+		return nil, &Errors{Rows: []RowError{{1, fmt.Sprintf("header column %d holds a NUL character", i+1)}}}
+	}
 	header = slices.Clone(header)
 	fields, err := headerFields(header)
 	if err != nil {
@@ -175,12 +178,21 @@ func (rd *reader) next() (directory.User, int, string, error) {
 		return directory.User{}, 0, "", fmt.Errorf("read the CSV: %w", err)
 	}
 	line, _ := rd.cr.FieldPos(0)
+	if i := nulColumn(rec); i >= 0 {
+		return directory.User{}, line, fmt.Sprintf("column %q holds a NUL character", strings.TrimSpace(rd.header[i])), nil
+	}
 	u := rowUser(rd.fields, rd.header, rec)
 	u.Normalize()
 	if err := u.Validate(); err != nil {
 		return u, line, strings.ReplaceAll(strings.TrimPrefix(err.Error(), "invalid: "), "\n", "; "), nil
 	}
 	return u, line, "", nil
+}
+
+// nulColumn returns the index of the first field holding a NUL, or -1.
+// PostgreSQL cannot store NUL in text, so no field may hold one.
+func nulColumn(rec []string) int {
+	return slices.IndexFunc(rec, func(v string) bool { return strings.ContainsRune(v, 0) })
 }
 
 func headerFields(header []string) ([]string, error) {

@@ -119,11 +119,37 @@ func (s *Server) guarded(rt route) http.Handler {
 			s.refuseCSRF(w, r)
 			return
 		}
+		if field, ok := nulInRequest(r); ok {
+			s.fail(w, r, fmt.Errorf("%w: %s must not contain NUL characters", directory.ErrInvalid, field))
+			return
+		}
 		s.run(rt.h, w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, se)))
 	})
 }
 
 func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
+
+// nulInRequest names the first form field, query parameter or path holding
+// a NUL character: PostgreSQL cannot store one in text, and nobody types one.
+func nulInRequest(r *http.Request) (string, bool) {
+	if strings.ContainsRune(r.URL.Path, 0) {
+		return "the address", true
+	}
+	if err := r.ParseForm(); err != nil {
+		return "", false // the handler reports a malformed form
+	}
+	for k, vs := range r.Form {
+		if strings.ContainsRune(k, 0) {
+			return "a field name", true
+		}
+		for _, v := range vs {
+			if strings.ContainsRune(v, 0) {
+				return fmt.Sprintf("the field %q", k), true
+			}
+		}
+	}
+	return "", false
+}
 
 // tokenMatches compares the form's (or a script's header) CSRF token in constant time.
 func tokenMatches(r *http.Request, want string) bool {

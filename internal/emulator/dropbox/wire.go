@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -103,11 +104,22 @@ func jsonError(err error) string {
 	case errors.As(err, &ae):
 		return ae.msg
 	case errors.As(err, &te) && te.Field != "":
-		return fmt.Sprintf("%s: expected %s, got %s", te.Field, jsonType(te.Type.Kind().String()), te.Value)
+		return fmt.Sprintf("%s: expected %s, got %s", fieldPath(te.Field), jsonType(te.Type.Kind().String()), te.Value)
 	case errors.As(err, &te):
 		return fmt.Sprintf("expected %s, got %s", jsonType(te.Type.Kind().String()), te.Value)
 	}
 	return "could not decode input as JSON"
+}
+
+// fieldPath drops list indexes from a decoding error's field, so the answer
+// keeps the wording the emulator has always given ("new_members.member_email"):
+// from Go 1.27 encoding/json says "new_members.0.member_email".
+func fieldPath(field string) string {
+	parts := strings.Split(field, ".")
+	return strings.Join(slices.DeleteFunc(parts, func(p string) bool {
+		_, err := strconv.Atoi(p)
+		return err == nil
+	}), ".")
 }
 
 func jsonType(kind string) string {

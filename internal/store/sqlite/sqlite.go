@@ -7,7 +7,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 
 	"modernc.org/sqlite"
@@ -58,6 +60,9 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	dsn := "file:" + path + "?" + q.Encode()
 	// All writes go through one connection: SQLite allows one writer at a
 	// time anyway, and a connection keeps its page cache only while no other
@@ -78,6 +83,36 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// ownerOnly creates the database file, if needed, readable by its owner alone
+// (it holds password and token hashes and encrypted secrets), and takes group
+// and other permissions off a file, and any log beside it, that an older
+// Roster created 0644. SQLite gives the -wal and -shm files it creates the
+// database file's permissions.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(p, perm&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func openPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
