@@ -25,11 +25,14 @@ import (
 // from the directory and the known accounts):
 //
 //   - Each change of the plan has a key: its user, its operation and what it
-//     would set, from what to what (so the known account state and the
-//     desired state it was computed from), its detail and why it is skipped.
-//     Where it stands (due, in flight, retrying) is left out: workers move
-//     that along without changing what the change does. The fingerprint is
-//     the hash of the keys, so a plan file that was edited is refused.
+//     would set, from what to what (the known account state), its detail,
+//     why it is skipped, and the generation of the user's work item (which
+//     every edit of the user bumps, so a change computed from an older
+//     directory state is told apart even where it shows the same, as a
+//     create does). Where it stands (due, in flight, retrying) is left out:
+//     workers move that along without changing what the change does. The
+//     fingerprint is the hash of the keys, so a plan file that was edited is
+//     refused.
 //   - Apply recomputes the plan now. If it holds a change whose key is not
 //     in the plan (a new change, or a change to one of the plan's users that
 //     now sets something else), the plan is stale: nothing is applied and
@@ -51,15 +54,35 @@ type Plan struct {
 	Preview     engine.Preview `json:"plan"`
 }
 
-// ChangeKey names a change by what it does (see Plan).
-func ChangeKey(c engine.Change) string {
+// ChangeKey names a change by what it shows, for marking it on a page.
+func ChangeKey(c engine.Change) string { return changeKey(c, 0) }
+
+// changeKey names a change of a plan by what it does and the generation of
+// the directory state it was computed from (see Plan).
+func changeKey(c engine.Change, generation int64) string {
 	b, _ := json.Marshal(struct {
 		C map[string][2]string
 		D map[string]any
 		S string
-	}{c.Changes, c.Detail, c.Skipped})
+		G int64 `json:",omitempty"`
+	}{c.Changes, c.Detail, c.Skipped, generation})
 	h := sha256.Sum256(b)
-	return fmt.Sprintf("%d:%s:%s", c.UserID, c.Op, hex.EncodeToString(h[:4]))
+	return fmt.Sprintf("%d:%s:%s", c.UserID, c.Op, hex.EncodeToString(h[:6]))
+}
+
+// generations maps the app's users with queued work to their item's generation.
+func (s *Service) generations(ctx context.Context, appID int64) (map[int64]int64, error) {
+	items, err := s.st.PendingWork(ctx, appID, 1_000_000)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]int64, len(items))
+	for _, it := range items {
+		if it.Kind == store.WorkUser {
+			out[it.RefID] = it.Generation
+		}
+	}
+	return out, nil
 }
 
 // Fingerprint hashes a plan's change keys, in any order.
@@ -87,9 +110,13 @@ func (s *Service) CreatePlan(ctx context.Context, by store.Actor, appName string
 	if err != nil {
 		return Plan{}, err
 	}
+	gens, err := s.generations(ctx, a.ID)
+	if err != nil {
+		return Plan{}, err
+	}
 	p := Plan{App: a.Name, Full: full, CreatedAt: s.opt.Now().UTC(), Preview: pv, Keys: make([]string, len(pv.Changes))}
 	for i, c := range pv.Changes {
-		p.Keys[i] = ChangeKey(c)
+		p.Keys[i] = changeKey(c, gens[c.UserID])
 	}
 	p.Fingerprint = Fingerprint(p.Keys)
 	if p.ID, err = newID(); err != nil {
@@ -130,17 +157,6 @@ func (e *StaleError) Error() string {
 		msg += fmt.Sprintf(", and %d of its changes were made meanwhile", len(e.Made))
 	}
 	return msg + "; nothing was applied: review the new plan, then apply it"
-}
-
-// IsNew says whether the current plan's change c is one the stale plan did not show.
-func (e *StaleError) IsNew(c engine.Change) bool {
-	k := ChangeKey(c)
-	for _, n := range e.New {
-		if ChangeKey(n) == k {
-			return true
-		}
-	}
-	return false
 }
 
 // Made is a change of a plan that was made (or became moot) before it was applied.
