@@ -11,6 +11,8 @@ import (
 
 type groupJSON struct {
 	ID          int64  `json:"id"`
+	ExternalKey string `json:"external_key"`
+	Source      string `json:"source"`
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	Members     int    `json:"members"`
@@ -30,12 +32,17 @@ func newGroupsCmd(g *globals) *cobra.Command {
 	add.Flags().StringVar(&desc, "description", "", "what the group is for")
 	var limit int
 	var all bool
+	var source string
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List groups",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return listPaged(c, g, "/api/v1/groups", url.Values{}, limit, all, []string{"NAME", "MEMBERS", "DESCRIPTION"},
+			q := url.Values{}
+			if source != "" {
+				q.Set("source", source)
+			}
+			return listPaged(c, g, "/api/v1/groups", q, limit, all, []string{"NAME", "MEMBERS", "DESCRIPTION"},
 				func(raw json.RawMessage) ([]string, error) {
 					var gr groupJSON
 					err := json.Unmarshal(raw, &gr)
@@ -45,6 +52,7 @@ func newGroupsCmd(g *globals) *cobra.Command {
 	}
 	list.Flags().IntVar(&limit, "limit", 100, "groups per page (1–1000)")
 	list.Flags().BoolVar(&all, "all", false, "fetch every page")
+	list.Flags().StringVar(&source, "source", "", "only groups this source owns (api: created by admins)")
 	get := &cobra.Command{
 		Use:   "get NAME",
 		Short: "Show one group",
@@ -88,7 +96,8 @@ func showGroup(c *cobra.Command, g *globals, method, path string, body any) erro
 	if err := json.Unmarshal(raw, &gr); err != nil {
 		return err
 	}
-	return fields(c.OutOrStdout(), g, raw, [][2]string{{"Name", gr.Name}, {"Description", gr.Description}, {"Members", strconv.Itoa(gr.Members)}})
+	return fields(c.OutOrStdout(), g, raw, [][2]string{{"Name", gr.Name}, {"Description", gr.Description}, {"Members", strconv.Itoa(gr.Members)},
+		{"Source", gr.Source}, {"External key", gr.ExternalKey}})
 }
 
 func groupMembersCmd(g *globals) *cobra.Command {

@@ -14,15 +14,17 @@ import (
 )
 
 type userJSON struct {
-	ID         int64             `json:"id"`
-	Username   string            `json:"username"`
-	Email      string            `json:"email"`
-	FirstName  string            `json:"first_name"`
-	LastName   string            `json:"last_name"`
-	Status     string            `json:"status"`
-	Attributes map[string]string `json:"attributes"`
-	CreatedAt  string            `json:"created_at"`
-	UpdatedAt  string            `json:"updated_at"`
+	ID          int64             `json:"id"`
+	ExternalKey string            `json:"external_key"`
+	Source      string            `json:"source"`
+	Username    string            `json:"username"`
+	Email       string            `json:"email"`
+	FirstName   string            `json:"first_name"`
+	LastName    string            `json:"last_name"`
+	Status      string            `json:"status"`
+	Attributes  map[string]string `json:"attributes"`
+	CreatedAt   string            `json:"created_at"`
+	UpdatedAt   string            `json:"updated_at"`
 }
 
 func userRow(u userJSON) []string {
@@ -165,7 +167,8 @@ func showUser(c *cobra.Command, g *globals, method, path string, body any) error
 		return err
 	}
 	pairs := [][2]string{{"Username", u.Username}, {"Email", u.Email}, {"First name", u.FirstName}, {"Last name", u.LastName},
-		{"Status", u.Status}, {"ID", strconv.FormatInt(u.ID, 10)}, {"Created", u.CreatedAt}, {"Updated", u.UpdatedAt}}
+		{"Status", u.Status}, {"ID", strconv.FormatInt(u.ID, 10)}, {"Source", u.Source}, {"External key", u.ExternalKey},
+		{"Created", u.CreatedAt}, {"Updated", u.UpdatedAt}}
 	keys := make([]string, 0, len(u.Attributes))
 	for k := range u.Attributes {
 		keys = append(keys, k)
@@ -189,7 +192,7 @@ func usersGetCmd(g *globals) *cobra.Command {
 }
 
 func usersListCmd(g *globals) *cobra.Command {
-	var status, search, group string
+	var status, search, group, source string
 	var limit int
 	var all bool
 	c := &cobra.Command{
@@ -198,7 +201,7 @@ func usersListCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			q := url.Values{}
-			for k, v := range map[string]string{"status": status, "search": search, "group": group} {
+			for k, v := range map[string]string{"status": status, "search": search, "group": group, "source": source} {
 				if v != "" {
 					q.Set(k, v)
 				}
@@ -214,6 +217,7 @@ func usersListCmd(g *globals) *cobra.Command {
 	f.StringVar(&status, "status", "", "only users with this status")
 	f.StringVar(&search, "search", "", "only users whose username, email or name contains this")
 	f.StringVar(&group, "group", "", "only members of this group")
+	f.StringVar(&source, "source", "", "only users this source owns (api: created by admins)")
 	f.IntVar(&limit, "limit", 100, "users per page (1–1000)")
 	f.BoolVar(&all, "all", false, "fetch every page")
 	return c

@@ -102,12 +102,24 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if f.Status != "" && !f.Status.Valid() {
 		return badRequest("status %q is not one of staged, active, suspended, deprovisioned", f.Status)
 	}
+	if f.Source, err = sourceParam(r); err != nil {
+		return err
+	}
 	users, err := s.st.ListUsers(r.Context(), f)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, listOf(users, p, func(u directory.User) int64 { return u.ID }))
 	return nil
+}
+
+// sourceParam reads ?source=, which narrows a list to what one source owns.
+func sourceParam(r *http.Request) (string, error) {
+	src := r.URL.Query().Get("source")
+	if src != "" && !directory.ValidSource(src) {
+		return "", badRequest("source %q is not a source name (such as api)", src)
+	}
+	return src, nil
 }
 
 // userInput is what a client may set on a user; pointers tell "absent" from "empty".

@@ -13,7 +13,11 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	groups, err := s.st.ListGroups(r.Context(), p)
+	src, err := sourceParam(r)
+	if err != nil {
+		return err
+	}
+	groups, err := s.st.FilterGroups(r.Context(), store.GroupFilter{Page: p, Source: src})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -90,7 +89,13 @@ var (
 
 // User is a person in the directory.
 type User struct {
-	ID         int64             `json:"id"`
+	ID int64 `json:"id"`
+	// ExternalKey is the user's immutable identity for the world outside
+	// Roster (a UUID given at creation, kept through renames); ID is the
+	// database's row number.
+	ExternalKey string `json:"external_key"`
+	// Source owns the user: api, or the SCIM or LDAP source that created it.
+	Source     string            `json:"source"`
 	Username   string            `json:"username"`
 	Email      string            `json:"email"`
 	FirstName  string            `json:"first_name"`
@@ -111,8 +116,6 @@ const (
 	maxAttrs    = 64
 )
 
-var attrKeyRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
-
 // Normalize trims surrounding space from the user's fields, so that " bob" and
 // "bob" are never two different people.
 func (u *User) Normalize() {
@@ -122,6 +125,9 @@ func (u *User) Normalize() {
 	u.LastName = strings.TrimSpace(u.LastName)
 	if u.Status == "" {
 		u.Status = StatusActive
+	}
+	if u.Source == "" {
+		u.Source = SourceAPI
 	}
 }
 
@@ -146,12 +152,13 @@ func (u *User) Validate() error {
 	if !u.Status.Valid() {
 		add("status %q is not one of staged, active, suspended, deprovisioned", u.Status)
 	}
+	errs = append(errs, checkIdentity(u.Source, u.ExternalKey)...)
 	if len(u.Attributes) > maxAttrs {
 		add("at most %d attributes are allowed, got %d", maxAttrs, len(u.Attributes))
 	}
 	for k, v := range u.Attributes {
-		if !attrKeyRE.MatchString(k) {
-			add("attribute name %q must start with a letter and hold only letters, digits and _ (at most 64)", k)
+		if !ValidAttributeName(k) {
+			add("attribute name %q must start with a letter and hold only letters, digits and _ (at most 64), or be a SCIM URN such as urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department (at most 255)", k)
 		}
 		if err := checkText("attribute "+k, v, maxAttrLen, false); err != nil {
 			errs = append(errs, err)

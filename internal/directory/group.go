@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -8,7 +9,10 @@ import (
 
 // Group is a named set of users; assigning a group to an app assigns its members.
 type Group struct {
-	ID          int64     `json:"id"`
+	ID int64 `json:"id"`
+	// ExternalKey and Source are as on User.
+	ExternalKey string    `json:"external_key"`
+	Source      string    `json:"source"`
 	Name        string    `json:"name"`
 	Description string    `json:"description,omitempty"`
 	Members     int       `json:"members"`
@@ -19,6 +23,9 @@ type Group struct {
 func (g *Group) Normalize() {
 	g.Name = strings.TrimSpace(g.Name)
 	g.Description = strings.TrimSpace(g.Description)
+	if g.Source == "" {
+		g.Source = SourceAPI
+	}
 }
 
 // Validate checks the group's fields. Dropbox caps group names, so we do too.
@@ -28,6 +35,9 @@ func (g *Group) Validate() error {
 	}
 	if err := checkText("description", g.Description, 1024, false); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if errs := checkIdentity(g.Source, g.ExternalKey); len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
 	}
 	return nil
 }

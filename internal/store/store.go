@@ -30,6 +30,13 @@ type UserFilter struct {
 	Status directory.Status
 	Search string // case-insensitive substring of username, email or name
 	Group  string // only members of this group
+	Source string // only users this source owns
+}
+
+// GroupFilter narrows ListGroups.
+type GroupFilter struct {
+	Page
+	Source string // only groups this source owns
 }
 
 // AssignmentFilter narrows ListAssignments; empty fields match all.
@@ -74,6 +81,8 @@ type Token struct {
 // also writes its system-log entries and, where an app's desired state changes,
 // its outbox items: no change without its item, no item without its change.
 type Store interface {
+	// CreateUser and the bulk creates give each user without one a new
+	// external key, and the api source unless another is set.
 	CreateUser(ctx context.Context, by Actor, u *directory.User) error
 	// CreateUsers inserts all users or none.
 	CreateUsers(ctx context.Context, by Actor, us []directory.User) error
@@ -86,15 +95,22 @@ type Store interface {
 	ExistingUsers(ctx context.Context, usernames, emails []string) (map[string]bool, error)
 	GetUser(ctx context.Context, username string) (directory.User, error)
 	GetUserByID(ctx context.Context, id int64) (directory.User, error)
+	// GetUserByExternalKey finds a user by its external key, in any case.
+	GetUserByExternalKey(ctx context.Context, key string) (directory.User, error)
 	ListUsers(ctx context.Context, f UserFilter) ([]directory.User, error)
 	// UpdateUser reads the user, lets fn change it, validates and stores it, all
-	// in one transaction; action names the change in the log.
+	// in one transaction; action names the change in the log. The external
+	// key and the source never change this way.
 	UpdateUser(ctx context.Context, by Actor, username, action string, fn func(*directory.User) error) (directory.User, error)
 	DeleteUser(ctx context.Context, by Actor, username string) error
 
 	CreateGroup(ctx context.Context, by Actor, g *directory.Group) error
 	GetGroup(ctx context.Context, name string) (directory.Group, error)
+	// GetGroupByExternalKey finds a group by its external key, in any case.
+	GetGroupByExternalKey(ctx context.Context, key string) (directory.Group, error)
 	ListGroups(ctx context.Context, p Page) ([]directory.Group, error)
+	// FilterGroups is ListGroups narrowed by f.
+	FilterGroups(ctx context.Context, f GroupFilter) ([]directory.Group, error)
 	DeleteGroup(ctx context.Context, by Actor, name string) error
 	AddGroupMembers(ctx context.Context, by Actor, group string, usernames []string) error
 	RemoveGroupMembers(ctx context.Context, by Actor, group string, usernames []string) error

@@ -165,6 +165,10 @@ func (s *DB) applyMigration(ctx context.Context, tx *sql.Tx, name string) error 
 		if err := s.freezeAllLeavers(ctx, tx); err != nil {
 			return err
 		}
+	case "migrations/0014_directory_identity.sql":
+		if err := s.fillExternalKeys(ctx, tx); err != nil {
+			return err
+		}
 	}
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`), name, s.now().UnixNano())
 	return err
@@ -216,6 +220,7 @@ var constraintFields = map[string]string{
 	"users_username_key": "username", "username_key": "username",
 	"users_email_key": "email", "email_key": "email",
 	"groups_name_key": "group name", "apps_name_key": "app name",
+	"external_key":     "external key",
 	"assignments_user": "assignment", "assignments_group": "assignment",
 }
 

@@ -17,9 +17,12 @@ func (s *DB) CreateGroup(ctx context.Context, by store.Actor, g *directory.Group
 		return err
 	}
 	g.CreatedAt = s.now().UTC()
+	if g.ExternalKey == "" {
+		g.ExternalKey = directory.NewExternalKey(g.CreatedAt)
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO groups (name, name_key, description, created_at) VALUES (?, ?, ?, ?) RETURNING id`),
-			g.Name, directory.Key(g.Name), g.Description, nanos(g.CreatedAt)).Scan(&g.ID)
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO groups (external_key, source, name, name_key, description, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
+			g.ExternalKey, g.Source, g.Name, directory.Key(g.Name), g.Description, nanos(g.CreatedAt)).Scan(&g.ID)
 		if err != nil {
 			return fmt.Errorf("insert group %s: %w", g.Name, err)
 		}
@@ -60,13 +63,13 @@ func (s *DB) RenameGroup(ctx context.Context, by store.Actor, name, newName stri
 	return g, err
 }
 
-const groupSelect = `SELECT g.id, g.name, g.description, g.created_at,
+const groupSelect = `SELECT g.id, g.external_key, g.source, g.name, g.description, g.created_at,
 	(SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) FROM groups g`
 
 func scanGroup(r scanner) (directory.Group, error) {
 	var g directory.Group
 	var created int64
-	err := r.Scan(&g.ID, &g.Name, &g.Description, &created, &g.Members)
+	err := r.Scan(&g.ID, &g.ExternalKey, &g.Source, &g.Name, &g.Description, &created, &g.Members)
 	g.CreatedAt = fromNanos(created)
 	return g, err
 }
@@ -77,7 +80,16 @@ func (s *DB) GetGroup(ctx context.Context, name string) (directory.Group, error)
 }
 
 func (s *DB) getGroup(ctx context.Context, q querier, name string) (directory.Group, error) {
-	g, err := scanGroup(q.QueryRowContext(ctx, s.q(groupSelect+` WHERE g.name_key = ?`), directory.Key(name)))
+	return s.getGroupWhere(ctx, q, `g.name_key = ?`, directory.Key(name), name)
+}
+
+// GetGroupByExternalKey finds a group by its external key, in any case.
+func (s *DB) GetGroupByExternalKey(ctx context.Context, key string) (directory.Group, error) {
+	return s.getGroupWhere(ctx, s.db, `g.external_key = ?`, lookupKey(key), key)
+}
+
+func (s *DB) getGroupWhere(ctx context.Context, q querier, cond string, arg any, name string) (directory.Group, error) {
+	g, err := scanGroup(q.QueryRowContext(ctx, s.q(groupSelect+` WHERE `+cond), arg))
 	if isNoRows(err) {
 		return g, notFound("group", name)
 	}
@@ -97,7 +109,16 @@ func (s *DB) groupRef(ctx context.Context, q querier, name string) (directory.Gr
 
 // ListGroups returns one page of groups in ID order.
 func (s *DB) ListGroups(ctx context.Context, p store.Page) ([]directory.Group, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(groupSelect+` WHERE g.id > ? ORDER BY g.id LIMIT ?`), p.After, limitOr(p.Limit, 100, 1000))
+	return s.FilterGroups(ctx, store.GroupFilter{Page: p})
+}
+
+// FilterGroups returns one page of the groups f selects, in ID order.
+func (s *DB) FilterGroups(ctx context.Context, f store.GroupFilter) ([]directory.Group, error) {
+	where, args := `g.id > ?`, []any{f.After}
+	if f.Source != "" {
+		where, args = where+` AND g.source = ?`, append(args, f.Source)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(groupSelect+` WHERE `+where+` ORDER BY g.id LIMIT ?`), append(args, limitOr(f.Limit, 100, 1000))...)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/roster-dev/roster/internal/store"
 )
 
-const userCols = `id, username, email, first_name, last_name, attributes, status, created_at, updated_at`
+const userCols = `id, external_key, source, username, email, first_name, last_name, attributes, status, created_at, updated_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -20,7 +20,7 @@ func scanUser(r scanner) (directory.User, error) {
 	var u directory.User
 	var attrs string
 	var created, updated int64
-	if err := r.Scan(&u.ID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &attrs, &u.Status, &created, &updated); err != nil {
+	if err := r.Scan(&u.ID, &u.ExternalKey, &u.Source, &u.Username, &u.Email, &u.FirstName, &u.LastName, &attrs, &u.Status, &created, &updated); err != nil {
 		return u, err
 	}
 	if attrs != "{}" {
@@ -47,6 +47,9 @@ func (s *DB) prepareNewUser(u *directory.User) error {
 	}
 	u.CreatedAt = s.now().UTC()
 	u.UpdatedAt = u.CreatedAt
+	if u.ExternalKey == "" {
+		u.ExternalKey = directory.NewExternalKey(u.CreatedAt)
+	}
 	return nil
 }
 
@@ -56,9 +59,9 @@ func (s *DB) CreateUser(ctx context.Context, by store.Actor, u *directory.User) 
 		return err
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO users (username, username_key, email, email_key, first_name, last_name, attributes, status, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			u.Username, directory.Key(u.Username), u.Email, directory.Key(u.Email), u.FirstName, u.LastName,
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO users (external_key, source, username, username_key, email, email_key, first_name, last_name, attributes, status, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			u.ExternalKey, u.Source, u.Username, directory.Key(u.Username), u.Email, directory.Key(u.Email), u.FirstName, u.LastName,
 			encodeAttrs(u.Attributes), u.Status, nanos(u.CreatedAt), nanos(u.UpdatedAt)).Scan(&u.ID)
 		if err != nil {
 			return fmt.Errorf("insert user %s: %w", u.Username, err)
@@ -127,18 +130,18 @@ func (s *DB) CreateUsersSeq(ctx context.Context, by store.Actor, users iter.Seq2
 
 func (s *DB) insertUserChunk(ctx context.Context, tx *sql.Tx, by store.Actor, chunk []directory.User) error {
 	var q, lq strings.Builder
-	q.WriteString(`INSERT INTO users (username, username_key, email, email_key, first_name, last_name, attributes, status, created_at, updated_at) VALUES `)
+	q.WriteString(`INSERT INTO users (external_key, source, username, username_key, email, email_key, first_name, last_name, attributes, status, created_at, updated_at) VALUES `)
 	lq.WriteString(`INSERT INTO audit_log (at, actor, action, target_kind, target, app, outcome, message, detail) VALUES `)
-	args := make([]any, 0, len(chunk)*10)
+	args := make([]any, 0, len(chunk)*12)
 	largs := make([]any, 0, len(chunk)*5)
 	for i, u := range chunk {
 		if i > 0 {
 			q.WriteByte(',')
 			lq.WriteByte(',')
 		}
-		q.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
 		lq.WriteString("(?,?,'user.create','user',?,'','success','bulk load',?)")
-		args = append(args, u.Username, directory.Key(u.Username), u.Email, directory.Key(u.Email), u.FirstName, u.LastName,
+		args = append(args, u.ExternalKey, u.Source, u.Username, directory.Key(u.Username), u.Email, directory.Key(u.Email), u.FirstName, u.LastName,
 			encodeAttrs(u.Attributes), u.Status, nanos(u.CreatedAt), nanos(u.UpdatedAt))
 		detail, _ := json.Marshal(map[string]any{"email": u.Email, "status": u.Status})
 		largs = append(largs, nanos(u.CreatedAt), string(by), u.Username, string(detail))
@@ -195,6 +198,11 @@ func (s *DB) GetUser(ctx context.Context, username string) (directory.User, erro
 	return s.getUser(ctx, s.db, `username_key = ?`, directory.Key(username), username)
 }
 
+// GetUserByExternalKey finds a user by its external key, in any case.
+func (s *DB) GetUserByExternalKey(ctx context.Context, key string) (directory.User, error) {
+	return s.getUser(ctx, s.db, `external_key = ?`, lookupKey(key), key)
+}
+
 // GetUserByID finds a user by ID.
 func (s *DB) GetUserByID(ctx context.Context, id int64) (directory.User, error) {
 	return s.getUser(ctx, s.db, `id = ?`, id, fmt.Sprint(id))
@@ -218,6 +226,9 @@ func (s *DB) ListUsers(ctx context.Context, f store.UserFilter) ([]directory.Use
 	args := []any{f.After}
 	if f.Status != "" {
 		where, args = append(where, "u.status = ?"), append(args, f.Status)
+	}
+	if f.Source != "" {
+		where, args = append(where, "u.source = ?"), append(args, f.Source)
 	}
 	if f.Search != "" {
 		like := "%" + escapeLike(strings.ToLower(f.Search)) + "%"
@@ -266,6 +277,9 @@ func (s *DB) UpdateUser(ctx context.Context, by store.Actor, username, action st
 			return err
 		}
 		cur.ID, cur.CreatedAt = old.ID, old.CreatedAt
+		if err := keepIdentity(old, cur); err != nil {
+			return err
+		}
 		cur.Normalize()
 		if err := cur.Validate(); err != nil {
 			return err
@@ -290,6 +304,19 @@ func (s *DB) UpdateUser(ctx context.Context, by store.Actor, username, action st
 		return s.logChange(ctx, tx, by, action, "user", cur.Username, "", changes)
 	})
 	return out, err
+}
+
+// keepIdentity refuses an update that changes the external key or the
+// source: the key never changes, and a source changes hands only by an
+// explicit adoption (a later issue), never in passing.
+func keepIdentity(old, cur directory.User) error {
+	switch {
+	case cur.ExternalKey != old.ExternalKey:
+		return fmt.Errorf("%w: the external key of %s never changes", directory.ErrInvalid, old.Username)
+	case cur.Source != old.Source:
+		return fmt.Errorf("%w: user %s belongs to source %s; an update cannot change that", directory.ErrInvalid, old.Username, old.Source)
+	}
+	return nil
 }
 
 func cloneAttrs(m map[string]string) map[string]string {

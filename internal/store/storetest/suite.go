@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 	tests = append(tests, groupPushTests()...)
 	tests = append(tests, laneTests()...)
 	tests = append(tests, offboardingTests()...)
+	tests = append(tests, identityTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
