@@ -28,7 +28,7 @@ type fleetRole struct {
 	name    string
 	worker  *engine.Worker // nil for the api role
 	metrics *metrics.Metrics
-	st      engine.FleetStore
+	st      roleStore
 	log     *slog.Logger
 	auth    *probeAuth
 	// metricsLn, when set (--metrics-listen), serves /metrics without a token.
@@ -41,6 +41,7 @@ type roleStore interface {
 	engine.FleetStore
 	credential.TokenStore
 	tokenFinder
+	Ping(ctx context.Context) error
 }
 
 // newFleetRole checks the role name and builds its parts. cfg.Owner names the

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/connectors"
 	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/engine"
@@ -23,6 +24,7 @@ func newConnect(st credential.TokenStore, box *secret.Box, log *slog.Logger) eng
 
 // services are the parts of a running Roster.
 type services struct {
+	kinds   *connector.Registry
 	st      web.Store
 	box     *secret.Box
 	engine  *engine.Engine
@@ -34,13 +36,14 @@ type services struct {
 }
 
 func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Config) *services {
+	kinds := connectors.Registry()
 	connect := newConnect(st, box, log)
-	cfg.Kinds = connectors.Registry()
-	return &services{st: st, box: box, connect: connect, engine: engine.New(st, connect, log, cfg), limits: httplimit.Default()}
+	cfg.Kinds = kinds
+	return &services{kinds: kinds, st: st, box: box, connect: connect, engine: engine.New(st, connect, log, cfg), limits: httplimit.Default()}
 }
 
 func (s *services) apiOptions() api.Options {
-	return api.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect, Service: s.service()}
+	return api.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect, Kinds: s.kinds, Service: s.service()}
 }
 
 // service is the one use-case layer the API and the UI share (so a plan
@@ -57,7 +60,7 @@ func (s *services) service() *service.Service {
 func (s *services) handler(log *slog.Logger) (http.Handler, *web.Server, error) {
 	apiH := api.New(s.st, s.box, log, s.apiOptions()).Handler()
 	opt := s.ui
-	opt.Engine, opt.Runner, opt.Connect, opt.Service = s.engine, s.runner, s.connect, s.service()
+	opt.Engine, opt.Runner, opt.Connect, opt.Kinds, opt.Service = s.engine, s.runner, s.connect, s.kinds, s.service()
 	opt.Importer = importer.New(s.st, s.connect, log)
 	ui, err := web.New(s.st, s.box, log, opt)
 	if err != nil {

@@ -69,6 +69,9 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if err := a.Validate(s.opt.Kinds); err != nil {
+		return err
+	}
 	if err := s.st.CreateApp(r.Context(), actorOf(r), &a); err != nil {
 		return err
 	}
@@ -114,7 +117,7 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 	if err := in.apply(&next); err != nil {
 		return err
 	}
-	if err := next.Validate(); err != nil {
+	if err := next.Validate(s.opt.Kinds); err != nil {
 		return err
 	}
 	if next.Settings.Deactivation != cur.Settings.Deactivation {

@@ -157,3 +157,20 @@ func TestBaseURLChangeDropsToken(t *testing.T) {
 		})
 	}
 }
+
+// The API checks an app against the kinds the server supports, now that the
+// store knows no kinds: an unknown kind is refused with its reason, and
+// nothing is stored.
+func TestCreateAppUnknownKind(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite)
+	var er struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	e.call("POST", "/api/v1/apps", map[string]any{"name": "boxy", "kind": "box", "base_url": "http://127.0.0.1:9/"}, 400, &er)
+	if !strings.Contains(er.Error.Message, `app kind "box" is not supported (only "dropbox")`) {
+		t.Errorf("refusal %+v", er)
+	}
+	if _, err := e.st.GetApp(t.Context(), "boxy"); err == nil {
+		t.Error("an app of an unknown kind was stored")
+	}
+}

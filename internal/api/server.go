@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/connectors"
 	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
@@ -23,9 +25,18 @@ import (
 	"github.com/roster-dev/roster/internal/store"
 )
 
+// Store is what the API uses of persistence today: every role but the web
+// UI's and the fleet's (the service layer of issue 15 is to narrow it).
+type Store interface {
+	store.Store
+	store.Engine
+	store.GroupPush
+	store.Offboardings
+}
+
 // Server holds what the handlers need.
 type Server struct {
-	st  engine.Store
+	st  Store
 	box *secret.Box
 	log *slog.Logger
 	opt Options
@@ -40,6 +51,8 @@ type Options struct {
 	// Service runs the use cases, shared with the web UI; nil: one of
 	// this API's own, made from the fields above.
 	Service *service.Service
+	// Kinds are the app kinds apps may be of; default every kind this binary has.
+	Kinds *connector.Registry
 }
 
 // runner runs "sync now": the fleet's runner when set, else the engine;
@@ -55,7 +68,10 @@ func (o Options) runner() engine.Runner {
 }
 
 // New makes a Server.
-func New(st engine.Store, box *secret.Box, log *slog.Logger, opt Options) *Server {
+func New(st Store, box *secret.Box, log *slog.Logger, opt Options) *Server {
+	if opt.Kinds == nil {
+		opt.Kinds = connectors.Registry()
+	}
 	svc := opt.Service
 	if svc == nil {
 		svc = service.New(st, box, service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect})

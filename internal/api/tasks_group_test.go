@@ -22,12 +22,12 @@ func TestGroupTasks(t *testing.T) {
 			e.call("POST", "/api/v1/users", map[string]any{"username": "decoy", "email": "decoy@corp.example", "first_name": "D", "last_name": "C"}, 201, nil)
 			e.call("POST", "/api/v1/apps/dbx/group-push", map[string]any{"group": "Sales"}, 200, nil)
 			a, _ := e.st.GetApp(ctx, "dbx")
-			items, err := e.st.ClaimGroupWork(ctx, a.ID, "w", time.Minute, 10, time.Time{})
+			items, err := e.st.ClaimWork(ctx, store.Claim{AppID: a.ID, Kinds: []string{store.WorkGroup}, Owner: "w", Lease: time.Minute, Limit: 10})
 			if err != nil || len(items) != 1 {
 				t.Fatalf("group items %+v %v", items, err)
 			}
-			out := []store.GroupOutcome{{Item: items[0], Err: errors.New("name taken"), GiveUp: true, RetryAt: time.Now()}}
-			if err := e.st.FinishGroupWork(ctx, "w", out); err != nil {
+			out := []store.Outcome{{Item: items[0], Err: errors.New("name taken"), GiveUp: true, RetryAt: time.Now()}}
+			if err := e.st.FinishWork(ctx, "w", out); err != nil {
 				t.Fatal(err)
 			}
 			var l struct {

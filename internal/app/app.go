@@ -3,6 +3,7 @@
 package app
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
 )
 
@@ -195,15 +197,36 @@ func (s *Settings) Validate() error {
 	return fmt.Errorf("%w: %w", directory.ErrInvalid, errors.Join(errs...))
 }
 
-// Validate checks an instance's own fields and its settings.
-func (a *Instance) Validate() error {
+// Kinds answers for the app kinds a binary supports; *connector.Registry is one.
+type Kinds interface {
+	CheckKind(kind string) error
+	// CheckSettings refuses settings that need a capability the kind lacks
+	// or break the kind's own rules (settings as JSON).
+	CheckSettings(kind string, needs []connector.Capability, settings []byte) error
+}
+
+// Validate checks an instance's own fields and its settings, and that kinds
+// supports its kind and can carry its settings out. Every admin change of an
+// app passes it before it is stored.
+func (a *Instance) Validate(kinds Kinds) error { return a.validate(kinds) }
+
+// ValidateFields checks what holds whatever the app's kind: the store's
+// check, which knows no kinds.
+func (a *Instance) ValidateFields() error { return a.validate(nil) }
+
+func (a *Instance) validate(kinds Kinds) error {
 	a.Name = strings.TrimSpace(a.Name)
 	var errs []error
 	if a.Name == "" || len(a.Name) > 100 || strings.ContainsAny(a.Name, "/ \t\n") {
 		errs = append(errs, fmt.Errorf("app name %q must be 1–100 characters with no spaces or slashes", a.Name))
 	}
-	if a.Kind != KindDropbox {
-		errs = append(errs, fmt.Errorf("app kind %q is not supported (only %q)", a.Kind, KindDropbox))
+	kindOK := kinds != nil
+	if kinds != nil {
+		if err := kinds.CheckKind(a.Kind); err != nil {
+			errs, kindOK = append(errs, err), false
+		}
+	} else if a.Kind == "" {
+		errs = append(errs, errors.New("app kind is missing"))
 	}
 	if err := CheckBaseURL(a.BaseURL); err != nil {
 		errs = append(errs, err)
@@ -211,11 +234,42 @@ func (a *Instance) Validate() error {
 	a.Settings.Normalize()
 	if err := a.Settings.Validate(); err != nil {
 		errs = append(errs, err)
+	} else if kindOK {
+		errs = append(errs, a.checkKindSettings(kinds))
 	}
-	if len(errs) == 0 {
-		return nil
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", directory.ErrInvalid, err)
 	}
-	return fmt.Errorf("%w: %w", directory.ErrInvalid, errors.Join(errs...))
+	return nil
+}
+
+func (a *Instance) checkKindSettings(kinds Kinds) error {
+	js, err := json.Marshal(a.Settings)
+	if err != nil {
+		return err
+	}
+	return kinds.CheckSettings(a.Kind, a.Settings.Needs(), js)
+}
+
+// Needs lists the capabilities an app kind must have to carry the settings out.
+func (s *Settings) Needs() []connector.Capability {
+	var out []connector.Capability
+	d := s.Deactivation
+	for _, n := range []struct {
+		on  bool
+		cap connector.Capability
+	}{
+		{s.Silent, connector.CapSilent},
+		{s.Features.PushGroups, connector.CapGroupPush},
+		{d.Type == DeactivateSuspend || d.RemoveAfter != "", connector.CapSuspend},
+		{d.WipeData, connector.CapWipe},
+		{d.FileManagement == FilesTransfer, connector.CapTransfer},
+	} {
+		if n.on {
+			out = append(out, n.cap)
+		}
+	}
+	return out
 }
 
 // CheckBaseURL refuses a Dropbox API base the team token must not be sent to

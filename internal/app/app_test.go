@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/connectors"
 	"github.com/roster-dev/roster/internal/directory"
 )
 
@@ -76,7 +78,7 @@ func TestValidateInstance(t *testing.T) {
 		{Instance{Name: "x", Kind: KindDropbox, BaseURL: "api.dropboxapi.com", Settings: DefaultSettings()}, "http(s) URL"},
 	}
 	for _, c := range cases {
-		err := c.a.Validate()
+		err := c.a.Validate(connectors.Registry())
 		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("%+v: err = %v, want %q", c.a.Name, err, c.want)
 		}
@@ -113,7 +115,7 @@ func TestBaseURLRule(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", c.url, err, c.want)
 		}
 		a := Instance{Name: "dbx", Kind: KindDropbox, BaseURL: c.url, Settings: DefaultSettings()}
-		if err := a.Validate(); (c.want == "") != (err == nil) || (err != nil && !errors.Is(err, directory.ErrInvalid)) {
+		if err := a.Validate(connectors.Registry()); (c.want == "") != (err == nil) || (err != nil && !errors.Is(err, directory.ErrInvalid)) {
 			t.Errorf("%s: Validate = %v, want %q as invalid input", c.url, err, c.want)
 		}
 	}
@@ -129,5 +131,42 @@ func TestKeepsCredential(t *testing.T) {
 	}
 	if KeepsCredential(old, moved) {
 		t.Error("a change of base URL keeps the token")
+	}
+}
+
+// Settings an app kind cannot carry out are refused by Validate, naming what
+// it cannot do; the store's kind-blind ValidateFields leaves kinds alone.
+func TestValidateAgainstKind(t *testing.T) {
+	kinds := connector.NewRegistry(connector.Spec{Kind: "basic", Title: "Basic",
+		Capabilities: []connector.Capability{connector.CapSuspend}})
+	transfer := Deactivation{Type: DeactivateRemove, FileManagement: FilesTransfer, TransferDest: "d@example.com", TransferAdmin: "a@example.com"}
+	cases := []struct {
+		name string
+		edit func(*Settings)
+		want string
+	}{
+		{"suspend only", func(s *Settings) {
+			s.Deactivation = Deactivation{Type: DeactivateSuspend, FileManagement: FilesManageInDropbox}
+		}, ""},
+		{"wipe", func(s *Settings) { s.Deactivation.WipeData = true }, "Basic cannot wipe"},
+		{"transfer", func(s *Settings) { s.Deactivation = transfer }, "Basic cannot transfer"},
+		{"silent", func(s *Settings) {
+			s.Deactivation.WipeData, s.Silent, s.Provisioning = false, true, true
+		}, "Basic cannot provision members silently"},
+		{"groups", func(s *Settings) { s.Deactivation.WipeData, s.Features.PushGroups = false, true }, "Basic cannot take groups"},
+	}
+	for _, c := range cases {
+		a := Instance{Name: "b", Kind: "basic", BaseURL: DefaultDropboxURL, Settings: DefaultSettings()}
+		c.edit(&a.Settings)
+		err := a.Validate(kinds)
+		if (c.want == "") != (err == nil) || (err != nil && (!errors.Is(err, directory.ErrInvalid) || !strings.Contains(err.Error(), c.want))) {
+			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
+		}
+		if err := a.ValidateFields(); err != nil {
+			t.Errorf("%s: ValidateFields = %v; the store knows no kinds", c.name, err)
+		}
+	}
+	if err := (&Instance{Name: "x", Kind: "", BaseURL: DefaultDropboxURL, Settings: DefaultSettings()}).ValidateFields(); err == nil {
+		t.Error("ValidateFields accepted an app without a kind")
 	}
 }

@@ -37,6 +37,7 @@ var (
 	ErrGroupGone      = errors.New("the group no longer exists in the app")
 	ErrGroupNameTaken = errors.New("a group of that name already exists in the app")
 	ErrMemberLinked   = errors.New("the member is already another user's account")
+	ErrUnsupported    = errors.New("the app kind cannot do that")
 )
 
 // Error is a classified failure of one remote call. It never holds the token.
@@ -239,6 +240,73 @@ type Connector interface {
 	AddGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
 	RemoveGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
 	ListGroupMembers(ctx context.Context, groupID string, page func(memberIDs []string) error) error
+}
+
+// RoleSetter is a connector of a kind with CapRoles.
+type RoleSetter interface {
+	SetRole(ctx context.Context, id string, role Role) error
+}
+
+// Suspender is a connector of a kind with CapSuspend. Suspend's wipeData is
+// honoured only by a kind with CapWipe.
+type Suspender interface {
+	Suspend(ctx context.Context, id string, wipeData bool) error
+	Unsuspend(ctx context.Context, id string) error
+}
+
+// Recoverer is a connector of a kind with CapRecover.
+type Recoverer interface {
+	Recover(ctx context.Context, id string) error
+}
+
+// WelcomeSender is a connector of a kind with CapWelcomeEmail.
+type WelcomeSender interface {
+	SendWelcomeEmail(ctx context.Context, id string) error
+}
+
+// GroupPusher is a connector of a kind with CapGroupPush.
+type GroupPusher interface {
+	CreateGroup(ctx context.Context, name, externalID string) (Group, error)
+	ListGroups(ctx context.Context, page func([]Group) error) error
+	RenameGroup(ctx context.Context, id, name string) (Group, error)
+	DeleteGroup(ctx context.Context, id string) error
+	AddGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
+	RemoveGroupMembers(ctx context.Context, groupID string, memberIDs []string) error
+	ListGroupMembers(ctx context.Context, groupID string, page func(memberIDs []string) error) error
+}
+
+// TransferChecker is a connector of a kind with CapTransfer that can tell,
+// before anyone leaves, whether the app would accept a removal's transfer
+// accounts. It answers the problems it found, for people, or an error when
+// the accounts could not be looked up.
+type TransferChecker interface {
+	CheckTransfer(ctx context.Context, destEmail, adminEmail string) (problems []string, err error)
+}
+
+// Unwrapper is a connector that wraps another (Instrument's), so Capable
+// can tell whether the connector underneath really has a capability.
+type Unwrapper interface {
+	Unwrap() Connector
+}
+
+// Capable returns c as capability interface T (Suspender, GroupPusher, …)
+// when c and every connector it wraps implement T: a wrapper that forwards
+// every method does not lend its inner connector capabilities it lacks.
+func Capable[T any](c Connector) (T, bool) {
+	t, ok := c.(T)
+	for inner := c; ok; {
+		u, wraps := inner.(Unwrapper)
+		if !wraps {
+			break
+		}
+		inner = u.Unwrap()
+		_, ok = inner.(T)
+	}
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	return t, true
 }
 
 // Pacer spaces an app instance's calls. Wait blocks until a call may go; Pause

@@ -173,3 +173,15 @@ func (w *observed) RemoveGroupMembers(ctx context.Context, groupID string, membe
 func (w *observed) ListGroupMembers(ctx context.Context, groupID string, page func(memberIDs []string) error) error {
 	return w.timed("list_group_members", func() error { return w.Connector.ListGroupMembers(ctx, groupID, page) })
 }
+
+// Unwrap returns the connector underneath, so Capable sees what it can do.
+func (w *observed) Unwrap() Connector { return w.Connector }
+
+func (w *observed) CheckTransfer(ctx context.Context, dest, admin string) (p []string, err error) {
+	tc, ok := Capable[TransferChecker](w.Connector)
+	if !ok {
+		return nil, Refusef(Permanent, "check_transfer", ErrUnsupported, "the app cannot check transfer accounts")
+	}
+	err = w.timed("check_transfer", func() error { p, err = tc.CheckTransfer(ctx, dest, admin); return err })
+	return p, err
+}

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -148,4 +149,56 @@ func quoted(ss []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return strings.Join(q, ", ")
+}
+
+// CheckSettings refuses an instance's settings that kind cannot carry out:
+// a capability they need (needs) that the kind does not declare, or the
+// kind's own rules on the settings, given as JSON.
+func (r *Registry) CheckSettings(kind string, needs []Capability, settings []byte) error {
+	s, ok := r.Spec(kind)
+	if !ok {
+		return r.CheckKind(kind)
+	}
+	var errs []error
+	for _, c := range needs {
+		if !slices.Contains(s.Capabilities, c) {
+			errs = append(errs, fmt.Errorf("%s cannot %s: the settings ask for it", or(s.Title, kind), c.does()))
+		}
+	}
+	if s.ValidateSettings != nil {
+		if err := s.ValidateSettings(settings); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// does says what a capability does, for refusals.
+func (c Capability) does() string {
+	switch c {
+	case CapSuspend:
+		return "suspend members"
+	case CapRecover:
+		return "recover removed members"
+	case CapTransfer:
+		return "transfer a leaver's files"
+	case CapWipe:
+		return "wipe a leaver's devices"
+	case CapRoles:
+		return "give members admin roles"
+	case CapWelcomeEmail:
+		return "send welcome emails"
+	case CapSilent:
+		return "provision members silently"
+	case CapGroupPush:
+		return "take groups pushed from the directory"
+	}
+	return string(c)
+}
+
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
 }

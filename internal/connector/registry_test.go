@@ -2,6 +2,7 @@ package connector_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -41,5 +42,34 @@ func TestRegistry(t *testing.T) {
 	rank := r.RoleRank("k")
 	if rank("admin") <= rank("member") || rank("root") != -1 {
 		t.Error("RoleRank does not follow the registered order")
+	}
+}
+
+// Settings that need a capability the kind lacks are refused, naming it;
+// the kind's own rules run on the settings' JSON.
+func TestRegistryCheckSettings(t *testing.T) {
+	r := connector.NewRegistry(connector.Spec{Kind: "k", Title: "K", Capabilities: []connector.Capability{connector.CapSuspend},
+		ValidateSettings: func(b []byte) error {
+			if strings.Contains(string(b), "bad") {
+				return errors.New("k refuses bad")
+			}
+			return nil
+		}})
+	for _, c := range []struct {
+		needs    []connector.Capability
+		settings string
+		want     string
+	}{
+		{[]connector.Capability{connector.CapSuspend}, `{}`, ""},
+		{[]connector.Capability{connector.CapSuspend, connector.CapTransfer}, `{}`, "K cannot transfer a leaver's files"},
+		{nil, `{"x":"bad"}`, "k refuses bad"},
+	} {
+		err := r.CheckSettings("k", c.needs, []byte(c.settings))
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("CheckSettings(%v, %s) = %v, want %q", c.needs, c.settings, err, c.want)
+		}
+	}
+	if err := r.CheckSettings("box", nil, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("CheckSettings of an unknown kind = %v", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/internal/app"
-	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
@@ -33,54 +32,44 @@ func (j *job) logf(a app.Instance, op, outcome, format string, args ...any) {
 	j.out.Logs = append(j.out.Logs, logEntry(a, j.name, op, outcome, fmt.Sprintf(format, args...), nil))
 }
 
-// runBatch claims, plans, executes and records one batch of an app's items.
-func (e *Engine) runBatch(ctx context.Context, a app.Instance, conn connector.Connector, dueBy time.Time) (Stats, error) {
-	items, err := e.st.ClaimWork(ctx, a.ID, e.cfg.Owner, e.cfg.Lease, e.cfg.claimSize(e.cfg.RatePerApp), dueBy)
-	if err != nil || len(items) == 0 {
-		return Stats{}, err
-	}
+// userReconciler works WorkUser items: an account per user and app.
+type userReconciler struct{ e *Engine }
+
+func (userReconciler) Kind() string { return store.WorkUser }
+
+// Lanes: several batches at once, each as large as the call rate allows.
+func (r userReconciler) Lanes(app.Instance) (int, int) {
+	return r.e.cfg.Lanes, r.e.cfg.claimSize(r.e.cfg.RatePerApp)
+}
+
+func (r userReconciler) Reconcile(ctx context.Context, p *Pass, items []store.WorkItem) ([]store.Outcome, error) {
+	return r.e.reconcileUsers(ctx, p.App, p.Conn, items)
+}
+
+// reconcileUsers plans and executes one batch of an app's user items.
+func (e *Engine) reconcileUsers(ctx context.Context, a app.Instance, conn connector.Connector, items []store.WorkItem) ([]store.Outcome, error) {
 	// Settings are read after the claim, so that any change saved before
 	// the claimed work was queued is in force (a lane's copy can be a tick old).
-	if a, err = e.fresh(ctx, a); err != nil {
-		return Stats{}, err
+	a, err := e.fresh(ctx, a)
+	if err != nil {
+		return nil, err
 	}
 	jobs, err := e.load(ctx, a, items)
 	if err != nil {
-		return Stats{}, err
+		return nil, err
 	}
 	e.refresh(ctx, conn, jobs)
 	e.intents(a, jobs, time.Now())
 	e.guard(ctx, a, jobs)
 	e.createPhase(ctx, a, conn, jobs)
 	e.actionPhase(ctx, a, conn, jobs)
-	st := Stats{Items: len(jobs), Ops: map[string]int{}}
 	outs := make([]store.Outcome, len(jobs))
-	now := time.Now()
 	for i, j := range jobs {
 		j.finish(a)
-		e.outcomeFor(&j.out, j.err, now)
+		j.out.Err = j.err
 		outs[i] = j.out
-		switch {
-		case j.out.Held:
-			st.Held++
-		case j.out.Err == nil:
-			st.Done++
-		case j.out.GiveUp:
-			st.Tasks++
-		default:
-			st.Retrying++
-		}
-		for _, l := range j.out.Logs {
-			if l.Outcome == audit.Success {
-				st.Ops[l.Action]++
-			}
-		}
 	}
-	// Outcomes are stored even if ctx ended: the calls were made.
-	if err := e.st.FinishWork(context.WithoutCancel(ctx), e.cfg.Owner, outs); err != nil {
-		return st, fmt.Errorf("record outcomes: %w", err)
-	}
-	return st, nil
+	return outs, nil
 }
 
 // load derives desired and known state for every item of a batch with three queries.
@@ -231,10 +220,10 @@ func (j *job) finish(a app.Instance) {
 	}
 	switch {
 	case j.forget:
-		j.out.ForgetAccount = true
+		j.out.User.ForgetAccount = true
 	case j.known != nil:
 		acct := j.known.account(a.ID, j.out.Item.RefID, time.Now())
-		j.out.Account = &acct
+		j.out.User.Account = &acct
 	}
 }
 

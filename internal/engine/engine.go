@@ -16,14 +16,6 @@ import (
 	"github.com/roster-dev/roster/internal/store"
 )
 
-// Store is what the engine needs from persistence.
-type Store interface {
-	store.Store
-	store.Engine
-	store.GroupPush
-	store.Offboardings
-}
-
 // Connect makes the connector of one app instance; the engine supplies the
 // decrypted token and the app's pacer.
 type Connect func(ctx context.Context, a app.Instance, pacer connector.Pacer) (connector.Connector, error)
@@ -156,55 +148,19 @@ func (e *Engine) Sync(ctx context.Context, a app.Instance, opt SyncOptions) (Sta
 	if err != nil {
 		return total, err
 	}
-	// Several lanes claim and process batches side by side, so one batch's
-	// database writes overlap another's calls to the app.
-	// Only what was due when the pass began is worked: an item that fails
-	// and comes back due is left to the next pass instead of spun on here.
-	start := time.Now()
-	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
-	for range e.cfg.Lanes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				st, err := e.runBatch(ctx, a, conn, start)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				stop := err != nil || st.Items == 0 || firstErr != nil
-				if st.Items > 0 {
-					total.add(st)
-					if opt.Progress != nil {
-						opt.Progress(total)
-					}
-				}
-				mu.Unlock()
-				if stop {
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return total, firstErr
-	}
-	// Groups go after users, so members provisioned in this pass can join.
-	gst, err := e.syncGroups(ctx, a, conn, start)
-	total.add(gst)
-	if err == nil {
-		// Held in this pass or an earlier one: the sync is not done while
-		// an admin has not decided.
-		held, herr := e.st.HeldOffboardings(ctx, a.ID)
-		switch {
-		case herr != nil:
-			err = herr
-		case held > 0:
-			err = e.heldError(ctx, a, held)
+	// Each kind in turn (see reconcilers); only what was due when the pass
+	// began is worked.
+	p := &Pass{App: a, Conn: conn, DueBy: time.Now()}
+	for _, r := range e.reconcilers() {
+		if err = e.work(ctx, p, r, &total, opt.Progress); err != nil {
+			return total, err
 		}
+	}
+	// Held in this pass or an earlier one: the sync is not done while an
+	// admin has not decided.
+	held, err := e.st.HeldOffboardings(ctx, a.ID)
+	if err == nil && held > 0 {
+		err = e.heldError(ctx, a, held)
 	}
 	return total, err
 }

@@ -25,34 +25,29 @@ func (e *Engine) groupStore() (store.GroupPush, bool) {
 	return e.st, true
 }
 
-// syncGroups works the app's due group items, batch after batch. It runs
-// after the users of the same pass, so members made in that pass can join.
-func (e *Engine) syncGroups(ctx context.Context, a app.Instance, conn connector.Connector, dueBy time.Time) (Stats, error) {
-	var total Stats
-	gp, ok := e.groupStore()
-	if !ok || !a.Settings.Features.PushGroups {
-		return total, nil // items wait until the feature is switched on
+// groupReconciler works WorkGroup items: a pushed group per group and app.
+type groupReconciler struct{ e *Engine }
+
+func (groupReconciler) Kind() string { return store.WorkGroup }
+
+// Lanes: one lane of small batches, only while the app pushes groups;
+// otherwise the items wait until the feature is switched on.
+func (groupReconciler) Lanes(a app.Instance) (int, int) {
+	if !a.Settings.Features.PushGroups {
+		return 0, 0
 	}
-	rg := &remoteGroups{}
-	for {
-		items, err := gp.ClaimGroupWork(ctx, a.ID, e.cfg.Owner, e.cfg.Lease, groupBatch, dueBy)
-		if err != nil || len(items) == 0 {
-			return total, err
-		}
-		st, err := e.runGroupBatch(ctx, gp, a, conn, items, rg)
-		total.add(st)
-		if err != nil {
-			return total, err
-		}
-	}
+	return 1, groupBatch
 }
 
-func (e *Engine) runGroupBatch(ctx context.Context, gp store.GroupPush, a app.Instance, conn connector.Connector, items []store.WorkItem, rg *remoteGroups) (Stats, error) {
-	inputs, err := e.loadGroups(ctx, gp, a, items, nil)
+// Reconcile works a batch of group items, several groups at once.
+func (r groupReconciler) Reconcile(ctx context.Context, p *Pass, items []store.WorkItem) ([]store.Outcome, error) {
+	e := r.e
+	gp, _ := e.groupStore()
+	inputs, err := e.loadGroups(ctx, gp, p.App, items, nil)
 	if err != nil {
-		return Stats{}, err
+		return nil, err
 	}
-	outs := make([]store.GroupOutcome, len(items))
+	outs := make([]store.Outcome, len(items))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, e.cfg.Parallel)
 	for i := range items {
@@ -60,47 +55,31 @@ func (e *Engine) runGroupBatch(ctx context.Context, gp store.GroupPush, a app.In
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			outs[i] = e.reconcileGroup(ctx, gp, a, conn, items[i], inputs[i], rg)
+			outs[i] = e.reconcileGroup(ctx, gp, p.App, p.Conn, items[i], inputs[i], &p.groups).outcome()
 		}()
 	}
 	wg.Wait()
-	st := Stats{Items: len(items), Ops: map[string]int{}}
-	now := time.Now()
-	for i := range outs {
-		o := &outs[i]
-		e.groupOutcome(o, now)
-		switch {
-		case o.Err == nil:
-			st.Done++
-		case o.GiveUp:
-			st.Tasks++
-		default:
-			st.Retrying++
-		}
-		for _, l := range o.Logs {
-			if l.Outcome == audit.Success {
-				st.Ops[l.Action]++
-			}
-		}
-	}
-	// Outcomes are stored even if ctx ended: the calls were made.
-	if err := gp.FinishGroupWork(context.WithoutCancel(ctx), e.cfg.Owner, outs); err != nil {
-		return st, fmt.Errorf("record group outcomes: %w", err)
-	}
-	return st, nil
+	return outs, nil
 }
 
-// groupOutcome turns the final error into a retry or a task, as for users.
-func (e *Engine) groupOutcome(o *store.GroupOutcome, now time.Time) {
-	if o.Err == nil {
-		if o.Pending {
-			o.RetryAt = now.Add(e.pendingRetry())
-		}
-		return
-	}
-	uo := store.Outcome{Item: o.Item}
-	e.outcomeFor(&uo, o.Err, now)
-	o.RetryAt, o.GiveUp = uo.RetryAt, uo.GiveUp
+// groupOut is what one group item's calls did, on its way to its outcome.
+type groupOut struct {
+	Item    store.WorkItem
+	Group   store.PushedGroup // the new RemoteID, RemoteName and Pending
+	Forget  bool              // see store.GroupResult
+	Reset   bool
+	Added   []store.GroupMember
+	Removed []string
+	Logs    []audit.Entry
+	Err     error
+	// Pending: members wait for their accounts, which is not a failure;
+	// the item waits (see pendingRetry).
+	Pending bool
+}
+
+func (o groupOut) outcome() store.Outcome {
+	return store.Outcome{Item: o.Item, Logs: o.Logs, Err: o.Err, Wait: o.Pending,
+		Group: store.GroupResult{Row: o.Group, Forget: o.Forget, Reset: o.Reset, Added: o.Added, Removed: o.Removed}}
 }
 
 // loadGroups reads everything the planner needs for a batch with five queries.
@@ -188,7 +167,7 @@ func (e *Engine) leaverNames(ctx context.Context, members map[int64][]store.Dire
 type groupRun struct {
 	a   app.Instance
 	in  *groupInput
-	out store.GroupOutcome
+	out groupOut
 }
 
 func (r *groupRun) log(op, outcome, msg string, detail map[string]any) {
@@ -204,11 +183,11 @@ func (r *groupRun) fail(op string, err error) {
 
 // reconcileGroup plans one group and makes the calls, recording in its
 // outcome every change that went through, even when a later call fails.
-func (e *Engine) reconcileGroup(ctx context.Context, gp store.GroupPush, a app.Instance, conn connector.Connector, it store.WorkItem, in *groupInput, rg *remoteGroups) store.GroupOutcome {
+func (e *Engine) reconcileGroup(ctx context.Context, gp store.GroupPush, a app.Instance, conn connector.Connector, it store.WorkItem, in *groupInput, rg *remoteGroups) groupOut {
 	if in == nil {
-		return store.GroupOutcome{Item: it, Forget: true}
+		return groupOut{Item: it, Forget: true}
 	}
-	r := &groupRun{a: a, in: in, out: store.GroupOutcome{Item: it, Group: in.row}}
+	r := &groupRun{a: a, in: in, out: groupOut{Item: it, Group: in.row}}
 	p := planGroup(*in)
 	switch {
 	case p.unlink:

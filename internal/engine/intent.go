@@ -44,7 +44,7 @@ func (e *Engine) intents(a app.Instance, jobs []*job, now time.Time) {
 		}
 		if j.desired.Want != WantGone {
 			if j.ob != nil && j.desired.Want == WantActive {
-				j.out.DropOffboarding, j.ob = true, nil // nothing of it holds the user any more
+				j.out.User.DropOffboarding, j.ob = true, nil // nothing of it holds the user any more
 			}
 			continue
 		}
@@ -52,7 +52,7 @@ func (e *Engine) intents(a app.Instance, jobs []*job, now time.Time) {
 		if j.known == nil || j.known.Status == connector.StatusRemoved {
 			if ob != nil && ob.Phase == store.PhaseGrace { // removed meanwhile: no removal waits
 				ob.Phase, ob.RemoveDue = store.PhaseFinal, time.Time{}
-				j.out.Offboarding = ob
+				j.out.User.Offboarding = ob
 			}
 			continue // nothing (more) to off-board
 		}
@@ -71,7 +71,7 @@ func (e *Engine) intents(a app.Instance, jobs []*job, now time.Time) {
 			j.desired.Grace = true
 		}
 		j.settings.Deactivation = d
-		j.ob, j.out.Offboarding = ob, ob
+		j.ob, j.out.User.Offboarding = ob, ob
 	}
 }
 
@@ -133,7 +133,7 @@ func (e *Engine) guard(ctx context.Context, a app.Instance, jobs []*job) {
 		if j.ob == nil { // a directory suspension: keep the hold on record too
 			j.ob = &store.Offboarding{AppID: a.ID, UserID: j.out.Item.RefID, Settings: j.settings.Deactivation, StartedAt: time.Now(), Phase: store.PhaseFinal}
 		}
-		j.ob.Held, j.out.Offboarding = true, j.ob
+		j.ob.Held, j.out.User.Offboarding = true, j.ob
 		j.logf(a, "held", audit.Skipped, "held by the deletion guard: more than %d off-boardings (or %d removals and wipes) within %s; release it with roster sync --app %s --allow-deletes", maxAll, maxIrr, g.GuardWindow(), a.Name)
 	}
 	if _, err := e.st.ReserveOffboards(ctx, a.ID, since, maxAll, maxIrr, confirmed); err != nil {

@@ -31,7 +31,7 @@ func TestPlanShowsWhereChangesStand(t *testing.T) {
 				w.change(n, "user.update", func(u *directory.User) error { u.LastName = "Renamed"; return nil })
 			}
 			claim := func() []store.WorkItem {
-				items, err := w.st.ClaimWork(bg, w.app.ID, "other-worker", time.Minute, 10, time.Time{})
+				items, err := w.st.ClaimWork(bg, store.Claim{AppID: w.app.ID, Kinds: []string{store.WorkUser}, Owner: "other-worker", Lease: time.Minute, Limit: 10})
 				if err != nil || len(items) != 1 {
 					t.Fatalf("claimed %v, %v", items, err)
 				}

@@ -393,21 +393,15 @@ type fleetStore struct {
 	w *Worker
 }
 
-func (s fleetStore) ClaimWork(ctx context.Context, appID int64, owner string, lease time.Duration, limit int, dueBy time.Time) ([]store.WorkItem, error) {
-	l := s.w.laneOf(appID)
+// ClaimWork leases only an app whose lane the worker holds, no more than
+// the lane's budget lets it call for in half the lease, whatever the kind.
+func (s fleetStore) ClaimWork(ctx context.Context, c store.Claim) ([]store.WorkItem, error) {
+	l := s.w.laneOf(c.AppID)
 	if l == nil || !s.w.mayWork(l) {
 		return nil, nil
 	}
-	limit = min(limit, s.w.cfg.Engine.claimSize(float64(l.lim.Limit())))
-	return s.FleetStore.ClaimWork(ctx, appID, owner, lease, limit, dueBy)
-}
-
-// ClaimGroupWork is gated like ClaimWork: only the lane holder works an app's groups.
-func (s fleetStore) ClaimGroupWork(ctx context.Context, appID int64, owner string, lease time.Duration, limit int, dueBy time.Time) ([]store.WorkItem, error) {
-	if l := s.w.laneOf(appID); l == nil || !s.w.mayWork(l) {
-		return nil, nil
-	}
-	return s.FleetStore.ClaimGroupWork(ctx, appID, owner, lease, limit, dueBy)
+	c.Limit = min(c.Limit, s.w.cfg.Engine.claimSize(float64(l.lim.Limit())))
+	return s.FleetStore.ClaimWork(ctx, c)
 }
 
 func (s fleetStore) FinishWork(ctx context.Context, owner string, outs []store.Outcome) error {

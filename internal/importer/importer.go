@@ -6,16 +6,23 @@ import (
 	"log/slog"
 
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
 )
 
-// Store is what an import needs from persistence.
+// Store is what an import needs from persistence: its own records, and the
+// directory users and known accounts it matches against and creates.
 type Store interface {
-	store.Store
 	store.Imports
+	GetUser(ctx context.Context, username string) (directory.User, error)
+	ListUsers(ctx context.Context, f store.UserFilter) ([]directory.User, error)
+	ExistingUsers(ctx context.Context, usernames, emails []string) (map[string]bool, error)
+	CreateUsers(ctx context.Context, by store.Actor, us []directory.User) error
+	UpdateUser(ctx context.Context, by store.Actor, username, action string, fn func(*directory.User) error) (directory.User, error)
 	ListAccounts(ctx context.Context, appID int64, p store.Page) ([]store.Account, error)
+	AppendLog(ctx context.Context, e audit.Entry) error
 }
 
 // Connect makes the connector of one app instance (an engine.Connect).

@@ -19,6 +19,8 @@ import (
 // Store is what the use cases need from persistence.
 type Store interface {
 	engine.Store
+	store.Store
+	store.Offboardings
 }
 
 // Authorizer decides whether an actor may do an action (a use case's name,

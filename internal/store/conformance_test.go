@@ -8,6 +8,8 @@ import (
 
 func TestConformance(t *testing.T) {
 	for _, b := range storetest.Backends() {
-		t.Run(b.Name, func(t *testing.T) { storetest.Run(t, b.Open) })
+		t.Run(b.Name, func(t *testing.T) {
+			storetest.Run(t, func(t testing.TB) storetest.Store { return b.Open(t) })
+		})
 	}
 }

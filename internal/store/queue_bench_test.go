@@ -60,7 +60,7 @@ func BenchmarkQueue(b *testing.B) {
 func drain(ctx context.Context, s *sqlstore.DB, appID int64) error {
 	owner := fmt.Sprintf("w%d", rand.Int())
 	for {
-		items, err := s.ClaimWork(ctx, appID, owner, time.Minute, 2000, time.Time{})
+		items, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: owner, Lease: time.Minute, Limit: 2000})
 		if err != nil || len(items) == 0 {
 			return err
 		}
@@ -69,8 +69,8 @@ func drain(ctx context.Context, s *sqlstore.DB, appID int64) error {
 			mid := fmt.Sprintf("dbmid:AAH%032x", rand.Uint64())
 			email := fmt.Sprintf("u%06d@corp.example", it.RefID)
 			outs[i] = store.Outcome{Item: it,
-				Account: &store.Account{AppID: appID, UserID: it.RefID, MemberID: mid, Email: email, GivenName: "User",
-					Surname: fmt.Sprint(it.RefID), ExternalID: fmt.Sprintf("roster:%d", it.RefID), Role: "member", Status: "invited"},
+				User: store.UserResult{Account: &store.Account{AppID: appID, UserID: it.RefID, MemberID: mid, Email: email, GivenName: "User",
+					Surname: fmt.Sprint(it.RefID), ExternalID: fmt.Sprintf("roster:%d", it.RefID), Role: "member", Status: "invited"}},
 				Logs: []audit.Entry{{Actor: "engine", Action: "account.create", TargetKind: "user", Target: email, App: "dbx",
 					Outcome: audit.Success, Detail: map[string]any{"member_id": mid, "email": email, "role": "member", "welcome_email": true}}}}
 		}

@@ -66,8 +66,40 @@ type WorkItem struct {
 	State string
 }
 
-// Work item kinds.
-const WorkUser = "user"
+// Work item kinds: what a work item reconciles. The queue treats the kind as
+// data; the engine has one reconciler per kind.
+const (
+	WorkUser  = "user"  // a user's account in an app
+	WorkGroup = "group" // a pushed group in an app
+)
+
+// Claim asks the queue for due work items of one app.
+type Claim struct {
+	AppID int64
+	Kinds []string // the kinds to lease, at least one
+	Owner string   // the lease owner: unique per worker
+	Lease time.Duration
+	Limit int // at most this many items (and at most 2,000)
+	// DueBy leases only items due by then (and due now); zero means now. A
+	// pass bounded by its start time ends even while items keep failing
+	// and coming back.
+	DueBy time.Time
+}
+
+// Queue is the durable work queue, one for every kind of work: items
+// coalesce by (app, kind, ref) and count the changes folded into them in
+// their generation; they are leased in claims and settled by outcomes.
+type Queue interface {
+	// ClaimWork leases to c.Owner, for c.Lease, up to c.Limit due items of
+	// the given kinds of one app, oldest due first.
+	ClaimWork(ctx context.Context, c Claim) ([]WorkItem, error)
+	// FinishWork records outcomes of items claimed by owner in one
+	// transaction: each kind's payload and how each item ends. An item whose
+	// generation changed while it was processed is released to run again
+	// instead of completed; an item whose lease passed to another worker is
+	// left to it.
+	FinishWork(ctx context.Context, owner string, outs []Outcome) error
+}
 
 // Token is an admin API token; only its hash is stored.
 type Token struct {
@@ -163,24 +195,37 @@ type Account struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Outcome is what processing one claimed work item produced. It is stored in
-// one transaction with the others of its batch: the account change, the log
-// entries, and the item's completion, retry or promotion to a task.
+// Outcome is what processing one claimed work item produced, whatever its
+// kind: an envelope saying how the item ends (done, retry, task, held,
+// waiting) with the log entries, and the payload of the item's kind (User or
+// Group) with the known state to record. A batch's outcomes are stored in one
+// transaction.
 type Outcome struct {
-	Item          WorkItem
+	Item    WorkItem
+	Logs    []audit.Entry
+	Err     error     // nil: done (or Wait); else retry at RetryAt
+	RetryAt time.Time // when to try again
+	GiveUp  bool      // make it a task now (a permanent error, or attempts exhausted)
+	// Held parks the item for an admin (the deletion guard held a user's
+	// off-boarding); no attempt is counted. Only user items are held.
+	Held bool
+	// Wait keeps the item queued until RetryAt without counting an attempt:
+	// it waits for other work (a group's members for their accounts), which
+	// is not a failure.
+	Wait  bool
+	User  UserResult  // the payload of a WorkUser item
+	Group GroupResult // the payload of a WorkGroup item
+}
+
+// UserResult is the known state a user item's work leaves. It is recorded
+// only while the worker still holds the item's lease.
+type UserResult struct {
 	Account       *Account // the new known state, if it changed
 	ForgetAccount bool     // the account is gone: drop its known state
-	Logs          []audit.Entry
-	Err           error     // nil: done; else retry at RetryAt
-	RetryAt       time.Time // when to try again
-	GiveUp        bool      // make it a task now (a permanent error, or attempts exhausted)
 	// Offboarding is the user's off-boarding record to create, or to update
 	// (its phase, due time and hold; the intent and confirmation stay).
 	Offboarding     *Offboarding
 	DropOffboarding bool // the user is wanted again: the off-boarding is over
-	// Held parks the item for an admin (the deletion guard held its
-	// off-boarding); no attempt is counted.
-	Held bool
 }
 
 // Offboarding phases.
@@ -261,14 +306,7 @@ type Task struct {
 
 // Engine is the part of the store the provisioning engine uses.
 type Engine interface {
-	// ClaimWork leases to owner for lease up to limit items of an app that
-	// were due by dueBy (and are due now). A pass bounded by its start time
-	// ends even while items keep failing and coming back.
-	ClaimWork(ctx context.Context, appID int64, owner string, lease time.Duration, limit int, dueBy time.Time) ([]WorkItem, error)
-	// FinishWork records outcomes of items claimed by owner in one transaction.
-	// An item whose generation changed while it was processed is released to
-	// run again instead of completed.
-	FinishWork(ctx context.Context, owner string, outs []Outcome) error
+	Queue
 	Accounts(ctx context.Context, appID int64, userIDs []int64) (map[int64]Account, error)
 	ListAccounts(ctx context.Context, appID int64, p Page) ([]Account, error)
 	// EffectiveRoles returns, for each given user assigned to the app, its role:
@@ -416,9 +454,6 @@ type Fleet interface {
 	QueueStats(ctx context.Context) ([]QueueStat, error)
 }
 
-// WorkGroup is the work item kind "reconcile pushed group RefID in app AppID".
-const WorkGroup = "group"
-
 // GroupPushRule chooses directory groups to push to an app (MISSION F7): one
 // group by name, or every group whose name matches a glob pattern, including
 // groups created or renamed later.
@@ -556,25 +591,17 @@ type DirectoryMember struct {
 	Status   directory.Status `json:"status"`
 }
 
-// GroupOutcome is what processing one claimed group item produced; it is
-// stored in one transaction with the rest of its batch.
-type GroupOutcome struct {
-	Item WorkItem
-	// Group carries the new RemoteID, RemoteName, Pending and LastError.
-	Group PushedGroup
+// GroupResult is the known state a group item's work leaves. It is recorded
+// whatever became of the lease: the calls were made.
+type GroupResult struct {
+	// Row carries the new RemoteID, RemoteName and Pending of the pushed group.
+	Row PushedGroup
 	// Forget drops the pushed group and its known members (it was unlinked),
 	// unless a rule pushed it again meanwhile.
 	Forget  bool
 	Reset   bool          // Added replaces every known member (the group was re-read or recreated)
 	Added   []GroupMember // members now in the Dropbox group
 	Removed []string      // member ids no longer in it
-	Logs    []audit.Entry
-	Err     error     // nil: done (or Pending); else retry at RetryAt
-	RetryAt time.Time // when to try again
-	GiveUp  bool      // make it a task now
-	// Pending keeps the item queued until RetryAt without counting an
-	// attempt: members wait for their accounts, which is not a failure.
-	Pending bool
 }
 
 // GroupPush is the part of the store group push uses (MISSION F7). Rule
@@ -608,11 +635,6 @@ type GroupPush interface {
 	KnownGroupMembers(ctx context.Context, appID int64, groupIDs []int64) (map[int64][]GroupMember, error)
 	// UsersByMemberID maps Dropbox member ids to the users holding those accounts.
 	UsersByMemberID(ctx context.Context, appID int64, memberIDs []string) (map[string]int64, error)
-	// ClaimGroupWork is ClaimWork for WorkGroup items.
-	ClaimGroupWork(ctx context.Context, appID int64, owner string, lease time.Duration, limit int, dueBy time.Time) ([]WorkItem, error)
-	// FinishGroupWork records outcomes as FinishWork does: an item changed
-	// while it was processed is released to run again.
-	FinishGroupWork(ctx context.Context, owner string, outs []GroupOutcome) error
 	// RenameGroup renames a directory group; pushed groups follow, and
 	// pattern rules are applied to the new name.
 	RenameGroup(ctx context.Context, by Actor, name, newName string) (directory.Group, error)

@@ -31,7 +31,11 @@ func (s *Server) appsPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 	a := app.Instance{Name: r.PostForm.Get("name"), Kind: app.KindDropbox, BaseURL: strings.TrimRight(strings.TrimSpace(r.PostForm.Get("base_url")), "/"),
 		Settings: app.DefaultSettings()}
-	if err := s.st.CreateApp(r.Context(), actorOf(r), &a); err != nil {
+	err := a.Validate(s.opt.Kinds)
+	if err == nil {
+		err = s.st.CreateApp(r.Context(), actorOf(r), &a)
+	}
+	if err != nil {
 		apps, lerr := s.st.ListApps(r.Context())
 		if lerr != nil {
 			return lerr
@@ -166,7 +170,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
 	if next.Settings.Silent && !cur.Settings.Silent && !(confirmSSO && confirmDom) {
 		errs = append(errs, errSilentUnconfirmed)
 	}
-	if err := next.Validate(); err != nil {
+	if err := next.Validate(s.opt.Kinds); err != nil {
 		errs = append(errs, err)
 	}
 	// A new address drops the stored token (the store does it), so it is

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/connectors"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
@@ -29,7 +31,10 @@ var staticFS embed.FS
 
 // Store is what the UI needs from persistence.
 type Store interface {
-	engine.Store
+	store.Store
+	store.Engine
+	store.GroupPush
+	store.Offboardings
 	store.Admins
 	store.Imports
 }
@@ -42,6 +47,8 @@ type Options struct {
 	// Service runs the use cases, shared with the API; nil: one of the
 	// UI's own, made from the fields above.
 	Service *service.Service
+	// Kinds are the app kinds apps may be of; default every kind this binary has.
+	Kinds *connector.Registry
 	// Importer runs imports and their review; nil hides nothing but refuses the actions.
 	Importer *importer.Importer
 	// PublicURL is where browsers reach Roster (such as https://roster.corp.example),
@@ -79,6 +86,9 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) (*Server, err
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.Kinds == nil {
+		opt.Kinds = connectors.Registry()
 	}
 	pages, err := parsePages()
 	if err != nil {

@@ -672,3 +672,31 @@ func TestE2ESystemGroup(t *testing.T) {
 		t.Errorf("everyone members %v", members)
 	}
 }
+
+// CheckTransfer names each account Dropbox would refuse at the first removal.
+func TestE2ECheckTransfer(t *testing.T) {
+	e := start(t, Options{})
+	e.seed(emu.SeedMember{Email: "keeper@acme.example", Status: "active"}, emu.SeedMember{Email: "new@acme.example"},
+		emu.SeedMember{Email: "boss@acme.example", Status: "active", Role: "User management admin"})
+	admin, _ := e.team.Member(e.team.Snapshot().AdminID)
+	for _, c := range []struct {
+		dest, admin string
+		want        []string
+	}{
+		{"keeper@acme.example", admin.Email, nil},
+		{"new@acme.example", admin.Email, []string{"destination new@acme.example is not an active member"}},
+		{"keeper@acme.example", "boss@acme.example", []string{"boss@acme.example is not a team admin (role user_management_admin)"}},
+		{"ghost@acme.example", "nobody@acme.example", []string{"ghost@acme.example is not an active member", "nobody@acme.example is not an active member"}},
+	} {
+		got, err := e.c.CheckTransfer(t.Context(), c.dest, c.admin)
+		must(t, err)
+		if len(got) != len(c.want) {
+			t.Fatalf("%s/%s: %q, want %q", c.dest, c.admin, got, c.want)
+		}
+		for i := range got {
+			if !strings.Contains(got[i], c.want[i]) {
+				t.Errorf("%s/%s: %q, want %q", c.dest, c.admin, got[i], c.want[i])
+			}
+		}
+	}
+}

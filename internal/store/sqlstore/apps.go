@@ -14,7 +14,7 @@ import (
 
 // CreateApp adds an app instance.
 func (s *DB) CreateApp(ctx context.Context, by store.Actor, a *app.Instance) error {
-	if err := a.Validate(); err != nil {
+	if err := a.ValidateFields(); err != nil {
 		return err
 	}
 	settings, err := json.Marshal(a.Settings)
@@ -97,7 +97,7 @@ func (s *DB) UpdateApp(ctx context.Context, by store.Actor, name string, fn func
 			return err
 		}
 		cur.ID, cur.Kind, cur.Created, cur.HasToken = old.ID, old.Kind, old.Created, old.HasToken
-		if err := cur.Validate(); err != nil {
+		if err := cur.ValidateFields(); err != nil {
 			return err
 		}
 		dropped := !app.KeepsCredential(old, cur)

@@ -111,7 +111,7 @@ func (s *DB) RecordGroupCheck(ctx context.Context, c store.GroupCheck) error {
 		if err != nil {
 			return fmt.Errorf("check pushed group: %w", err)
 		}
-		out := store.GroupOutcome{Item: store.WorkItem{AppID: c.AppID, RefID: c.GroupID}, Reset: true, Added: c.Members}
+		out := store.GroupResult{Reset: true, Added: c.Members}
 		set, args := `verified_at = ?`, []any{nanos(s.now())}
 		if c.Gone {
 			out.Added = nil
@@ -120,7 +120,7 @@ func (s *DB) RecordGroupCheck(ctx context.Context, c store.GroupCheck) error {
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE pushed_groups SET `+set+` WHERE app_id = ? AND group_id = ?`), append(args, c.AppID, c.GroupID)...); err != nil {
 			return fmt.Errorf("record pushed group check: %w", err)
 		}
-		if err := s.storeGroupMembers(ctx, tx, &out); err != nil {
+		if err := s.storeGroupMembers(ctx, tx, c.AppID, c.GroupID, &out); err != nil {
 			return err
 		}
 		if c.Queue || c.Gone {

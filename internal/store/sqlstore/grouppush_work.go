@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
-	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -187,100 +185,12 @@ func scanEach(rows *sql.Rows, fn func(scanner) error) error {
 	return rows.Err()
 }
 
-// ClaimGroupWork leases due group items of one app, as ClaimWork does for users.
-func (s *DB) ClaimGroupWork(ctx context.Context, appID int64, owner string, lease time.Duration, limit int, dueBy time.Time) ([]store.WorkItem, error) {
-	now := s.now()
-	if dueBy.IsZero() || dueBy.After(now) {
-		dueBy = now
-	}
-	var out []store.WorkItem
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		ids, err := s.int64s(ctx, tx, `SELECT ref_id FROM work_items WHERE app_id = ? AND kind = 'group' AND state = 'queued'
-			AND due_at <= ? AND lease_until < ? ORDER BY due_at, ref_id LIMIT ?`+s.d.SkipLocked, appID, nanos(dueBy), nanos(now), min(max(limit, 1), usersPerInsert))
-		if err != nil || len(ids) == 0 {
-			return err
-		}
-		in, args := inIDs(ids)
-		rows, err := tx.QueryContext(ctx, s.q(`UPDATE work_items SET lease_owner = ?, lease_until = ?
-			WHERE app_id = ? AND kind = 'group' AND ref_id IN `+in+`
-			RETURNING app_id, kind, ref_id, reason, generation, attempts, due_at, created_at`),
-			append([]any{owner, nanos(now.Add(lease)), appID}, args...)...)
-		if err != nil {
-			return fmt.Errorf("claim group work: %w", err)
-		}
-		return scanEach(rows, func(r scanner) error {
-			var w store.WorkItem
-			var due, created int64
-			err := r.Scan(&w.AppID, &w.Kind, &w.RefID, &w.Reason, &w.Generation, &w.Attempts, &due, &created)
-			w.DueAt, w.CreatedAt, w.LeaseOwner = fromNanos(due), fromNanos(created), owner
-			out = append(out, w)
-			return err
-		})
-	})
-	return out, err
-}
-
-// FinishGroupWork stores a batch of group outcomes atomically. Known state
-// is stored whatever became of the lease: the calls were made.
-func (s *DB) FinishGroupWork(ctx context.Context, owner string, outs []store.GroupOutcome) error {
-	if len(outs) == 0 {
-		return nil
-	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var logs []audit.Entry
-		for _, o := range outs {
-			logs = append(logs, o.Logs...)
-		}
-		if err := s.insertLogs(ctx, tx, logs); err != nil {
-			return err
-		}
-		for i := range outs {
-			if err := s.finishGroup(ctx, tx, owner, &outs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-func (s *DB) finishGroup(ctx context.Context, tx *sql.Tx, owner string, o *store.GroupOutcome) error {
-	forgotten, err := s.storeGroupState(ctx, tx, o)
-	if err != nil {
-		return err
-	}
-	var gen int64
-	err = tx.QueryRowContext(ctx, s.q(`SELECT generation FROM work_items WHERE app_id = ? AND kind = 'group' AND ref_id = ? AND lease_owner = ?`+s.d.ForUpdate),
-		o.Item.AppID, o.Item.RefID, owner).Scan(&gen)
-	if isNoRows(err) {
-		return nil // the lease passed to another worker: it owns the item now
-	}
-	if err != nil {
-		return fmt.Errorf("check group lease: %w", err)
-	}
-	key := []any{o.Item.AppID, o.Item.RefID, owner}
-	switch {
-	case gen != o.Item.Generation && !forgotten:
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE work_items SET lease_owner = '', lease_until = 0 WHERE app_id = ? AND kind = 'group' AND ref_id = ? AND lease_owner = ?`), key...)
-	case o.Err == nil && !o.Pending:
-		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM work_items WHERE app_id = ? AND kind = 'group' AND ref_id = ? AND lease_owner = ?`), key...)
-	case o.Err == nil:
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE work_items SET due_at = ?, last_error = '', lease_owner = '', lease_until = 0
-			WHERE app_id = ? AND kind = 'group' AND ref_id = ? AND lease_owner = ?`), append([]any{nanos(o.RetryAt)}, key...)...)
-	default:
-		return s.failItem(ctx, tx, owner, &store.Outcome{Item: o.Item, Err: o.Err, RetryAt: o.RetryAt, GiveUp: o.GiveUp})
-	}
-	if err != nil {
-		return fmt.Errorf("finish group work item: %w", err)
-	}
-	return nil
-}
-
 // storeGroupState records a group's known state; it reports whether an
 // unlinked group was dropped. A group pushed again while it was being
 // unlinked is kept (with what the unlink did to it) and runs again.
-func (s *DB) storeGroupState(ctx context.Context, tx *sql.Tx, o *store.GroupOutcome) (bool, error) {
+func (s *DB) storeGroupState(ctx context.Context, tx *sql.Tx, o *store.Outcome) (bool, error) {
 	key := []any{o.Item.AppID, o.Item.RefID}
-	if o.Forget {
+	if o.Group.Forget {
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM pushed_groups WHERE app_id = ? AND group_id = ? AND unlink = 1`), key...)
 		if err != nil {
 			return false, fmt.Errorf("drop pushed group: %w", err)
@@ -290,9 +200,9 @@ func (s *DB) storeGroupState(ctx context.Context, tx *sql.Tx, o *store.GroupOutc
 			return true, err
 		}
 	}
-	g := o.Group
+	g := o.Group.Row
 	set, args := `remote_id = ?, remote_name = ?, pending = ?, last_error = ?`, []any{g.RemoteID, g.RemoteName, g.Pending, ""}
-	if o.Reset { // created (empty), linked (read) or gone: the known members are Dropbox's
+	if o.Group.Reset { // created (empty), linked (read) or gone: the known members are Dropbox's
 		set, args = set+`, verified_at = ?`, append(args, verifiedAt(g.RemoteID, s.now()))
 	}
 	if o.Err != nil {
@@ -303,11 +213,10 @@ func (s *DB) storeGroupState(ctx context.Context, tx *sql.Tx, o *store.GroupOutc
 	if _, err := tx.ExecContext(ctx, s.q(`UPDATE pushed_groups SET `+set+` WHERE app_id = ? AND group_id = ?`), append(args, key...)...); err != nil {
 		return false, fmt.Errorf("store pushed group: %w", err)
 	}
-	return false, s.storeGroupMembers(ctx, tx, o)
+	return false, s.storeGroupMembers(ctx, tx, o.Item.AppID, o.Item.RefID, &o.Group)
 }
 
-func (s *DB) storeGroupMembers(ctx context.Context, tx *sql.Tx, o *store.GroupOutcome) error {
-	appID, groupID := o.Item.AppID, o.Item.RefID
+func (s *DB) storeGroupMembers(ctx context.Context, tx *sql.Tx, appID, groupID int64, o *store.GroupResult) error {
 	if o.Reset {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM pushed_group_members WHERE app_id = ? AND group_id = ?`), appID, groupID); err != nil {
 			return fmt.Errorf("reset group members: %w", err)

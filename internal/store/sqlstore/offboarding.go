@@ -84,7 +84,7 @@ func (s *DB) putOffboardings(ctx context.Context, tx *sql.Tx, obs []*store.Offbo
 func (s *DB) holdItems(ctx context.Context, tx *sql.Tx, owner string, appID int64, ids []int64) error {
 	return s.execIDs(ctx, tx, `UPDATE work_items SET state = CASE WHEN EXISTS (SELECT 1 FROM offboardings o
 			WHERE o.app_id = work_items.app_id AND o.user_id = work_items.ref_id AND o.held = 1) THEN 'held' ELSE 'queued' END,
-		lease_owner = '', lease_until = 0 WHERE app_id = ? AND kind = 'user' AND lease_owner = ? AND ref_id IN `, appID, owner, ids)
+		lease_owner = '', lease_until = 0 WHERE app_id = ? AND kind = 'user' AND lease_owner = ? AND ref_id IN `, []any{appID, owner}, ids)
 }
 
 // ReserveOffboards counts the app's window and records the events when they fit.
@@ -276,7 +276,7 @@ func (s *DB) QueueDueRemovals(ctx context.Context, appID int64, now time.Time) (
 			return err
 		}
 		n = len(ids)
-		if err := s.execIDs(ctx, tx, `UPDATE offboardings SET phase = 'final' WHERE app_id = ? AND user_id IN `, appID, "", ids); err != nil {
+		if err := s.execIDs(ctx, tx, `UPDATE offboardings SET phase = 'final' WHERE app_id = ? AND user_id IN `, []any{appID}, ids); err != nil {
 			return err
 		}
 		for _, id := range ids {

@@ -10,16 +10,15 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
-	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
 
 func adminTests() []struct {
 	name string
-	fn   func(*testing.T, *sqlstore.DB)
+	fn   func(*testing.T, Store)
 } {
 	return []struct {
 		name string
-		fn   func(*testing.T, *sqlstore.DB)
+		fn   func(*testing.T, Store)
 	}{
 		{"Admins", testAdmins},
 		{"AdminValidation", testAdminValidation},
@@ -31,7 +30,7 @@ func adminTests() []struct {
 	}
 }
 
-func testAdmins(t *testing.T, s *sqlstore.DB) {
+func testAdmins(t *testing.T, s Store) {
 	a, err := s.CreateAdmin(ctx, actor, "Alice", []byte("hash-a"))
 	if err != nil || a.ID == 0 {
 		t.Fatalf("create = %+v, %v", a, err)
@@ -70,7 +69,7 @@ func testAdmins(t *testing.T, s *sqlstore.DB) {
 	wantErr(t, s.DeleteAdmin(ctx, actor, "alice"), directory.ErrNotFound)
 }
 
-func testAdminValidation(t *testing.T, s *sqlstore.DB) {
+func testAdminValidation(t *testing.T, s Store) {
 	for _, c := range []struct {
 		name string
 		hash []byte
@@ -89,7 +88,7 @@ func testAdminValidation(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testSessions(t *testing.T, s *sqlstore.DB) {
+func testSessions(t *testing.T, s Store) {
 	a, err := s.CreateAdmin(ctx, actor, "carol", []byte("h"))
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +148,7 @@ func testSessions(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testSessionsEnd(t *testing.T, s *sqlstore.DB) {
+func testSessionsEnd(t *testing.T, s Store) {
 	now := time.Now()
 	a, err := s.CreateAdmin(ctx, actor, "dave", []byte("h"))
 	if err != nil {
@@ -183,7 +182,7 @@ func testSessionsEnd(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testOAuthClient(t *testing.T, s *sqlstore.DB) {
+func testOAuthClient(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	_, err := s.OAuthClient(ctx, a.ID)
 	wantErr(t, err, directory.ErrNotFound)
@@ -227,7 +226,7 @@ func testOAuthClient(t *testing.T, s *sqlstore.DB) {
 
 // The token and the OAuth client's secret go to the base URL with every call,
 // so a new base URL drops them (in the same transaction); nothing else does.
-func testBaseURLDropsCredential(t *testing.T, s *sqlstore.DB) {
+func testBaseURLDropsCredential(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	connected := func() {
 		t.Helper()
@@ -273,7 +272,7 @@ func testBaseURLDropsCredential(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testOAuthState(t *testing.T, s *sqlstore.DB) {
+func testOAuthState(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	now := time.Now()
 	for _, id := range []string{"st-1", "st-2", "st-3"} {

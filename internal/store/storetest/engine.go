@@ -10,16 +10,15 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
-	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
 
 func engineTests() []struct {
 	name string
-	fn   func(*testing.T, *sqlstore.DB)
+	fn   func(*testing.T, Store)
 } {
 	return []struct {
 		name string
-		fn   func(*testing.T, *sqlstore.DB)
+		fn   func(*testing.T, Store)
 	}{
 		{"ClaimLeaseFinish", testClaimLeaseFinish},
 		{"ClaimBoundedByDueBy", testClaimDueBy},
@@ -29,10 +28,11 @@ func engineTests() []struct {
 		{"AccountsAndRoles", testAccountsAndRoles},
 		{"ConcurrentFinishesFailAlone", testConcurrentFinish},
 		{"RemovedAccountsKeepTheirRemovalTime", testRemovedAt},
+		{"OneQueueForEveryKind", testOneQueue},
 	}
 }
 
-func assignedUsers(t *testing.T, s *sqlstore.DB, names ...string) (int64, []directory.User) {
+func assignedUsers(t *testing.T, s Store, names ...string) (int64, []directory.User) {
 	a := mustApp(t, s, "dbx")
 	var us []directory.User
 	for _, n := range names {
@@ -45,22 +45,22 @@ func assignedUsers(t *testing.T, s *sqlstore.DB, names ...string) (int64, []dire
 	return a.ID, us
 }
 
-func testClaimLeaseFinish(t *testing.T, s *sqlstore.DB) {
+func testClaimLeaseFinish(t *testing.T, s Store) {
 	appID, us := assignedUsers(t, s, "a1", "a2", "a3")
-	first, err := s.ClaimWork(ctx, appID, "w1", time.Minute, 2, time.Time{})
+	first, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w1", Lease: time.Minute, Limit: 2})
 	if err != nil || len(first) != 2 {
 		t.Fatalf("claim = %v, %v", first, err)
 	}
-	second, _ := s.ClaimWork(ctx, appID, "w2", time.Minute, 10, time.Time{})
+	second, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w2", Lease: time.Minute, Limit: 10})
 	if len(second) != 1 || second[0].RefID == first[0].RefID || second[0].RefID == first[1].RefID {
 		t.Fatalf("a leased item was claimed twice: %v then %v", first, second)
 	}
-	if none, _ := s.ClaimWork(ctx, appID, "w3", time.Minute, 10, time.Time{}); len(none) != 0 {
+	if none, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w3", Lease: time.Minute, Limit: 10}); len(none) != 0 {
 		t.Fatalf("claimed %v while all are leased", none)
 	}
 	acct := &store.Account{AppID: appID, UserID: first[0].RefID, MemberID: "dbmid:1", Email: "a@x.io", Role: "member", Status: "active", Silent: true}
 	outs := []store.Outcome{
-		{Item: first[0], Account: acct, Logs: []audit.Entry{{Actor: "engine", Action: "account.create", TargetKind: "user", Target: "a1", Outcome: audit.Success}}},
+		{Item: first[0], User: store.UserResult{Account: acct}, Logs: []audit.Entry{{Actor: "engine", Action: "account.create", TargetKind: "user", Target: "a1", Outcome: audit.Success}}},
 		{Item: first[1], Err: errors.New("boom 503"), RetryAt: time.Now().Add(time.Hour)},
 	}
 	// A worker that does not hold the lease records its log entries (the calls
@@ -103,15 +103,15 @@ func testClaimLeaseFinish(t *testing.T, s *sqlstore.DB) {
 	now := time.Now()
 	s.SetClock(func() time.Time { return now.Add(2 * time.Minute) })
 	defer s.SetClock(time.Now)
-	again, _ := s.ClaimWork(ctx, appID, "w4", time.Minute, 10, time.Time{})
+	again, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w4", Lease: time.Minute, Limit: 10})
 	if len(again) != 1 || again[0].RefID != second[0].RefID {
 		t.Fatalf("expired lease not reclaimed: %+v", again)
 	}
 }
 
-func testFinishAfterChange(t *testing.T, s *sqlstore.DB) {
+func testFinishAfterChange(t *testing.T, s Store) {
 	appID, _ := assignedUsers(t, s, "b1")
-	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{})
+	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 1})
 	if _, err := s.UpdateUser(ctx, actor, "b1", "user.update", func(u *directory.User) error { u.LastName = "New"; return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -122,18 +122,18 @@ func testFinishAfterChange(t *testing.T, s *sqlstore.DB) {
 	if len(left) != 1 || left[0].Generation != claimed[0].Generation+1 {
 		t.Fatalf("a change made during processing was lost: %+v", left)
 	}
-	if again, _ := s.ClaimWork(ctx, appID, "w2", time.Minute, 1, time.Time{}); len(again) != 1 {
+	if again, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w2", Lease: time.Minute, Limit: 1}); len(again) != 1 {
 		t.Fatal("the changed item was not released to run again")
 	}
 }
 
-func testTasks(t *testing.T, s *sqlstore.DB) {
+func testTasks(t *testing.T, s Store) {
 	appID, us := assignedUsers(t, s, "c1")
-	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{})
+	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 1})
 	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: claimed[0], Err: errors.New("no licence left for a new member"), GiveUp: true, RetryAt: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{}); len(c) != 0 {
+	if c, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 1}); len(c) != 0 {
 		t.Fatal("a task was claimed as ordinary work")
 	}
 	tasks, err := s.ListTasks(ctx, appID)
@@ -146,7 +146,7 @@ func testTasks(t *testing.T, s *sqlstore.DB) {
 	if ts, _ := s.ListTasks(ctx, appID); len(ts) != 0 {
 		t.Fatalf("retried task still listed: %v", ts)
 	}
-	claimed, _ = s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{})
+	claimed, _ = s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 1})
 	if len(claimed) != 1 || claimed[0].Attempts != 0 {
 		t.Fatalf("retried task not queued with fresh attempts: %+v", claimed)
 	}
@@ -166,17 +166,17 @@ func testTasks(t *testing.T, s *sqlstore.DB) {
 		t.Fatalf("dismiss not logged: %+v", logs)
 	}
 	// A new change to the user revives a task.
-	claimed, _ = s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{})
+	claimed, _ = s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 1})
 	_ = claimed
 	if _, err := s.UpdateUser(ctx, actor, "c1", "user.update", func(u *directory.User) error { u.FirstName = "Q"; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 1, time.Time{}); len(c) != 1 {
+	if c, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 1}); len(c) != 1 {
 		t.Fatal("a change did not queue the user again")
 	}
 }
 
-func testAccountsAndRoles(t *testing.T, s *sqlstore.DB) {
+func testAccountsAndRoles(t *testing.T, s Store) {
 	appID, us := assignedUsers(t, s, "d1")
 	d2 := mustUser(t, s, "d2")
 	d3 := mustUser(t, s, "d3")
@@ -208,13 +208,13 @@ func testAccountsAndRoles(t *testing.T, s *sqlstore.DB) {
 		t.Fatalf("users by id = %v", byID)
 	}
 	// EnqueueAll covers assigned users and known accounts of unassigned ones.
-	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 100, time.Time{})
+	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 100})
 	outs := make([]store.Outcome, len(claimed))
 	for i, c := range claimed {
 		outs[i] = store.Outcome{Item: c}
 	}
 	outs = append(outs[:0], outs...)
-	outs[0].Account = &store.Account{AppID: appID, UserID: d3.ID, MemberID: "dbmid:3", Email: "d3@example.com", Role: "member", Status: "active"}
+	outs[0].User.Account = &store.Account{AppID: appID, UserID: d3.ID, MemberID: "dbmid:3", Email: "d3@example.com", Role: "member", Status: "active"}
 	if err := s.FinishWork(ctx, "w", outs); err != nil {
 		t.Fatal(err)
 	}
@@ -230,12 +230,12 @@ func testAccountsAndRoles(t *testing.T, s *sqlstore.DB) {
 
 // A pass claims only what was due when it began; a dueBy in the future
 // still cannot claim work that is not yet due.
-func testClaimDueBy(t *testing.T, s *sqlstore.DB) {
+func testClaimDueBy(t *testing.T, s Store) {
 	appID, _ := assignedUsers(t, s, "d1", "d2")
-	if got, err := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Now().Add(-time.Hour)); err != nil || len(got) != 0 {
+	if got, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10, DueBy: time.Now().Add(-time.Hour)}); err != nil || len(got) != 0 {
 		t.Fatalf("claimed %v (err %v) that became due after dueBy", got, err)
 	}
-	got, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Now())
+	got, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10, DueBy: time.Now()})
 	if len(got) != 2 {
 		t.Fatalf("claimed %d, want 2", len(got))
 	}
@@ -243,19 +243,19 @@ func testClaimDueBy(t *testing.T, s *sqlstore.DB) {
 	if err := s.FinishWork(ctx, "w", outs); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Now().Add(2*time.Hour)); len(again) != 0 {
+	if again, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10, DueBy: time.Now().Add(2 * time.Hour)}); len(again) != 0 {
 		t.Fatalf("claimed %v before its retry time", again)
 	}
 }
 
 // A reconciliation's corrections land together: accounts replaced, vanished
 // ones forgotten, the log written; queued users coalesce with queued work.
-func testCorrectAccounts(t *testing.T, s *sqlstore.DB) {
+func testCorrectAccounts(t *testing.T, s Store) {
 	appID, us := assignedUsers(t, s, "k1", "k2", "k3")
-	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Time{})
+	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10})
 	var outs []store.Outcome
 	for i, it := range claimed {
-		outs = append(outs, store.Outcome{Item: it, Account: &store.Account{AppID: appID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", i), Email: "x@y.z", Role: "member", Status: "active"}})
+		outs = append(outs, store.Outcome{Item: it, User: store.UserResult{Account: &store.Account{AppID: appID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", i), Email: "x@y.z", Role: "member", Status: "active"}}})
 	}
 	if err := s.FinishWork(ctx, "w", outs); err != nil {
 		t.Fatal(err)
@@ -293,13 +293,13 @@ func testCorrectAccounts(t *testing.T, s *sqlstore.DB) {
 
 // Batches finished at once may share a transaction (SQLite); one that fails
 // must fail alone, and every other batch must be stored.
-func testConcurrentFinish(t *testing.T, s *sqlstore.DB) {
+func testConcurrentFinish(t *testing.T, s Store) {
 	names := make([]string, 40)
 	for i := range names {
 		names[i] = fmt.Sprintf("cf%02d", i)
 	}
 	appID, _ := assignedUsers(t, s, names...)
-	items, err := s.ClaimWork(ctx, appID, "w", time.Minute, len(names), time.Time{})
+	items, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: len(names)})
 	if err != nil || len(items) != len(names) {
 		t.Fatalf("claim = %d, %v", len(items), err)
 	}
@@ -312,7 +312,7 @@ func testConcurrentFinish(t *testing.T, s *sqlstore.DB) {
 			if bad(i) {
 				acct.AppID = appID + 1000 // no such app: the foreign key refuses it
 			}
-			errs[i] = s.FinishWork(ctx, "w", []store.Outcome{{Item: it, Account: acct}})
+			errs[i] = s.FinishWork(ctx, "w", []store.Outcome{{Item: it, User: store.UserResult{Account: acct}}})
 		})
 	}
 	wg.Wait()
@@ -336,15 +336,15 @@ func testConcurrentFinish(t *testing.T, s *sqlstore.DB) {
 // A removed account keeps when it was removed and whether the app can still
 // recover it, through the engine's and a reconciliation's writes alike; an
 // account that is not removed has neither.
-func testRemovedAt(t *testing.T, s *sqlstore.DB) {
+func testRemovedAt(t *testing.T, s Store) {
 	appID, us := assignedUsers(t, s, "r1", "r2", "r3")
 	at := time.Date(2026, 3, 1, 12, 30, 0, 123456789, time.UTC)
-	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Time{})
+	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10})
 	acct := func(it store.WorkItem, status string) *store.Account {
 		return &store.Account{AppID: appID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", it.RefID), Email: "x@y.z", Role: "member",
 			Status: status, Recoverable: true, RemovedAt: at}
 	}
-	outs := []store.Outcome{{Item: claimed[0], Account: acct(claimed[0], "removed")}, {Item: claimed[1], Account: acct(claimed[1], "active")}, {Item: claimed[2]}}
+	outs := []store.Outcome{{Item: claimed[0], User: store.UserResult{Account: acct(claimed[0], "removed")}}, {Item: claimed[1], User: store.UserResult{Account: acct(claimed[1], "active")}}, {Item: claimed[2]}}
 	if err := s.FinishWork(ctx, "w", outs); err != nil {
 		t.Fatal(err)
 	}
@@ -372,5 +372,55 @@ func testRemovedAt(t *testing.T, s *sqlstore.DB) {
 		if w := want[a.UserID]; !a.RemovedAt.Equal(w.removedAt) {
 			t.Errorf("listed user %d removed at %v, want %v", a.UserID, a.RemovedAt, w.removedAt)
 		}
+	}
+}
+
+// testOneQueue: one claim leases items of several kinds, and one finish
+// settles a batch of mixed kinds atomically, each with its own payload.
+func testOneQueue(t *testing.T, s Store) {
+	appID, g := groupItem(t, s) // ann's user item and the group's item
+	if _, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Owner: "w", Lease: time.Minute, Limit: 10}); !errors.Is(err, directory.ErrInvalid) {
+		t.Fatalf("a claim of no kind = %v, want ErrInvalid", err)
+	}
+	items, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser, store.WorkGroup}, Owner: "w", Lease: time.Minute, Limit: 10})
+	if err != nil || len(items) != 2 {
+		t.Fatalf("claim of both kinds = %+v, %v", items, err)
+	}
+	kinds := map[string]store.WorkItem{}
+	for _, it := range items {
+		kinds[it.Kind] = it
+	}
+	user, group := kinds[store.WorkUser], kinds[store.WorkGroup]
+	if group.RefID != g.ID || user.RefID == 0 {
+		t.Fatalf("claimed %+v", items)
+	}
+	// An outcome of a kind the queue does not know undoes the whole batch.
+	bogus := store.Outcome{Item: store.WorkItem{AppID: appID, Kind: "bogus", RefID: 1}}
+	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: user}, bogus}); !errors.Is(err, directory.ErrInvalid) {
+		t.Fatalf("finish with an unknown kind = %v, want ErrInvalid", err)
+	}
+	if q := queued(t, s, appID, store.WorkUser)[user.RefID]; q.LeaseOwner != "w" {
+		t.Fatalf("a refused batch settled the user item: %+v", q)
+	}
+	later := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	outs := []store.Outcome{
+		{Item: group, Wait: true, RetryAt: later, Group: store.GroupResult{Row: store.PushedGroup{RemoteID: "g:1", RemoteName: "Sales", Pending: 1}}},
+		{Item: user, User: store.UserResult{Account: &store.Account{AppID: appID, UserID: user.RefID, MemberID: "dbmid:ann", Email: "ann@x.io", Role: "member", Status: "active"}}},
+	}
+	if err := s.FinishWork(ctx, "w", outs); err != nil {
+		t.Fatal(err)
+	}
+	if q, left := queued(t, s, appID, store.WorkUser)[user.RefID]; left {
+		t.Fatalf("the done user item is still queued: %+v", q)
+	}
+	if accts, _ := s.Accounts(ctx, appID, []int64{user.RefID}); accts[user.RefID].MemberID != "dbmid:ann" {
+		t.Fatalf("user payload not recorded: %+v", accts)
+	}
+	q := queued(t, s, appID, store.WorkGroup)[g.ID]
+	if q.Attempts != 0 || q.LeaseOwner != "" || !q.DueAt.Equal(later) {
+		t.Fatalf("waiting group item = %+v, want queued until %v without an attempt", q, later)
+	}
+	if p := pushed(t, s, appID)["Sales"]; p.RemoteID != "g:1" || p.Pending != 1 {
+		t.Fatalf("group payload not recorded: %+v", p)
 	}
 }

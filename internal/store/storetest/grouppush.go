@@ -9,16 +9,15 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
-	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
 
 func groupPushTests() []struct {
 	name string
-	fn   func(*testing.T, *sqlstore.DB)
+	fn   func(*testing.T, Store)
 } {
 	return []struct {
 		name string
-		fn   func(*testing.T, *sqlstore.DB)
+		fn   func(*testing.T, Store)
 	}{
 		{"GroupPushRules", testGroupPushRules},
 		{"GroupPushPatternFollowsGroups", testGroupPushPattern},
@@ -31,7 +30,7 @@ func groupPushTests() []struct {
 	}
 }
 
-func mustGroup(t *testing.T, s *sqlstore.DB, name string, members ...string) directory.Group {
+func mustGroup(t *testing.T, s Store, name string, members ...string) directory.Group {
 	t.Helper()
 	g := directory.Group{Name: name}
 	if err := s.CreateGroup(ctx, actor, &g); err != nil {
@@ -46,7 +45,7 @@ func mustGroup(t *testing.T, s *sqlstore.DB, name string, members ...string) dir
 }
 
 // queued returns the queued items of one kind in an app, by ref id.
-func queued(t *testing.T, s *sqlstore.DB, appID int64, kind string) map[int64]store.WorkItem {
+func queued(t *testing.T, s Store, appID int64, kind string) map[int64]store.WorkItem {
 	t.Helper()
 	items, err := s.PendingWork(ctx, appID, 0)
 	if err != nil {
@@ -61,7 +60,7 @@ func queued(t *testing.T, s *sqlstore.DB, appID int64, kind string) map[int64]st
 	return out
 }
 
-func pushed(t *testing.T, s *sqlstore.DB, appID int64) map[string]store.PushedGroup {
+func pushed(t *testing.T, s Store, appID int64) map[string]store.PushedGroup {
 	t.Helper()
 	ps, err := s.ListPushedGroups(ctx, appID)
 	if err != nil {
@@ -74,7 +73,7 @@ func pushed(t *testing.T, s *sqlstore.DB, appID int64) map[string]store.PushedGr
 	return out
 }
 
-func testGroupPushRules(t *testing.T, s *sqlstore.DB) {
+func testGroupPushRules(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	mustUser(t, s, "ann")
 	sales := mustGroup(t, s, "Sales", "ann")
@@ -130,7 +129,7 @@ func testGroupPushRules(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testGroupPushPattern(t *testing.T, s *sqlstore.DB) {
+func testGroupPushPattern(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	engA := mustGroup(t, s, "eng-a")
 	mustGroup(t, s, "ops")
@@ -186,7 +185,7 @@ func testGroupPushPattern(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testGroupPushMembership(t *testing.T, s *sqlstore.DB) {
+func testGroupPushMembership(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	b := mustApp(t, s, "other")
 	for _, n := range []string{"ann", "bob"} {
@@ -228,7 +227,7 @@ func testGroupPushMembership(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testGroupPushUnpush(t *testing.T, s *sqlstore.DB) {
+func testGroupPushUnpush(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	mustGroup(t, s, "eng-a")
 	mustGroup(t, s, "eng-b")
@@ -264,7 +263,7 @@ func testGroupPushUnpush(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func groupItem(t *testing.T, s *sqlstore.DB) (int64, directory.Group) {
+func groupItem(t *testing.T, s Store) (int64, directory.Group) {
 	a := mustApp(t, s, "dbx")
 	mustUser(t, s, "ann")
 	g := mustGroup(t, s, "Sales", "ann")
@@ -274,39 +273,39 @@ func groupItem(t *testing.T, s *sqlstore.DB) (int64, directory.Group) {
 	return a.ID, g
 }
 
-func testGroupPushClaimFinish(t *testing.T, s *sqlstore.DB) {
+func testGroupPushClaimFinish(t *testing.T, s Store) {
 	appID, g := groupItem(t, s)
 	// User items and group items are claimed apart.
-	users, _ := s.ClaimWork(ctx, appID, "w", time.Minute, 10, time.Time{})
+	users, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10})
 	if len(users) != 1 || users[0].Kind != store.WorkUser {
 		t.Fatalf("ClaimWork = %+v", users)
 	}
-	items, err := s.ClaimGroupWork(ctx, appID, "w1", time.Minute, 10, time.Time{})
+	items, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkGroup}, Owner: "w1", Lease: time.Minute, Limit: 10})
 	if err != nil || len(items) != 1 || items[0].Kind != store.WorkGroup || items[0].RefID != g.ID {
-		t.Fatalf("ClaimGroupWork = %+v, %v", items, err)
+		t.Fatalf("claim groups = %+v, %v", items, err)
 	}
-	if again, _ := s.ClaimGroupWork(ctx, appID, "w2", time.Minute, 10, time.Time{}); len(again) != 0 {
+	if again, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkGroup}, Owner: "w2", Lease: time.Minute, Limit: 10}); len(again) != 0 {
 		t.Fatalf("claimed a leased item: %+v", again)
 	}
 	for _, tc := range []struct {
 		name      string
-		out       store.GroupOutcome
+		out       store.Outcome
 		wantState string
 		attempts  int
 	}{
-		{"failure retries", store.GroupOutcome{Err: errors.New("503"), RetryAt: time.Now().Add(-time.Second)}, "retrying", 1},
-		{"pending waits without an attempt", store.GroupOutcome{Pending: true, RetryAt: time.Now().Add(-time.Second)}, "retrying", 1},
-		{"give up makes a task", store.GroupOutcome{Err: errors.New("clash"), GiveUp: true, RetryAt: time.Now()}, "task", 2},
+		{"failure retries", store.Outcome{Err: errors.New("503"), RetryAt: time.Now().Add(-time.Second)}, "retrying", 1},
+		{"pending waits without an attempt", store.Outcome{Wait: true, RetryAt: time.Now().Add(-time.Second)}, "retrying", 1},
+		{"give up makes a task", store.Outcome{Err: errors.New("clash"), GiveUp: true, RetryAt: time.Now()}, "task", 2},
 	} {
 		if len(items) == 0 {
-			items, _ = s.ClaimGroupWork(ctx, appID, "w1", time.Minute, 10, time.Time{})
+			items, _ = s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkGroup}, Owner: "w1", Lease: time.Minute, Limit: 10})
 		}
 		if len(items) != 1 {
 			t.Fatalf("%s: nothing to claim", tc.name)
 		}
-		tc.out.Item, tc.out.Group = items[0], store.PushedGroup{RemoteID: "g:1", RemoteName: "Sales", Pending: 1}
+		tc.out.Item, tc.out.Group.Row = items[0], store.PushedGroup{RemoteID: "g:1", RemoteName: "Sales", Pending: 1}
 		items = nil
-		if err := s.FinishGroupWork(ctx, "w1", []store.GroupOutcome{tc.out}); err != nil {
+		if err := s.FinishWork(ctx, "w1", []store.Outcome{tc.out}); err != nil {
 			t.Fatal(err)
 		}
 		q := queued(t, s, appID, store.WorkGroup)[g.ID]
@@ -327,11 +326,11 @@ func testGroupPushClaimFinish(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testGroupPushFinishState(t *testing.T, s *sqlstore.DB) {
+func testGroupPushFinishState(t *testing.T, s Store) {
 	appID, g := groupItem(t, s)
-	finish := func(name string, o store.GroupOutcome, change func()) {
+	finish := func(name string, o store.Outcome, change func()) {
 		t.Helper()
-		items, _ := s.ClaimGroupWork(ctx, appID, "w", time.Minute, 10, time.Time{})
+		items, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkGroup}, Owner: "w", Lease: time.Minute, Limit: 10})
 		if len(items) != 1 {
 			t.Fatalf("%s: claimed %+v", name, items)
 		}
@@ -339,7 +338,7 @@ func testGroupPushFinishState(t *testing.T, s *sqlstore.DB) {
 			change()
 		}
 		o.Item = items[0]
-		if err := s.FinishGroupWork(ctx, "w", []store.GroupOutcome{o}); err != nil {
+		if err := s.FinishWork(ctx, "w", []store.Outcome{o}); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
@@ -352,7 +351,7 @@ func testGroupPushFinishState(t *testing.T, s *sqlstore.DB) {
 	}
 	st := store.PushedGroup{RemoteID: "g:1", RemoteName: "Sales"}
 	ann := account(t, s, appID, "ann", "dbmid:1")
-	finish("added", store.GroupOutcome{Group: st, Added: []store.GroupMember{{MemberID: "dbmid:1", UserID: ann}, {MemberID: "dbmid:x"}}, Logs: []audit.Entry{{Actor: "engine", Action: "app_group.create", Outcome: audit.Success}}}, nil)
+	finish("added", store.Outcome{Logs: []audit.Entry{{Actor: "engine", Action: "app_group.create", Outcome: audit.Success}}, Group: store.GroupResult{Row: st, Added: []store.GroupMember{{MemberID: "dbmid:1", UserID: ann}, {MemberID: "dbmid:x"}}}}, nil)
 	if k := known(); len(k) != 2 || len(queued(t, s, appID, store.WorkGroup)) != 0 {
 		t.Fatalf("known = %+v", k)
 	}
@@ -364,7 +363,7 @@ func testGroupPushFinishState(t *testing.T, s *sqlstore.DB) {
 	if _, err := s.PushGroups(ctx, actor, "dbx", &store.GroupPushRule{Group: "Sales"}); err != nil {
 		t.Fatal(err)
 	}
-	finish("changed meanwhile", store.GroupOutcome{Group: st, Removed: []string{"dbmid:1"}}, func() {
+	finish("changed meanwhile", store.Outcome{Group: store.GroupResult{Row: st, Removed: []string{"dbmid:1"}}}, func() {
 		mustUser(t, s, "bob")
 		if err := s.AddGroupMembers(ctx, actor, "Sales", []string{"bob"}); err != nil {
 			t.Fatal(err)
@@ -377,14 +376,14 @@ func testGroupPushFinishState(t *testing.T, s *sqlstore.DB) {
 		t.Fatalf("UsersByMemberID = %v", users)
 	}
 	// Reset replaces every known member; an unlinked group is forgotten.
-	finish("reset", store.GroupOutcome{Group: st, Reset: true, Added: []store.GroupMember{{MemberID: "dbmid:2", UserID: 2}}}, nil)
+	finish("reset", store.Outcome{Group: store.GroupResult{Row: st, Reset: true, Added: []store.GroupMember{{MemberID: "dbmid:2", UserID: 2}}}}, nil)
 	if k := known(); len(k) != 1 || k[0].MemberID != "dbmid:2" {
 		t.Fatalf("after reset: %+v", k)
 	}
 	if _, err := s.UnpushGroups(ctx, actor, "dbx", store.GroupPushRule{Group: "Sales"}, false); err != nil {
 		t.Fatal(err)
 	}
-	finish("forget", store.GroupOutcome{Group: st, Forget: true}, nil)
+	finish("forget", store.Outcome{Group: store.GroupResult{Row: st, Forget: true}}, nil)
 	if p := pushed(t, s, appID); len(p) != 0 || len(known()) != 0 {
 		t.Fatalf("after forget: %+v", p)
 	}
@@ -395,7 +394,7 @@ func testGroupPushFinishState(t *testing.T, s *sqlstore.DB) {
 }
 
 // account gives a user an active account in the app and returns the user's ID.
-func account(t *testing.T, s *sqlstore.DB, appID int64, username, memberID string) int64 {
+func account(t *testing.T, s Store, appID int64, username, memberID string) int64 {
 	t.Helper()
 	u, err := s.GetUser(ctx, username)
 	if err != nil {
@@ -410,7 +409,7 @@ func account(t *testing.T, s *sqlstore.DB, appID int64, username, memberID strin
 
 // groupInStep finishes the group item of Sales (ann, bob) with both known in
 // Dropbox beside a member Roster holds no account for.
-func groupInStep(t *testing.T, s *sqlstore.DB) (appID int64, g directory.Group, ann, bob int64) {
+func groupInStep(t *testing.T, s Store) (appID int64, g directory.Group, ann, bob int64) {
 	t.Helper()
 	appID, g = groupItem(t, s)
 	mustUser(t, s, "bob")
@@ -418,13 +417,12 @@ func groupInStep(t *testing.T, s *sqlstore.DB) (appID int64, g directory.Group, 
 		t.Fatal(err)
 	}
 	ann, bob = account(t, s, appID, "ann", "dbmid:a"), account(t, s, appID, "bob", "dbmid:b")
-	items, _ := s.ClaimGroupWork(ctx, appID, "w", time.Minute, 10, time.Time{})
+	items, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkGroup}, Owner: "w", Lease: time.Minute, Limit: 10})
 	if len(items) != 1 {
 		t.Fatalf("claimed %+v", items)
 	}
-	out := store.GroupOutcome{Item: items[0], Group: store.PushedGroup{RemoteID: "g:1", RemoteName: "Sales"}, Reset: true,
-		Added: []store.GroupMember{{MemberID: "dbmid:a", UserID: ann}, {MemberID: "dbmid:b", UserID: bob}, {MemberID: "dbmid:x"}}}
-	if err := s.FinishGroupWork(ctx, "w", []store.GroupOutcome{out}); err != nil {
+	out := store.Outcome{Item: items[0], Group: store.GroupResult{Row: store.PushedGroup{RemoteID: "g:1", RemoteName: "Sales"}, Reset: true, Added: []store.GroupMember{{MemberID: "dbmid:a", UserID: ann}, {MemberID: "dbmid:b", UserID: bob}, {MemberID: "dbmid:x"}}}}
+	if err := s.FinishWork(ctx, "w", []store.Outcome{out}); err != nil {
 		t.Fatal(err)
 	}
 	return appID, g, ann, bob
@@ -432,7 +430,7 @@ func groupInStep(t *testing.T, s *sqlstore.DB) (appID int64, g directory.Group, 
 
 // testGroupPushCompare: ListPushedGroups judges known members by the users'
 // current accounts and the directory group, as the planner does.
-func testGroupPushCompare(t *testing.T, s *sqlstore.DB) {
+func testGroupPushCompare(t *testing.T, s Store) {
 	appID, _, _, _ := groupInStep(t, s)
 	mustUser(t, s, "cy")
 	for _, tc := range []struct {
@@ -473,7 +471,7 @@ func testGroupPushCompare(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func mustGet(t *testing.T, s *sqlstore.DB, username string) int64 {
+func mustGet(t *testing.T, s Store, username string) int64 {
 	t.Helper()
 	u, err := s.GetUser(ctx, username)
 	if err != nil {
@@ -489,7 +487,7 @@ func sameDrift(a, b *store.GroupDrift) bool {
 // testGroupPushCheck: a read of the group replaces the known members, dates
 // the read and queues the group when asked; a read of a group relinked
 // meanwhile is dropped; a group gone from Dropbox is forgotten and queued.
-func testGroupPushCheck(t *testing.T, s *sqlstore.DB) {
+func testGroupPushCheck(t *testing.T, s Store) {
 	appID, g, ann, bob := groupInStep(t, s)
 	mustUser(t, s, "cy")
 	cy := account(t, s, appID, "cy", "dbmid:c")

@@ -8,17 +8,16 @@ import (
 
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
-	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
 
 // identityTests cover the external key and owning source of users and groups.
 func identityTests() []struct {
 	name string
-	fn   func(*testing.T, *sqlstore.DB)
+	fn   func(*testing.T, Store)
 } {
 	return []struct {
 		name string
-		fn   func(*testing.T, *sqlstore.DB)
+		fn   func(*testing.T, Store)
 	}{
 		{"UserIdentityGivenAtCreation", testUserIdentityCreate},
 		{"UserIdentityKeptThroughChanges", testUserIdentityKept},
@@ -38,7 +37,7 @@ func wantIdentity(t *testing.T, what, key, source, wantSource string) {
 
 // Every way of creating users gives each a distinct key and the api source,
 // and the stored user reads back with both.
-func testUserIdentityCreate(t *testing.T, s *sqlstore.DB) {
+func testUserIdentityCreate(t *testing.T, s Store) {
 	one := mustUser(t, s, "ivy")
 	wantIdentity(t, "CreateUser", one.ExternalKey, one.Source, directory.SourceAPI)
 	bulk := make([]directory.User, 3)
@@ -77,7 +76,7 @@ func testUserIdentityCreate(t *testing.T, s *sqlstore.DB) {
 
 // A rename and every other change keep the key; nothing an update does can
 // change the key or the source.
-func testUserIdentityKept(t *testing.T, s *sqlstore.DB) {
+func testUserIdentityKept(t *testing.T, s Store) {
 	u := mustUser(t, s, "jay")
 	renamed, err := s.UpdateUser(ctx, actor, "jay", "user.update", func(u *directory.User) error {
 		u.Username, u.Email = "jay.renamed", "jay.renamed@example.com"
@@ -108,7 +107,7 @@ func testUserIdentityKept(t *testing.T, s *sqlstore.DB) {
 
 // A user is found by its key, in any case; a key given at creation is kept,
 // and must be unique.
-func testUserByExternalKey(t *testing.T, s *sqlstore.DB) {
+func testUserByExternalKey(t *testing.T, s Store) {
 	u := mustUser(t, s, "kim")
 	mustUser(t, s, "lee")
 	for _, k := range []string{u.ExternalKey, strings.ToUpper(u.ExternalKey), " " + u.ExternalKey + " "} {
@@ -142,7 +141,7 @@ func testUserByExternalKey(t *testing.T, s *sqlstore.DB) {
 
 // ListUsers narrowed to a source lists only what that source owns, page by
 // page, and combines with the other filters.
-func testUserSourceFilter(t *testing.T, s *sqlstore.DB) {
+func testUserSourceFilter(t *testing.T, s Store) {
 	var ldap []string
 	for i := range 5 {
 		u := directory.User{Username: fmt.Sprintf("src%d", i), Email: fmt.Sprintf("src%d@example.com", i)}
@@ -184,7 +183,7 @@ func testUserSourceFilter(t *testing.T, s *sqlstore.DB) {
 
 // A group gets a key and the api source at creation, keeps the key through
 // a rename, is found by it, and must have a unique one.
-func testGroupIdentity(t *testing.T, s *sqlstore.DB) {
+func testGroupIdentity(t *testing.T, s Store) {
 	g := directory.Group{Name: "Finance"}
 	if err := s.CreateGroup(ctx, actor, &g); err != nil {
 		t.Fatal(err)
@@ -220,7 +219,7 @@ func testGroupIdentity(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testGroupSourceFilter(t *testing.T, s *sqlstore.DB) {
+func testGroupSourceFilter(t *testing.T, s Store) {
 	for i, src := range []string{"", "scim", "", "scim", "scim"} {
 		g := directory.Group{Name: fmt.Sprintf("g%d", i), Source: src}
 		if err := s.CreateGroup(ctx, actor, &g); err != nil {

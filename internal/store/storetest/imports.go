@@ -10,16 +10,15 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
-	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
 
 func importTests() []struct {
 	name string
-	fn   func(*testing.T, *sqlstore.DB)
+	fn   func(*testing.T, Store)
 } {
 	return []struct {
 		name string
-		fn   func(*testing.T, *sqlstore.DB)
+		fn   func(*testing.T, Store)
 	}{
 		{"ImportSaveKeepsIgnored", testImportSave},
 		{"ImportConfirmLinks", testImportConfirm},
@@ -35,7 +34,7 @@ func appUser(appID int64, member, email, state string) store.AppUser {
 	return store.AppUser{AppID: appID, MemberID: member, Email: email, GivenName: "G", Surname: "S", Status: "active", Role: "member", State: state, Match: "none"}
 }
 
-func testImportSave(t *testing.T, s *sqlstore.DB) {
+func testImportSave(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	first := []store.AppUser{appUser(a.ID, "m1", "one@x.io", "unmatched"), appUser(a.ID, "m2", "two@x.io", "unmatched"), appUser(a.ID, "m3", "three@x.io", "unmatched")}
 	if err := s.SaveImport(ctx, actor, a.ID, first); err != nil {
@@ -69,7 +68,7 @@ func testImportSave(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testImportConfirm(t *testing.T, s *sqlstore.DB) {
+func testImportConfirm(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	u := mustUser(t, s, "linkme")
 	other := mustUser(t, s, "other")
@@ -113,7 +112,7 @@ func testImportConfirm(t *testing.T, s *sqlstore.DB) {
 // testImportConfirmBatch confirms more members than fit in one statement: each
 // gets its account, a direct assignment (queued) or keeps the one it has, the
 // confirmed state and a log entry.
-func testImportConfirmBatch(t *testing.T, s *sqlstore.DB) {
+func testImportConfirmBatch(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	const n = 1203
 	users := make([]directory.User, n)
@@ -184,9 +183,9 @@ func testImportConfirmBatch(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func drainWork(t *testing.T, s *sqlstore.DB, appID int64) {
+func drainWork(t *testing.T, s Store, appID int64) {
 	t.Helper()
-	items, err := s.ClaimWork(ctx, appID, "drain", time.Minute, 10000, time.Now().Add(time.Hour))
+	items, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "drain", Lease: time.Minute, Limit: 10000, DueBy: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +200,7 @@ func drainWork(t *testing.T, s *sqlstore.DB, appID int64) {
 
 // testImportConfirmConflicts: one bad link refuses the whole set and changes
 // nothing; a removed account of another user does not block its member.
-func testImportConfirmConflicts(t *testing.T, s *sqlstore.DB) {
+func testImportConfirmConflicts(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	ann, bob, cy := mustUser(t, s, "ann"), mustUser(t, s, "bob"), mustUser(t, s, "cy")
 	link := func(member string, u directory.User) store.AppUser {
@@ -258,7 +257,7 @@ func testImportConfirmConflicts(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testImportFindByRef(t *testing.T, s *sqlstore.DB) {
+func testImportFindByRef(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	if err := s.SaveImport(ctx, actor, a.ID, []store.AppUser{appUser(a.ID, "dbmid:Q", "Quinn@x.io", "unmatched")}); err != nil {
 		t.Fatal(err)
@@ -289,7 +288,7 @@ func testImportFindByRef(t *testing.T, s *sqlstore.DB) {
 // matches in one transaction. Confirmed rows are written confirmed (an ignore
 // gives way to a confirmation), the others as they are; a conflict anywhere in
 // a set larger than one statement leaves everything as it was.
-func testImportSaveAndConfirm(t *testing.T, s *sqlstore.DB) {
+func testImportSaveAndConfirm(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	ann, bob, cy := mustUser(t, s, "ann"), mustUser(t, s, "bob"), mustUser(t, s, "cy")
 	old := appUser(a.ID, "m-old", cy.Email, "matched")
@@ -381,7 +380,7 @@ func testImportSaveAndConfirm(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testImportListUsersToMatch(t *testing.T, s *sqlstore.DB) {
+func testImportListUsersToMatch(t *testing.T, s Store) {
 	want := []directory.User{mustUser(t, s, "ann"), mustUser(t, s, "bob"), mustUser(t, s, "cy")}
 	var got []directory.User
 	for after := int64(0); ; {

@@ -8,16 +8,15 @@ import (
 
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
-	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
 
 func laneTests() []struct {
 	name string
-	fn   func(*testing.T, *sqlstore.DB)
+	fn   func(*testing.T, Store)
 } {
 	return []struct {
 		name string
-		fn   func(*testing.T, *sqlstore.DB)
+		fn   func(*testing.T, Store)
 	}{
 		{"LaneOneHolder", testLaneOneHolder},
 		{"LaneConcurrentAcquire", testLaneConcurrent},
@@ -28,14 +27,14 @@ func laneTests() []struct {
 }
 
 // fakeClock makes the store's clock a variable the test moves.
-func fakeClock(t *testing.T, s *sqlstore.DB) *time.Time {
+func fakeClock(t *testing.T, s Store) *time.Time {
 	now := time.Now()
 	s.SetClock(func() time.Time { return now })
 	t.Cleanup(func() { s.SetClock(time.Now) })
 	return &now
 }
 
-func testLaneOneHolder(t *testing.T, s *sqlstore.DB) {
+func testLaneOneHolder(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	now := fakeClock(t, s)
 	start := *now
@@ -89,7 +88,7 @@ func testLaneOneHolder(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testLaneConcurrent(t *testing.T, s *sqlstore.DB) {
+func testLaneConcurrent(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	const n = 8
 	var wg sync.WaitGroup
@@ -119,7 +118,7 @@ func testLaneConcurrent(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testFleetHeartbeats(t *testing.T, s *sqlstore.DB) {
+func testFleetHeartbeats(t *testing.T, s Store) {
 	a := mustApp(t, s, "dbx")
 	now := fakeClock(t, s)
 	for _, step := range []struct {
@@ -172,15 +171,15 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
-func testWorkHandBack(t *testing.T, s *sqlstore.DB) {
+func testWorkHandBack(t *testing.T, s Store) {
 	app1, _ := assignedUsers(t, s, "h1", "h2", "h3")
 	a2 := mustApp(t, s, "other")
 	for _, u := range []string{"h1", "h2"} {
 		assignTo(t, s, "other", u)
 	}
-	mine, _ := s.ClaimWork(ctx, app1, "w1", time.Hour, 2, time.Time{})
-	theirs, _ := s.ClaimWork(ctx, app1, "w2", time.Hour, 1, time.Time{})
-	other, _ := s.ClaimWork(ctx, a2.ID, "w1", time.Hour, 2, time.Time{})
+	mine, _ := s.ClaimWork(ctx, store.Claim{AppID: app1, Kinds: []string{store.WorkUser}, Owner: "w1", Lease: time.Hour, Limit: 2})
+	theirs, _ := s.ClaimWork(ctx, store.Claim{AppID: app1, Kinds: []string{store.WorkUser}, Owner: "w2", Lease: time.Hour, Limit: 1})
+	other, _ := s.ClaimWork(ctx, store.Claim{AppID: a2.ID, Kinds: []string{store.WorkUser}, Owner: "w1", Lease: time.Hour, Limit: 2})
 	if len(mine) != 2 || len(theirs) != 1 || len(other) != 2 {
 		t.Fatalf("claims: %d, %d, %d", len(mine), len(theirs), len(other))
 	}
@@ -200,7 +199,7 @@ func testWorkHandBack(t *testing.T, s *sqlstore.DB) {
 		if err != nil || n != step.want {
 			t.Fatalf("%s: %d, %v; want %d", step.name, n, err, step.want)
 		}
-		got, _ := s.ClaimWork(ctx, step.freeIn, "w3", time.Hour, 10, time.Time{})
+		got, _ := s.ClaimWork(ctx, store.Claim{AppID: step.freeIn, Kinds: []string{store.WorkUser}, Owner: "w3", Lease: time.Hour, Limit: 10})
 		if len(got) != step.free {
 			t.Fatalf("%s: a third worker claimed %d items, want %d", step.name, len(got), step.free)
 		}
@@ -214,13 +213,13 @@ func testWorkHandBack(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func testQueueStats(t *testing.T, s *sqlstore.DB) {
+func testQueueStats(t *testing.T, s Store) {
 	now := fakeClock(t, s)
 	appID, _ := assignedUsers(t, s, "q1", "q2", "q3", "q4")
 	empty := mustApp(t, s, "empty")
 	start := *now
 	*now = now.Add(time.Minute)
-	claimed, _ := s.ClaimWork(ctx, appID, "w", time.Hour, 2, time.Time{})
+	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Hour, Limit: 2})
 	failAndTask(t, s, claimed)
 	stats, err := s.QueueStats(ctx)
 	if err != nil {
@@ -234,7 +233,7 @@ func testQueueStats(t *testing.T, s *sqlstore.DB) {
 	if q.AppID != appID || q.Queued != 3 || q.Due != 2 || q.Tasks != 1 || q.Retries != 1 || q.Leased != 0 || !q.Oldest.Equal(start.UTC()) {
 		t.Fatalf("stats = %+v", q)
 	}
-	if got, _ := s.ClaimWork(ctx, appID, "w", time.Hour, 1, time.Time{}); len(got) != 1 {
+	if got, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Hour, Limit: 1}); len(got) != 1 {
 		t.Fatal("nothing to claim")
 	}
 	if stats, _ = s.QueueStats(ctx); stats[0].Leased != 1 || stats[0].Due != 2 {
@@ -242,7 +241,7 @@ func testQueueStats(t *testing.T, s *sqlstore.DB) {
 	}
 }
 
-func assignTo(t *testing.T, s *sqlstore.DB, appName, username string) {
+func assignTo(t *testing.T, s Store, appName, username string) {
 	t.Helper()
 	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: appName, Username: username}); err != nil {
 		t.Fatal(err)
@@ -250,7 +249,7 @@ func assignTo(t *testing.T, s *sqlstore.DB, appName, username string) {
 }
 
 // failAndTask makes the first item a task and schedules the second for later.
-func failAndTask(t *testing.T, s *sqlstore.DB, items []store.WorkItem) {
+func failAndTask(t *testing.T, s Store, items []store.WorkItem) {
 	t.Helper()
 	if len(items) != 2 {
 		t.Fatalf("claimed %d items, want 2", len(items))

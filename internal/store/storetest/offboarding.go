@@ -9,16 +9,15 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
-	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
 
 func offboardingTests() []struct {
 	name string
-	fn   func(*testing.T, *sqlstore.DB)
+	fn   func(*testing.T, Store)
 } {
 	return []struct {
 		name string
-		fn   func(*testing.T, *sqlstore.DB)
+		fn   func(*testing.T, Store)
 	}{
 		{"OffboardingRecordsKeepTheirIntent", testOffboardingRecords},
 		{"OffboardingHeldUntilConfirmed", testOffboardingHeld},
@@ -35,12 +34,12 @@ var suspendOnly = app.Deactivation{Type: app.DeactivateSuspend, FileManagement: 
 
 // provisioned makes app dbx with the named users assigned, their accounts
 // active and no work queued; it returns the app and the users' IDs.
-func provisioned(t *testing.T, s *sqlstore.DB, names ...string) (app.Instance, map[string]int64) {
+func provisioned(t *testing.T, s Store, names ...string) (app.Instance, map[string]int64) {
 	t.Helper()
 	appID, us := assignedUsers(t, s, names...)
 	finishAll(t, s, appID, func(it store.WorkItem) store.Outcome {
-		return store.Outcome{Item: it, Account: &store.Account{AppID: appID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", it.RefID),
-			Email: fmt.Sprintf("u%d@example.com", it.RefID), Role: "member", Status: "active"}}
+		return store.Outcome{Item: it, User: store.UserResult{Account: &store.Account{AppID: appID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", it.RefID),
+			Email: fmt.Sprintf("u%d@example.com", it.RefID), Role: "member", Status: "active"}}}
 	})
 	a, err := s.GetApp(ctx, "dbx")
 	if err != nil {
@@ -55,9 +54,9 @@ func provisioned(t *testing.T, s *sqlstore.DB, names ...string) (app.Instance, m
 
 // finishAll claims the app's due work as worker w and finishes each item
 // with the outcome out makes for it.
-func finishAll(t *testing.T, s *sqlstore.DB, appID int64, out func(store.WorkItem) store.Outcome) {
+func finishAll(t *testing.T, s Store, appID int64, out func(store.WorkItem) store.Outcome) {
 	t.Helper()
-	items, err := s.ClaimWork(ctx, appID, "w", time.Minute, 100, time.Time{})
+	items, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +70,7 @@ func finishAll(t *testing.T, s *sqlstore.DB, appID int64, out func(store.WorkIte
 }
 
 // leave deprovisions users, which queues them.
-func leave(t *testing.T, s *sqlstore.DB, names ...string) {
+func leave(t *testing.T, s Store, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := s.UpdateUser(ctx, actor, n, "user.deactivate", func(u *directory.User) error {
@@ -84,7 +83,7 @@ func leave(t *testing.T, s *sqlstore.DB, names ...string) {
 }
 
 // requeue queues users again with a directory edit.
-func requeue(t *testing.T, s *sqlstore.DB, names ...string) {
+func requeue(t *testing.T, s Store, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := s.UpdateUser(ctx, actor, n, "user.update", func(u *directory.User) error { u.LastName += "x"; return nil }); err != nil {
@@ -93,7 +92,7 @@ func requeue(t *testing.T, s *sqlstore.DB, names ...string) {
 	}
 }
 
-func records(t *testing.T, s *sqlstore.DB, appID int64, ids ...int64) map[int64]store.Offboarding {
+func records(t *testing.T, s Store, appID int64, ids ...int64) map[int64]store.Offboarding {
 	t.Helper()
 	obs, err := s.Offboardings(ctx, appID, ids)
 	if err != nil {
@@ -103,7 +102,7 @@ func records(t *testing.T, s *sqlstore.DB, appID int64, ids ...int64) map[int64]
 }
 
 // items returns the app's queued work by user.
-func items(t *testing.T, s *sqlstore.DB, appID int64) map[int64]store.WorkItem {
+func items(t *testing.T, s Store, appID int64) map[int64]store.WorkItem {
 	t.Helper()
 	list, err := s.PendingWork(ctx, appID, 0)
 	if err != nil {
@@ -117,7 +116,7 @@ func items(t *testing.T, s *sqlstore.DB, appID int64) map[int64]store.WorkItem {
 }
 
 // hold makes the guard's outcome for the users' queued items: held.
-func hold(t *testing.T, s *sqlstore.DB, a app.Instance, ids ...int64) {
+func hold(t *testing.T, s Store, a app.Instance, ids ...int64) {
 	t.Helper()
 	want := map[int64]bool{}
 	for _, id := range ids {
@@ -127,12 +126,12 @@ func hold(t *testing.T, s *sqlstore.DB, a app.Instance, ids ...int64) {
 		if !want[it.RefID] {
 			return store.Outcome{Item: it}
 		}
-		return store.Outcome{Item: it, Held: true, Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID,
-			Settings: a.Settings.Deactivation, StartedAt: time.Now(), Phase: store.PhaseFinal, Held: true}}
+		return store.Outcome{Item: it, Held: true, User: store.UserResult{Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID,
+			Settings: a.Settings.Deactivation, StartedAt: time.Now(), Phase: store.PhaseFinal, Held: true}}}
 	})
 }
 
-func logCount(t *testing.T, s *sqlstore.DB, action string) int {
+func logCount(t *testing.T, s Store, action string) int {
 	t.Helper()
 	logs, err := s.ListLog(ctx, audit.Filter{Action: action})
 	if err != nil {
@@ -144,7 +143,7 @@ func logCount(t *testing.T, s *sqlstore.DB, action string) int {
 // An off-boarding record keeps the intent it was started with: later passes
 // update its phase, due time and hold only; a worker that lost its lease
 // writes nothing; a user who is wanted again drops it.
-func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
+func testOffboardingRecords(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "o1", "o2", "o3")
 	box := mustApp(t, s, "box")
 	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "box", Username: "o3"}); err != nil {
@@ -156,11 +155,11 @@ func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
 		ids["o1"]: {AppID: a.ID, UserID: ids["o1"], Settings: suspendOnly, StartedAt: start, Phase: store.PhaseGrace, RemoveDue: start.Add(7 * 24 * time.Hour)},
 		ids["o2"]: {AppID: a.ID, UserID: ids["o2"], Settings: a.Settings.Deactivation, StartedAt: start, Phase: store.PhaseFinal},
 	}
-	claimed, _ := s.ClaimWork(ctx, a.ID, "w", time.Minute, 10, time.Time{})
+	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: a.ID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10})
 	outs := make([]store.Outcome, len(claimed))
 	for i, it := range claimed {
 		ob := first[it.RefID]
-		outs[i] = store.Outcome{Item: it, Offboarding: &ob}
+		outs[i] = store.Outcome{Item: it, User: store.UserResult{Offboarding: &ob}}
 	}
 	if err := s.FinishWork(ctx, "intruder", outs); err != nil {
 		t.Fatal(err)
@@ -187,8 +186,8 @@ func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
 	// due time and hold change.
 	requeue(t, s, "o1")
 	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome {
-		return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: a.Settings.Deactivation,
-			StartedAt: start.Add(time.Hour), Phase: store.PhaseFinal, ConfirmedBy: "worker", Kept: true}}
+		return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: a.Settings.Deactivation,
+			StartedAt: start.Add(time.Hour), Phase: store.PhaseFinal, ConfirmedBy: "worker", Kept: true}}}
 	})
 	ob := records(t, s, a.ID, ids["o1"])[ids["o1"]]
 	if ob.Settings != suspendOnly || !ob.StartedAt.Equal(start) || ob.Phase != store.PhaseFinal || !ob.RemoveDue.IsZero() || ob.ConfirmedBy != "" || ob.Kept {
@@ -197,7 +196,7 @@ func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
 
 	// Records are per app; listing covers one app or all.
 	finishAll(t, s, box.ID, func(it store.WorkItem) store.Outcome {
-		return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: box.ID, UserID: it.RefID, Settings: suspendOnly, StartedAt: start, Phase: store.PhaseFinal}}
+		return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: box.ID, UserID: it.RefID, Settings: suspendOnly, StartedAt: start, Phase: store.PhaseFinal}}}
 	})
 	for _, c := range []struct {
 		appID int64
@@ -219,7 +218,9 @@ func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
 
 	// o2 is wanted again: the off-boarding is over.
 	requeue(t, s, "o2")
-	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome { return store.Outcome{Item: it, DropOffboarding: true} })
+	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome {
+		return store.Outcome{Item: it, User: store.UserResult{DropOffboarding: true}}
+	})
 	if got := records(t, s, a.ID, ids["o1"], ids["o2"]); len(got) != 1 || got[ids["o1"]].UserID == 0 {
 		t.Fatalf("records after o2 came back = %+v, want o1's only", got)
 	}
@@ -228,7 +229,7 @@ func testOffboardingRecords(t *testing.T, s *sqlstore.DB) {
 // A held item waits, unclaimed and without a counted attempt, until an
 // admin confirms the off-boarding; a worker that still holds the item from
 // before the confirmation cannot hold it again.
-func testOffboardingHeld(t *testing.T, s *sqlstore.DB) {
+func testOffboardingHeld(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "h1", "h2", "h3")
 	leave(t, s, "h1", "h2")
 	hold(t, s, a, ids["h1"], ids["h2"])
@@ -242,7 +243,7 @@ func testOffboardingHeld(t *testing.T, s *sqlstore.DB) {
 			t.Fatalf("%s's record = %+v, want held", n, ob)
 		}
 	}
-	if got, _ := s.ClaimWork(ctx, a.ID, "w", time.Minute, 10, time.Time{}); len(got) != 0 {
+	if got, _ := s.ClaimWork(ctx, store.Claim{AppID: a.ID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10}); len(got) != 0 {
 		t.Fatalf("held items were claimed: %+v", got)
 	}
 	if target, _ := s.TargetUsers(ctx, a.ID, false); len(target) != 2 {
@@ -260,13 +261,13 @@ func testOffboardingHeld(t *testing.T, s *sqlstore.DB) {
 	if its[ids["h1"]].State != "queued" || its[ids["h2"]].State != "held" {
 		t.Fatalf("items after confirming h1: %+v", its)
 	}
-	claimed, _ := s.ClaimWork(ctx, a.ID, "w", time.Minute, 10, time.Time{})
+	claimed, _ := s.ClaimWork(ctx, store.Claim{AppID: a.ID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 10})
 	if len(claimed) != 1 || claimed[0].RefID != ids["h1"] {
 		t.Fatalf("claimed %+v, want h1 alone", claimed)
 	}
 	// This worker read h1's record before the confirmation.
 	stale := &store.Offboarding{AppID: a.ID, UserID: ids["h1"], Settings: a.Settings.Deactivation, StartedAt: time.Now(), Phase: store.PhaseFinal, Held: true}
-	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: claimed[0], Held: true, Offboarding: stale}}); err != nil {
+	if err := s.FinishWork(ctx, "w", []store.Outcome{{Item: claimed[0], Held: true, User: store.UserResult{Offboarding: stale}}}); err != nil {
 		t.Fatal(err)
 	}
 	if ob := records(t, s, a.ID, ids["h1"])[ids["h1"]]; ob.Held || ob.ConfirmedBy != "admin" {
@@ -287,7 +288,7 @@ func testOffboardingHeld(t *testing.T, s *sqlstore.DB) {
 
 // ReleaseHeld releases the named held users, or all of an app's, as
 // confirmed by the admin; other apps' stay held.
-func testReleaseHeld(t *testing.T, s *sqlstore.DB) {
+func testReleaseHeld(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "r1", "r2", "r3")
 	box := mustApp(t, s, "box")
 	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "box", Username: "r3"}); err != nil {
@@ -332,7 +333,7 @@ func testReleaseHeld(t *testing.T, s *sqlstore.DB) {
 // The guard's window counts an app's off-boardings made since a time, and
 // records a batch only when its unconfirmed ones fit; confirmed ones always
 // fit, but count.
-func testReserveOffboards(t *testing.T, s *sqlstore.DB) {
+func testReserveOffboards(t *testing.T, s Store) {
 	a, b := mustApp(t, s, "dbx"), mustApp(t, s, "box")
 	ev := func(irr, confirmed bool) store.OffboardEvent {
 		return store.OffboardEvent{UserID: 1, Irreversible: irr, Confirmed: confirmed}
@@ -388,13 +389,13 @@ func testReserveOffboards(t *testing.T, s *sqlstore.DB) {
 
 // KeepOffboarded cancels a pending removal: the record says kept, no
 // removal is due, and the user is queued so its member stays suspended.
-func testKeepOffboarded(t *testing.T, s *sqlstore.DB) {
+func testKeepOffboarded(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "k1", "k2")
 	leave(t, s, "k1")
 	now := time.Now()
 	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome {
-		return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: a.Settings.Deactivation,
-			StartedAt: now, Phase: store.PhaseGrace, RemoveDue: now.Add(time.Hour)}}
+		return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: a.Settings.Deactivation,
+			StartedAt: now, Phase: store.PhaseGrace, RemoveDue: now.Add(time.Hour)}}}
 	})
 	if err := s.KeepOffboarded(ctx, "admin", a.ID, ids["k1"]); err != nil {
 		t.Fatal(err)
@@ -417,13 +418,13 @@ func testKeepOffboarded(t *testing.T, s *sqlstore.DB) {
 
 // ReapplyOffboardings makes the settings in force now the intent of past
 // leavers, as an admin's choice, and restarts their off-boarding.
-func testReapplyOffboardings(t *testing.T, s *sqlstore.DB) {
+func testReapplyOffboardings(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "p1", "p2")
 	leave(t, s, "p1", "p2")
 	then := time.Now().Add(-time.Hour)
 	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome {
-		return store.Outcome{Item: it, Held: true, Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: suspendOnly,
-			StartedAt: then, Phase: store.PhaseGrace, RemoveDue: then.Add(time.Hour), Held: true, Kept: true}}
+		return store.Outcome{Item: it, Held: true, User: store.UserResult{Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: suspendOnly,
+			StartedAt: then, Phase: store.PhaseGrace, RemoveDue: then.Add(time.Hour), Held: true, Kept: true}}}
 	})
 	now := time.Now().Add(time.Minute)
 	s.SetClock(func() time.Time { return now })
@@ -453,7 +454,7 @@ func testReapplyOffboardings(t *testing.T, s *sqlstore.DB) {
 }
 
 // QueueDueRemovals queues an app's users whose grace has ended, once.
-func testQueueDueRemovals(t *testing.T, s *sqlstore.DB) {
+func testQueueDueRemovals(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "q1", "q2", "q3")
 	box := mustApp(t, s, "box")
 	if err := s.Assign(ctx, actor, &directory.Assignment{AppName: "box", Username: "q1"}); err != nil {
@@ -465,9 +466,9 @@ func testQueueDueRemovals(t *testing.T, s *sqlstore.DB) {
 	for _, appID := range []int64{a.ID, box.ID} {
 		finishAll(t, s, appID, func(it store.WorkItem) store.Outcome {
 			if it.RefID == ids["q3"] { // removed at once: no grace
-				return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: appID, UserID: it.RefID, StartedAt: now, Phase: store.PhaseFinal}}
+				return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: appID, UserID: it.RefID, StartedAt: now, Phase: store.PhaseFinal}}}
 			}
-			return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: appID, UserID: it.RefID, StartedAt: now, Phase: store.PhaseGrace, RemoveDue: due[it.RefID]}}
+			return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: appID, UserID: it.RefID, StartedAt: now, Phase: store.PhaseGrace, RemoveDue: due[it.RefID]}}}
 		})
 	}
 	if n, err := s.QueueDueRemovals(ctx, a.ID, now); err != nil || n != 1 {
@@ -497,7 +498,7 @@ func testQueueDueRemovals(t *testing.T, s *sqlstore.DB) {
 // Saving changed deactivation settings records the old ones as the intent
 // of every leaver not yet off-boarded, and of no one else; other changes
 // record nothing.
-func testFreezeLeavers(t *testing.T, s *sqlstore.DB) {
+func testFreezeLeavers(t *testing.T, s Store) {
 	a, ids := provisioned(t, s, "f1", "f2", "f3", "f4", "f5", "f6")
 	leave(t, s, "f2", "f4", "f5")
 	if err := s.Unassign(ctx, actor, "dbx", "f3", ""); err != nil {
@@ -506,10 +507,10 @@ func testFreezeLeavers(t *testing.T, s *sqlstore.DB) {
 	finishAll(t, s, a.ID, func(it store.WorkItem) store.Outcome {
 		switch it.RefID {
 		case ids["f4"]: // already removed
-			return store.Outcome{Item: it, Account: &store.Account{AppID: a.ID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", it.RefID),
-				Email: "f4@example.com", Role: "member", Status: "removed"}}
+			return store.Outcome{Item: it, User: store.UserResult{Account: &store.Account{AppID: a.ID, UserID: it.RefID, MemberID: fmt.Sprintf("dbmid:%d", it.RefID),
+				Email: "f4@example.com", Role: "member", Status: "removed"}}}
 		case ids["f5"]: // being off-boarded under its own intent
-			return store.Outcome{Item: it, Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: suspendOnly, StartedAt: time.Now(), Phase: store.PhaseFinal}}
+			return store.Outcome{Item: it, User: store.UserResult{Offboarding: &store.Offboarding{AppID: a.ID, UserID: it.RefID, Settings: suspendOnly, StartedAt: time.Now(), Phase: store.PhaseFinal}}}
 		}
 		return store.Outcome{Item: it, Err: fmt.Errorf("not worked yet"), RetryAt: time.Now().Add(time.Hour)}
 	})
