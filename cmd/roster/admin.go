@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
 	"github.com/roster-dev/roster/internal/web"
 )
@@ -32,7 +32,7 @@ func newAdminCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			tok, hash, err := api.NewToken()
+			tok, hash, err := credential.NewToken()
 			if err != nil {
 				return err
 			}

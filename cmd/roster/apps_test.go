@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store/storetest"
@@ -53,7 +53,7 @@ func TestConnectRefusesPlainHTTPElsewhere(t *testing.T) {
 	if err := st.CreateApp(ctx, "t", &a); err != nil {
 		t.Fatal(err)
 	}
-	sealed, _ := box.Seal([]byte("sl.TOPSECRET"), api.AppSecretContext(a.ID))
+	sealed, _ := box.Seal([]byte("sl.TOPSECRET"), credential.AppSecretContext(a.ID))
 	if err := st.SetAppCredential(ctx, "t", "dbx", sealed); err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/demo"
 	"github.com/roster-dev/roster/internal/directory"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
@@ -133,7 +133,7 @@ func seedDemo(ctx context.Context, svc *services, box *secret.Box, c demo.Compan
 	if err := svc.st.CreateApp(ctx, by, &a); err != nil {
 		return a, err
 	}
-	sealed, err := box.Seal([]byte(teamToken), api.AppSecretContext(a.ID))
+	sealed, err := box.Seal([]byte(teamToken), credential.AppSecretContext(a.ID))
 	if err != nil {
 		return a, err
 	}
@@ -218,7 +218,7 @@ func printDemoSummary(out io.Writer, sn emu.Snapshot, st engine.Stats) {
 }
 
 func serveDemo(ctx context.Context, out io.Writer, svc *services, listen string) error {
-	tok, hash, err := api.NewToken()
+	tok, hash, err := credential.NewToken()
 	if err != nil {
 		return err
 	}

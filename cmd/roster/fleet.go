@@ -8,10 +8,10 @@ import (
 	"net/http"
 
 	"github.com/roster-dev/roster/internal/connectors"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/metrics"
 	"github.com/roster-dev/roster/internal/secret"
-	"github.com/roster-dev/roster/internal/web"
 )
 
 // Roles of `roster serve --role`: the API and the workers scale apart.
@@ -39,7 +39,7 @@ type fleetRole struct {
 // its connectors renew, and the admin API tokens.
 type roleStore interface {
 	engine.FleetStore
-	web.TokenStore
+	credential.TokenStore
 	tokenFinder
 	Ping(ctx context.Context) error
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	apipkg "github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
@@ -88,7 +88,7 @@ func getAs(h http.Handler, path, token string) *httptest.ResponseRecorder {
 
 func newToken(t *testing.T, st *sqlstore.DB) string {
 	t.Helper()
-	tok, hash, err := apipkg.NewToken()
+	tok, hash, err := credential.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/httplimit"
 	"github.com/roster-dev/roster/internal/secret"
@@ -51,7 +51,7 @@ func startLimited(t *testing.T, opts ...func(*fleetRole)) *limitedServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, hash, err := api.NewToken()
+	tok, hash, err := credential.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -61,12 +62,18 @@ func stateText(state string, due *time.Time) string {
 var planSymbols = map[string]string{"create": "+", "update": "~", "set_role": "~", "unsuspend": "~", "recover": "+", "suspend": "-", "remove": "-", "forget": "·"}
 
 func newPlanCmd(g *globals) *cobra.Command {
-	var appName string
+	var appName, outFile string
 	var full bool
 	c := &cobra.Command{
-		Use:   "plan --app APP [--full]",
+		Use:   "plan --app APP [--full] [--out FILE]",
 		Short: "Show what a sync would change, without changing anything",
-		Args:  cobra.NoArgs,
+		Long: `Shows what a sync of the app would change, without changing anything.
+
+With --out, the plan is saved as an artifact: a file with its id, its
+fingerprint and its changes. roster apply FILE applies exactly that plan, and
+refuses it if what it would do changed since (a change it does not show).
+Changes of the plan that a worker made meanwhile count as done.`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if appName == "" {
 				return usageErr("--app is required")
@@ -80,7 +87,11 @@ func newPlanCmd(g *globals) *cobra.Command {
 				q.Set("full", "true")
 			}
 			var raw []byte
-			if err := cl.do(c.Context(), "GET", "/api/v1/apps/"+url.PathEscape(appName)+"/plan?"+q.Encode(), nil, &raw); err != nil {
+			if outFile != "" {
+				if raw, err = savePlan(c, cl, appName, q, outFile); err != nil {
+					return err
+				}
+			} else if err := cl.do(c.Context(), "GET", "/api/v1/apps/"+url.PathEscape(appName)+"/plan?"+q.Encode(), nil, &raw); err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -96,7 +107,38 @@ func newPlanCmd(g *globals) *cobra.Command {
 	}
 	c.Flags().StringVar(&appName, "app", "", "app instance to plan")
 	c.Flags().BoolVar(&full, "full", false, "plan every user the app holds or should hold, not only queued changes")
+	c.Flags().StringVar(&outFile, "out", "", "save the plan to FILE, for roster apply FILE")
 	return c
+}
+
+// planFile is what roster apply sends of a saved plan.
+type planFile struct {
+	ID          string   `json:"id"`
+	App         string   `json:"app"`
+	Full        bool     `json:"full"`
+	Fingerprint string   `json:"fingerprint"`
+	Keys        []string `json:"keys"`
+}
+
+// savePlan makes a plan kept by the server, writes it to file and returns
+// the plan's changes as shown.
+func savePlan(c *cobra.Command, cl *client, appName string, q url.Values, file string) ([]byte, error) {
+	var raw []byte
+	if err := cl.do(c.Context(), "POST", "/api/v1/apps/"+url.PathEscape(appName)+"/plans?"+q.Encode(), nil, &raw); err != nil {
+		return nil, err
+	}
+	var p struct {
+		planFile
+		Plan json.RawMessage `json:"plan"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(c.ErrOrStderr(), "Saved plan %s (fingerprint %s) to %s; apply exactly it with: roster apply %s\n", p.ID, p.Fingerprint, file, file)
+	return p.Plan, nil
 }
 
 func printPlan(w io.Writer, p planJSON) {

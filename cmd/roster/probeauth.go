@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
 )
@@ -41,10 +41,10 @@ func newProbeAuth(st tokenFinder) *probeAuth {
 
 func (a *probeAuth) valid(r *http.Request) bool {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || !strings.HasPrefix(tok, api.TokenPrefix) || len(tok) > 200 {
+	if !ok || !strings.HasPrefix(tok, credential.TokenPrefix) || len(tok) > 200 {
 		return false
 	}
-	h := api.HashToken(tok)
+	h := credential.HashToken(tok)
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	_, err := a.st.TokenByHash(ctx, h)

@@ -11,13 +11,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
-	"github.com/roster-dev/roster/internal/web"
 )
 
 // sealedStore is where the sealed secrets are.
@@ -45,16 +44,16 @@ func storedSecrets(ctx context.Context, st sealedStore) ([]sealedValue, error) {
 		cred, err := st.AppCredential(ctx, a.ID)
 		switch {
 		case err == nil:
-			out = append(out, sealedValue{a.Name, api.AppSecretContext(a.ID), cred})
+			out = append(out, sealedValue{a.Name, credential.AppSecretContext(a.ID), cred})
 		case !errors.Is(err, directory.ErrNotFound):
 			return nil, err
 		}
 		c, err := st.OAuthClient(ctx, a.ID)
 		switch {
 		case err == nil:
-			out = append(out, sealedValue{a.Name, web.OAuthSecretContext(a.ID), c.SealedSecret})
+			out = append(out, sealedValue{a.Name, credential.OAuthSecretContext(a.ID), c.SealedSecret})
 			if len(c.SealedRefresh) > 0 {
-				out = append(out, sealedValue{a.Name, web.OAuthRefreshContext(a.ID), c.SealedRefresh})
+				out = append(out, sealedValue{a.Name, credential.OAuthRefreshContext(a.ID), c.SealedRefresh})
 			}
 		case !errors.Is(err, directory.ErrNotFound):
 			return nil, err

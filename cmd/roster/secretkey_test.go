@@ -9,13 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/audit"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store/storetest"
-	"github.com/roster-dev/roster/internal/web"
 )
 
 // TestLostKeyRefusesToStart: with credentials sealed in the database, serve
@@ -75,8 +74,8 @@ func sealSecrets(t *testing.T, db dbFlags) string {
 	if err := st.CreateApp(ctx, "test", &a); err != nil {
 		t.Fatal(err)
 	}
-	tok, _ := box.Seal([]byte("sl.team-token"), api.AppSecretContext(a.ID))
-	cs, _ := box.Seal([]byte("client-secret"), web.OAuthSecretContext(a.ID))
+	tok, _ := box.Seal([]byte("sl.team-token"), credential.AppSecretContext(a.ID))
+	cs, _ := box.Seal([]byte("client-secret"), credential.OAuthSecretContext(a.ID))
 	if err := st.SetAppCredential(ctx, "test", a.Name, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +153,7 @@ func forgetAndReenter(t *testing.T, db dbFlags) {
 	if err != nil || len(log) == 0 || log[0].Action != "app.secrets.forget" {
 		t.Fatalf("log after forget-secrets: %+v %v", log, err)
 	}
-	sealed, _ := box.Seal([]byte("sl.new"), api.AppSecretContext(a.ID))
+	sealed, _ := box.Seal([]byte("sl.new"), credential.AppSecretContext(a.ID))
 	if err := st.SetAppCredential(ctx, "test", a.Name, sealed); err != nil {
 		t.Fatal(err)
 	}

@@ -47,42 +47,7 @@ it with roster plan, then pass --allow-deletes if it is intended.`,
 			if err := cl.do(c.Context(), "POST", "/api/v1/apps/"+url.PathEscape(appName)+"/sync?"+q.Encode(), nil, &raw); err != nil {
 				return err
 			}
-			var res struct {
-				Stats struct {
-					Items, Done, Retrying, Tasks int
-					Ops                          map[string]int
-				}
-				OpenTasks int `json:"open_tasks"`
-				Queued    int `json:"queued"`
-				Reconcile *struct {
-					Members  int
-					Drifted  []struct{ User string }
-					Vanished []struct{ User string }
-					Unknown  []struct{ Email, Status string }
-				}
-			}
-			if err := json.Unmarshal(raw, &res); err != nil {
-				return err
-			}
-			st := res.Stats
-			pairs := [][2]string{{"Processed", strconv.Itoa(st.Items)}, {"Done", strconv.Itoa(st.Done)},
-				{"Retrying", strconv.Itoa(st.Retrying)}, {"New tasks", strconv.Itoa(st.Tasks)}, {"Open tasks", strconv.Itoa(res.OpenTasks)}}
-			if rc := res.Reconcile; rc != nil {
-				pairs = append(pairs, [2]string{"Team members", strconv.Itoa(rc.Members)}, [2]string{"Drifted", strconv.Itoa(len(rc.Drifted))},
-					[2]string{"Gone from the team", strconv.Itoa(len(rc.Vanished))}, [2]string{"Queued to repair", strconv.Itoa(res.Queued)})
-				for _, u := range rc.Unknown {
-					pairs = append(pairs, [2]string{"Unknown member (left alone)", u.Email + " (" + u.Status + ")"})
-				}
-			}
-			ops := make([]string, 0, len(st.Ops))
-			for k := range st.Ops {
-				ops = append(ops, k)
-			}
-			sort.Strings(ops)
-			for _, k := range ops {
-				pairs = append(pairs, [2]string{"  " + engine.OpLabel(k), strconv.Itoa(st.Ops[k])})
-			}
-			return fields(c.OutOrStdout(), g, raw, pairs)
+			return printSynced(c, g, raw, nil)
 		},
 	}
 	c.Flags().StringVar(&appName, "app", "", "app instance to sync")
@@ -221,4 +186,44 @@ func appsPendingCmd(g *globals) *cobra.Command {
 			return printOut(c.OutOrStdout(), g, raw, []string{"USER", "EMAIL"}, rows)
 		},
 	}
+}
+
+// printSynced prints what a sync or an apply did, after pairs.
+func printSynced(c *cobra.Command, g *globals, raw []byte, pairs [][2]string) error {
+	var res struct {
+		Stats struct {
+			Items, Done, Retrying, Tasks int
+			Ops                          map[string]int
+		}
+		OpenTasks int `json:"open_tasks"`
+		Queued    int `json:"queued"`
+		Reconcile *struct {
+			Members  int
+			Drifted  []struct{ User string }
+			Vanished []struct{ User string }
+			Unknown  []struct{ Email, Status string }
+		}
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	st := res.Stats
+	pairs = append(pairs, [][2]string{{"Processed", strconv.Itoa(st.Items)}, {"Done", strconv.Itoa(st.Done)},
+		{"Retrying", strconv.Itoa(st.Retrying)}, {"New tasks", strconv.Itoa(st.Tasks)}, {"Open tasks", strconv.Itoa(res.OpenTasks)}}...)
+	if rc := res.Reconcile; rc != nil {
+		pairs = append(pairs, [2]string{"Team members", strconv.Itoa(rc.Members)}, [2]string{"Drifted", strconv.Itoa(len(rc.Drifted))},
+			[2]string{"Gone from the team", strconv.Itoa(len(rc.Vanished))}, [2]string{"Queued to repair", strconv.Itoa(res.Queued)})
+		for _, u := range rc.Unknown {
+			pairs = append(pairs, [2]string{"Unknown member (left alone)", u.Email + " (" + u.Status + ")"})
+		}
+	}
+	ops := make([]string, 0, len(st.Ops))
+	for k := range st.Ops {
+		ops = append(ops, k)
+	}
+	sort.Strings(ops)
+	for _, k := range ops {
+		pairs = append(pairs, [2]string{"  " + engine.OpLabel(k), strconv.Itoa(st.Ops[k])})
+	}
+	return fields(c.OutOrStdout(), g, raw, pairs)
 }

@@ -11,13 +11,12 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/credential"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
 	"github.com/roster-dev/roster/internal/store/storetest"
-	"github.com/roster-dev/roster/internal/web"
 )
 
 // An app connected with "Authenticate with Dropbox Business" keeps working
@@ -62,7 +61,7 @@ func TestOAuthTokenIsRenewed(t *testing.T) {
 		t.Fatalf("with the stored renewed token: %v", err)
 	}
 	// A token pasted by hand ends the renewals.
-	sealed, _ := box.Seal([]byte("tok"), api.AppSecretContext(a.ID))
+	sealed, _ := box.Seal([]byte("tok"), credential.AppSecretContext(a.ID))
 	if err := st.SetAppCredential(ctx, "t", "dbx", sealed); err != nil {
 		t.Fatal(err)
 	}
@@ -82,11 +81,11 @@ func TestOAuthTokenIsRenewed(t *testing.T) {
 func authenticate(t *testing.T, st *sqlstore.DB, box *secret.Box, a app.Instance, base string) {
 	t.Helper()
 	ctx := context.Background()
-	sealed, _ := box.Seal([]byte("csecret"), web.OAuthSecretContext(a.ID))
+	sealed, _ := box.Seal([]byte("csecret"), credential.OAuthSecretContext(a.ID))
 	if err := st.SetOAuthClient(ctx, "t", a.Name, "cid", sealed); err != nil {
 		t.Fatal(err)
 	}
-	cfg := &oauth2.Config{ClientID: "cid", ClientSecret: "csecret", Endpoint: web.Endpoint(base), RedirectURL: "http://127.0.0.1/cb"}
+	cfg := &oauth2.Config{ClientID: "cid", ClientSecret: "csecret", Endpoint: credential.Endpoint(base), RedirectURL: "http://127.0.0.1/cb"}
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noFollow.Get(cfg.AuthCodeURL("state", oauth2.SetAuthURLParam("token_access_type", "offline")))
 	if err != nil {
@@ -101,8 +100,8 @@ func authenticate(t *testing.T, st *sqlstore.DB, box *secret.Box, a app.Instance
 	if err != nil || tok.RefreshToken == "" {
 		t.Fatalf("exchange: %v (refresh token %v)", err, tok != nil && tok.RefreshToken != "")
 	}
-	access, _ := box.Seal([]byte(tok.AccessToken), api.AppSecretContext(a.ID))
-	refresh, _ := box.Seal([]byte(tok.RefreshToken), web.OAuthRefreshContext(a.ID))
+	access, _ := box.Seal([]byte(tok.AccessToken), credential.AppSecretContext(a.ID))
+	refresh, _ := box.Seal([]byte(tok.RefreshToken), credential.OAuthRefreshContext(a.ID))
 	if err := st.SetOAuthToken(ctx, "t", a.Name, access, refresh, tok.Expiry); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
 	"github.com/roster-dev/roster/internal/store/storetest"
@@ -39,7 +40,7 @@ func newEnv(t *testing.T, open func(testing.TB) *sqlstore.DB) *env {
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := httptest.NewServer(api.New(st, box, logger, api.Options{}).Handler())
 	t.Cleanup(srv.Close)
-	tok, hash, err := api.NewToken()
+	tok, hash, err := credential.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +283,7 @@ func TestAppsTokenNeverShown(t *testing.T) {
 	if err != nil || bytes.Contains(sealed, []byte("SECRET")) {
 		t.Fatalf("stored credential is not encrypted: %v", err)
 	}
-	plain, err := e.box.Open(sealed, api.AppSecretContext(a.ID))
+	plain, err := e.box.Open(sealed, credential.AppSecretContext(a.ID))
 	if err != nil || string(plain) != dropboxToken {
 		t.Fatalf("credential does not open to the token: %v", err)
 	}
@@ -340,7 +341,7 @@ func TestTokens(t *testing.T) {
 		Token string `json:"token"`
 	}
 	e.call("POST", "/api/v1/tokens", map[string]any{"name": "ci"}, 201, &created)
-	if !strings.HasPrefix(created.Token, api.TokenPrefix) {
+	if !strings.HasPrefix(created.Token, credential.TokenPrefix) {
 		t.Fatalf("token = %q", created.Token)
 	}
 	var toks json.RawMessage

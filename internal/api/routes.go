@@ -10,6 +10,7 @@ import (
 	"github.com/roster-dev/roster/internal/csvload"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -210,7 +211,7 @@ func transitionHandler(t directory.Transition) func(*Server, http.ResponseWriter
 			return err
 		}
 		var err error
-		if c, ok := changeOf(t, r.PathValue("username")); ok {
+		if c, ok := service.ChangeOf(t, r.PathValue("username")); ok {
 			err = s.guarded(r, c, change)
 		} else {
 			err = change()

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
@@ -65,7 +65,7 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if in.Token != nil { // refuse a bad token before the app exists
-		if _, err := CleanToken(*in.Token); err != nil {
+		if _, err := credential.CleanToken(*in.Token); err != nil {
 			return err
 		}
 	}
@@ -103,7 +103,7 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("kind cannot change")
 	}
 	if in.Token != nil { // refuse a bad token before anything changes
-		if _, err := CleanToken(*in.Token); err != nil {
+		if _, err := credential.CleanToken(*in.Token); err != nil {
 			return err
 		}
 	}
@@ -163,29 +163,9 @@ func (s *Server) setAppToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// CleanToken trims a pasted team access token and refuses one that cannot be a token.
-func CleanToken(token string) (string, error) {
-	token = strings.TrimSpace(token)
-	if token == "" || len(token) > 4096 || strings.ContainsAny(token, " \t\r\n") {
-		return "", fmt.Errorf("%w: the token must be 1–4096 characters with no spaces", directory.ErrInvalid)
-	}
-	return token, nil
-}
-
 func (s *Server) storeToken(r *http.Request, a app.Instance, token string) error {
-	token, err := CleanToken(token)
-	if err != nil {
-		return err
-	}
-	sealed, err := s.box.Seal([]byte(token), AppSecretContext(a.ID))
-	if err != nil {
-		return err
-	}
-	return s.st.SetAppCredential(r.Context(), actorOf(r), a.Name, sealed)
+	return s.svc.SetAppToken(r.Context(), actorOf(r), a, token)
 }
-
-// AppSecretContext binds an app's sealed credential to that app.
-func AppSecretContext(appID int64) string { return "app:" + strconv.FormatInt(appID, 10) }
 
 // workItem is a queued reconcile as clients see it.
 type workItem struct {

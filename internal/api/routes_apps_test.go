@@ -15,6 +15,7 @@ import (
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/connector/dropbox"
+	"github.com/roster-dev/roster/internal/credential"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
@@ -34,7 +35,7 @@ func newTokenEnv(t *testing.T, open func(testing.TB) *sqlstore.DB) *env {
 		if err != nil {
 			return nil, err
 		}
-		tok, err := box.Open(sealed, api.AppSecretContext(a.ID))
+		tok, err := box.Open(sealed, credential.AppSecretContext(a.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +43,7 @@ func newTokenEnv(t *testing.T, open func(testing.TB) *sqlstore.DB) *env {
 	}
 	srv := httptest.NewServer(api.New(st, box, slog.New(slog.NewJSONHandler(io.Discard, nil)), api.Options{Connect: connect}).Handler())
 	t.Cleanup(srv.Close)
-	tok, hash, err := api.NewToken()
+	tok, hash, err := credential.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}

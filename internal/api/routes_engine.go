@@ -11,6 +11,7 @@ import (
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -35,58 +36,49 @@ func (s *Server) syncApp(w http.ResponseWriter, r *http.Request) error {
 	if s.opt.runner() == nil {
 		return errNoEngine
 	}
+	q := r.URL.Query()
+	req := service.SyncRequest{Full: q.Get("full") == "true", AllowDeletes: q.Get("allow_deletes") == "true"}
+	res, err := s.svc.Sync(r.Context(), actorOf(r), r.PathValue("name"), req)
+	if err != nil {
+		return syncErr(err)
+	}
+	return s.synced(w, r, res, req.Full, nil)
+}
+
+// synced answers a sync: what it did, or 202 when the worker holding the
+// app's lane does it instead (a full sync is recorded as requested, and that
+// worker runs it at its next pass). extra adds fields to a 200 answer.
+func (s *Server) synced(w http.ResponseWriter, r *http.Request, res service.SyncResult, full bool, extra map[string]any) error {
 	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	opt := engine.SyncOptions{AllowDeletes: r.URL.Query().Get("allow_deletes") == "true", Actor: actorOf(r)}
-	if opt.AllowDeletes {
-		// Released here, not by the runner: the lane may be another
-		// worker's, which then does the released work.
-		if _, err := s.st.ReleaseHeld(r.Context(), actorOf(r), a.ID, nil); err != nil {
-			return err
-		}
-	}
-	out := map[string]any{"app": a.Name, "queued": 0}
-	var st engine.Stats
-	if r.URL.Query().Get("full") == "true" {
-		var res engine.ReconcileResult
-		res, err = s.opt.runner().Reconcile(r.Context(), a, opt)
-		st, out["queued"], out["reconcile"] = res.Stats, res.Queued, res.Survey
-	} else {
-		st, err = s.opt.runner().Sync(r.Context(), a, opt)
-	}
-	var g *engine.GuardError
-	if errors.As(err, &g) {
-		return &apiError{http.StatusConflict, "deletion_guard", g.Error(), g}
-	}
-	var le *engine.LaneElsewhereError
-	if errors.As(err, &le) {
-		return s.handedOver(w, r, a, le, r.URL.Query().Get("full") == "true")
-	}
-	if err != nil {
-		return engineErr(err)
+	if le := res.Elsewhere; le != nil {
+		writeJSON(w, http.StatusAccepted, map[string]any{"app": a.Name, "worker": le.Owner, "full_sync_requested": full, "message": le.Error()})
+		return nil
 	}
 	tasks, err := s.st.ListTasks(r.Context(), a.ID)
 	if err != nil {
 		return err
 	}
-	out["stats"], out["open_tasks"] = st, len(tasks)
+	out := map[string]any{"app": a.Name, "queued": res.Queued, "stats": res.Stats, "open_tasks": len(tasks)}
+	if full {
+		out["reconcile"] = res.Survey
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-// handedOver answers a sync now that the worker holding the app's lane
-// does instead: 202, naming it. A full sync is recorded as requested, and
-// that worker runs it at its next pass.
-func (s *Server) handedOver(w http.ResponseWriter, r *http.Request, a app.Instance, le *engine.LaneElsewhereError, full bool) error {
-	if full {
-		if err := engine.RequestFullSync(r.Context(), s.st, actorOf(r), a); err != nil {
-			return err
-		}
+// syncErr answers the deletion guard with 409 and an app's refusal as such.
+func syncErr(err error) error {
+	var g *engine.GuardError
+	if errors.As(err, &g) {
+		return &apiError{http.StatusConflict, "deletion_guard", g.Error(), g}
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"app": a.Name, "worker": le.Owner, "full_sync_requested": full, "message": le.Error()})
-	return nil
+	return engineErr(err)
 }
 
 // planApp previews a sync without any write call to the app.

@@ -16,6 +16,7 @@ import (
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/connector/dropbox"
+	"github.com/roster-dev/roster/internal/credential"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
 	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
@@ -39,7 +40,7 @@ func newImportEnv(t *testing.T, open func(testing.TB) *sqlstore.DB) (*env, *emu.
 	logs := &bytes.Buffer{}
 	srv := httptest.NewServer(api.New(st, box, slog.New(slog.NewJSONHandler(io.Discard, nil)), api.Options{Connect: connect}).Handler())
 	t.Cleanup(srv.Close)
-	tok, hash, err := api.NewToken()
+	tok, hash, err := credential.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}

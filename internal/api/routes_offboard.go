@@ -1,13 +1,11 @@
 package api
 
 import (
-	"context"
+	"errors"
 	"net/http"
-	"strings"
 
-	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
-	"github.com/roster-dev/roster/internal/store"
+	"github.com/roster-dev/roster/internal/service"
 )
 
 func init() {
@@ -20,65 +18,27 @@ func init() {
 	)
 }
 
-// confirmed computes what a directory change would off-board and refuses
-// it with 409 and the impact unless the request carries the impact's
-// confirmation (?confirm=TOKEN): nothing irreversible on one click.
-func (s *Server) confirmed(r *http.Request, c engine.DirChange) (engine.Impact, error) {
-	im, err := engine.ImpactOf(r.Context(), s.st, c)
-	if err != nil {
-		return im, err
-	}
-	if im.Count > 0 && r.URL.Query().Get("confirm") != im.Confirm {
-		return im, &apiError{http.StatusConflict, "confirmation_required", im.Summary(), im}
-	}
-	return im, nil
-}
-
-// recordConfirmed marks the confirmed off-boardings, so that the deletion
-// guard never holds what an admin confirmed.
-func (s *Server) recordConfirmed(ctx context.Context, by store.Actor, im engine.Impact) error {
-	for appID, users := range im.ByApp() {
-		if err := s.st.ConfirmOffboardings(context.WithoutCancel(ctx), by, appID, users); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// guarded runs a directory change once its impact is confirmed.
+// guarded runs a directory change once its impact is confirmed
+// (?confirm=TOKEN): nothing irreversible on one click. Unconfirmed, it is
+// refused with 409 and the impact.
 func (s *Server) guarded(r *http.Request, c engine.DirChange, change func() error) error {
-	im, err := s.confirmed(r, c)
-	if err != nil {
-		return err
-	}
-	if err := change(); err != nil {
-		return err
-	}
-	return s.recordConfirmed(r.Context(), actorOf(r), im)
+	_, err := s.svc.Guarded(r.Context(), actorOf(r), c, service.Confirm{Token: r.URL.Query().Get("confirm")}, change)
+	return confirmErr(err)
 }
 
-// changeOf describes a lifecycle action as a directory change.
-func changeOf(t directory.Transition, username string) (engine.DirChange, bool) {
-	switch t {
-	case directory.Suspend:
-		return engine.DirChange{Users: []string{username}, Status: directory.StatusSuspended}, true
-	case directory.Deactivate:
-		return engine.DirChange{Users: []string{username}, Status: directory.StatusDeprovisioned}, true
+// confirmErr answers an unconfirmed impact with 409 and the impact.
+func confirmErr(err error) error {
+	var ce *service.ConfirmError
+	if errors.As(err, &ce) {
+		return &apiError{http.StatusConflict, "confirmation_required", ce.Impact.Summary(), ce.Impact}
 	}
-	return engine.DirChange{}, false
+	return err
 }
 
 func (s *Server) listOffboardings(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	obs, err := s.svc.Offboardings(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
-	}
-	obs, err := s.st.ListOffboardings(r.Context(), a.ID)
-	if err != nil {
-		return err
-	}
-	if obs == nil {
-		obs = []store.Offboarding{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": obs})
 	return nil
@@ -86,11 +46,7 @@ func (s *Server) listOffboardings(w http.ResponseWriter, r *http.Request) error 
 
 // releaseHeld releases what the deletion guard holds, as confirmed by the caller.
 func (s *Server) releaseHeld(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return err
-	}
-	n, err := s.st.ReleaseHeld(r.Context(), actorOf(r), a.ID, nil)
+	n, err := s.svc.ReleaseHeld(r.Context(), actorOf(r), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
@@ -100,15 +56,7 @@ func (s *Server) releaseHeld(w http.ResponseWriter, r *http.Request) error {
 
 // keepOffboarded cancels a leaver's pending removal: it stays suspended.
 func (s *Server) keepOffboarded(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return err
-	}
-	u, err := s.st.GetUser(r.Context(), r.PathValue("user"))
-	if err != nil {
-		return err
-	}
-	if err := s.st.KeepOffboarded(r.Context(), actorOf(r), a.ID, u.ID); err != nil {
+	if _, err := s.svc.KeepOffboarded(r.Context(), actorOf(r), r.PathValue("name"), r.PathValue("user")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -118,11 +66,7 @@ func (s *Server) keepOffboarded(w http.ResponseWriter, r *http.Request) error {
 // reapplyImpact shows what applying today's off-boarding settings to past
 // leavers would do; nothing changes.
 func (s *Server) reapplyImpact(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return err
-	}
-	im, err := engine.PastLeavers(r.Context(), s.st, a)
+	im, err := s.svc.PastLeavers(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
@@ -133,23 +77,9 @@ func (s *Server) reapplyImpact(w http.ResponseWriter, r *http.Request) error {
 // reapply applies today's off-boarding settings to past leavers: an explicit,
 // confirmed action, never a side effect of saving settings.
 func (s *Server) reapply(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	im, err := s.svc.Reapply(r.Context(), actorOf(r), r.PathValue("name"), service.Confirm{Token: r.URL.Query().Get("confirm")})
 	if err != nil {
-		return err
-	}
-	im, err := engine.PastLeavers(r.Context(), s.st, a)
-	if err != nil {
-		return err
-	}
-	if im.Count == 0 {
-		writeJSON(w, http.StatusOK, im)
-		return nil
-	}
-	if strings.TrimSpace(r.URL.Query().Get("confirm")) != im.Confirm {
-		return &apiError{http.StatusConflict, "confirmation_required", im.Summary(), im}
-	}
-	if err := s.st.ReapplyOffboardings(r.Context(), actorOf(r), a.ID, im.ByApp()[a.ID]); err != nil {
-		return err
+		return confirmErr(err)
 	}
 	writeJSON(w, http.StatusOK, im)
 	return nil

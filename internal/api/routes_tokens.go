@@ -1,23 +1,12 @@
 package api
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 	"strconv"
 
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/store"
 )
-
-// NewToken makes a random admin token; only its hash is ever stored.
-func NewToken() (string, []byte, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", nil, err
-	}
-	tok := TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	return tok, HashToken(tok), nil
-}
 
 // CreatedToken is returned once, when a token is made.
 type CreatedToken struct {
@@ -44,7 +33,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	tok, hash, err := NewToken()
+	tok, hash, err := credential.NewToken()
 	if err != nil {
 		return err
 	}

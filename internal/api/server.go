@@ -5,7 +5,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,10 +16,12 @@ import (
 
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/connectors"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/httplimit"
 	"github.com/roster-dev/roster/internal/secret"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -39,6 +40,7 @@ type Server struct {
 	box *secret.Box
 	log *slog.Logger
 	opt Options
+	svc *service.Service
 }
 
 // Options connect the API to the provisioning side.
@@ -46,6 +48,9 @@ type Options struct {
 	Engine  *engine.Engine // plans, and runs syncs on request unless Runner is set
 	Runner  engine.Runner  // runs syncs on request in a fleet: within the app's lane
 	Connect engine.Connect // reaches an app, for test connection and settings checks
+	// Service runs the use cases, shared with the web UI; nil: one of
+	// this API's own, made from the fields above.
+	Service *service.Service
 	// Kinds are the app kinds apps may be of; default every kind this binary has.
 	Kinds *connector.Registry
 }
@@ -67,7 +72,11 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) *Server {
 	if opt.Kinds == nil {
 		opt.Kinds = connectors.Registry()
 	}
-	return &Server{st: st, box: box, log: log, opt: opt}
+	svc := opt.Service
+	if svc == nil {
+		svc = service.New(st, box, service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect})
+	}
+	return &Server{st: st, box: box, log: log, opt: opt, svc: svc}
 }
 
 // Route is one authenticated API route.
@@ -106,15 +115,6 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// TokenPrefix starts every Roster admin token, so a leaked one is recognisable.
-const TokenPrefix = "rst_"
-
-// HashToken is how tokens are stored: high-entropy tokens need no slow hash.
-func HashToken(tok string) []byte {
-	h := sha256.Sum256([]byte(tok))
-	return h[:]
-}
-
 type actorKey struct{}
 
 func actorOf(r *http.Request) store.Actor {
@@ -125,11 +125,11 @@ func actorOf(r *http.Request) store.Actor {
 func (s *Server) authenticated(h func(*Server, http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || !strings.HasPrefix(tok, TokenPrefix) {
+		if !ok || !strings.HasPrefix(tok, credential.TokenPrefix) {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "a bearer token is required (Authorization: Bearer rst_…)")
 			return
 		}
-		t, err := s.st.TokenByHash(r.Context(), HashToken(tok))
+		t, err := s.st.TokenByHash(r.Context(), credential.HashToken(tok))
 		if errors.Is(err, directory.ErrNotFound) {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "the token is not valid")
 			return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/credential"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/fleettest"
@@ -143,7 +144,7 @@ func postSync(t *testing.T, st *sqlstore.DB, run engine.Runner, path string) (in
 	}
 	srv := httptest.NewServer(api.New(st, box, slog.New(slog.NewTextHandler(io.Discard, nil)), api.Options{Runner: run}).Handler())
 	defer srv.Close()
-	tok, hash, err := api.NewToken()
+	tok, hash, err := credential.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/audit"
+	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
-	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -25,15 +25,18 @@ type Store interface {
 	AppendLog(ctx context.Context, e audit.Entry) error
 }
 
+// Connect makes the connector of one app instance (an engine.Connect).
+type Connect = func(ctx context.Context, a app.Instance, pacer connector.Pacer) (connector.Connector, error)
+
 // Importer runs imports.
 type Importer struct {
 	st      Store
-	connect engine.Connect
+	connect Connect
 	log     *slog.Logger
 }
 
 // New makes an importer.
-func New(st Store, connect engine.Connect, log *slog.Logger) *Importer {
+func New(st Store, connect Connect, log *slog.Logger) *Importer {
 	return &Importer{st: st, connect: connect, log: log}
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
-	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -102,7 +101,7 @@ func (im *Importer) logRun(ctx context.Context, opt Options, a app.Instance, res
 // decides what the import does, writing nothing. Removed members are left
 // out: they are no longer in the team.
 func (im *Importer) evaluate(ctx context.Context, sn *snapshot, a app.Instance, res *Result) (*work, error) {
-	conn, err := im.connect(ctx, a, engine.NewPacer(0))
+	conn, err := im.connect(ctx, a, &pauses{})
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/httplimit"
 	"github.com/roster-dev/roster/internal/store"
@@ -397,10 +397,10 @@ func (s *Server) setDevice(w http.ResponseWriter, r *http.Request, admin int64) 
 }
 
 func (s *Server) tokenSession(r *http.Request, tok string) (store.Session, error) {
-	if !strings.HasPrefix(tok, api.TokenPrefix) || len(tok) > 200 {
+	if !strings.HasPrefix(tok, credential.TokenPrefix) || len(tok) > 200 {
 		return store.Session{}, errBadCredentials
 	}
-	t, err := s.st.TokenByHash(r.Context(), api.HashToken(tok))
+	t, err := s.st.TokenByHash(r.Context(), credential.HashToken(tok))
 	if errors.Is(err, directory.ErrNotFound) {
 		return store.Session{}, errBadCredentials
 	}

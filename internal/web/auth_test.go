@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
 	"github.com/roster-dev/roster/internal/store/storetest"
 )
@@ -94,7 +94,7 @@ func TestEveryFormNeedsItsCSRFToken(t *testing.T) {
 func TestSignin(t *testing.T) {
 	backends(t, func(t *testing.T, open func(testing.TB) *sqlstore.DB) {
 		e := newEnv(t, open)
-		tok, hash, err := api.NewToken()
+		tok, hash, err := credential.NewToken()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestSignin(t *testing.T) {
 			{"unknown admin", url.Values{"name": {"nobody"}, "password": {adminPass}}, http.StatusUnauthorized, ""},
 			{"empty", url.Values{}, http.StatusUnauthorized, ""},
 			{"api token", url.Values{"token": {tok}}, http.StatusSeeOther, "token:ci"},
-			{"unknown token", url.Values{"token": {api.TokenPrefix + "nope"}}, http.StatusUnauthorized, ""},
+			{"unknown token", url.Values{"token": {credential.TokenPrefix + "nope"}}, http.StatusUnauthorized, ""},
 			{"not a token", url.Values{"token": {"hunter2"}}, http.StatusUnauthorized, ""},
 		}
 		for _, c := range cases {

@@ -16,6 +16,7 @@ import (
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/connector/dropbox"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
 	"github.com/roster-dev/roster/internal/engine"
@@ -103,7 +104,7 @@ func testConnect(st store.Store, box *secret.Box) engine.Connect {
 		if err != nil {
 			return nil, err
 		}
-		tok, err := box.Open(sealed, api.AppSecretContext(a.ID))
+		tok, err := box.Open(sealed, credential.AppSecretContext(a.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +120,7 @@ func (e *env) addApp(t testing.TB, name string, provisioning bool) app.Instance 
 	if err := e.st.CreateApp(bg, actor, &a); err != nil {
 		t.Fatal(err)
 	}
-	sealed, err := e.box.Seal([]byte(teamToken), api.AppSecretContext(a.ID))
+	sealed, err := e.box.Seal([]byte(teamToken), credential.AppSecretContext(a.ID))
 	if err != nil {
 		t.Fatal(err)
 	}

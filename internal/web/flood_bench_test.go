@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/store/storetest"
 )
 
@@ -188,7 +188,7 @@ func ownerWait(b *testing.B, e *env) time.Duration {
 }
 
 func apiToken(b *testing.B, e *env) string {
-	tok, hash, err := api.NewToken()
+	tok, hash, err := credential.NewToken()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
-	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
-	"github.com/roster-dev/roster/internal/store"
 )
 
 // "Authenticate with Dropbox Business": the OAuth 2 authorization-code flow
@@ -25,26 +23,6 @@ import (
 // stored encrypted as the app's credential. Secrets are never shown again.
 
 const stateLife = 10 * time.Minute
-
-// OAuthSecretContext and OAuthRefreshContext bind an app's sealed OAuth
-// client secret and refresh token to that app.
-func OAuthSecretContext(appID int64) string {
-	return "app-oauth-secret:" + strconv.FormatInt(appID, 10)
-}
-
-// OAuthRefreshContext: see OAuthSecretContext.
-func OAuthRefreshContext(appID int64) string {
-	return "app-oauth-refresh:" + strconv.FormatInt(appID, 10)
-}
-
-// Endpoint returns the OAuth endpoints of the Dropbox an app points at: the
-// real one splits them over two hosts; an emulator serves both itself.
-func Endpoint(baseURL string) oauth2.Endpoint {
-	if baseURL == app.DefaultDropboxURL {
-		return oauth2.Endpoint{AuthURL: "https://www.dropbox.com/oauth2/authorize", TokenURL: app.DefaultDropboxURL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInHeader}
-	}
-	return oauth2.Endpoint{AuthURL: baseURL + "/oauth2/authorize", TokenURL: baseURL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInHeader}
-}
 
 // callbackURL is the redirect address to register with the Dropbox app.
 func (s *Server) callbackURL(r *http.Request) string {
@@ -73,7 +51,7 @@ func (s *Server) saveOAuthClient(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 		sealed = cur.SealedSecret
-	} else if sealed, err = s.box.Seal([]byte(secret), OAuthSecretContext(a.ID)); err != nil {
+	} else if sealed, err = s.box.Seal([]byte(secret), credential.OAuthSecretContext(a.ID)); err != nil {
 		return err
 	}
 	if err := s.st.SetOAuthClient(r.Context(), actorOf(r), a.Name, id, sealed); err != nil {
@@ -88,11 +66,11 @@ func (s *Server) oauthConfig(r *http.Request, a app.Instance) (*oauth2.Config, e
 	if err != nil {
 		return nil, err
 	}
-	secret, err := s.box.Open(c.SealedSecret, OAuthSecretContext(a.ID))
+	secret, err := s.box.Open(c.SealedSecret, credential.OAuthSecretContext(a.ID))
 	if err != nil {
 		return nil, fmt.Errorf("OAuth client secret of app %s: %w", a.Name, err)
 	}
-	return &oauth2.Config{ClientID: c.ClientID, ClientSecret: string(secret), Endpoint: Endpoint(a.BaseURL), RedirectURL: s.callbackURL(r)}, nil
+	return &oauth2.Config{ClientID: c.ClientID, ClientSecret: string(secret), Endpoint: credential.Endpoint(a.BaseURL), RedirectURL: s.callbackURL(r)}, nil
 }
 
 // startOAuth sends the browser to Dropbox. It is a form (POST) so that no
@@ -173,21 +151,7 @@ func (s *Server) exchange(r *http.Request, a app.Instance, code string) error {
 	if team, _ := tok.Extra("team_id").(string); team == "" {
 		return fmt.Errorf("%w: Dropbox gave a token for a single user, not a team; use a Dropbox app with team scopes", directory.ErrInvalid)
 	}
-	return s.storeTokens(r.Context(), actorOf(r), a, tok)
-}
-
-func (s *Server) storeTokens(ctx context.Context, by store.Actor, a app.Instance, tok *oauth2.Token) error {
-	access, err := s.box.Seal([]byte(tok.AccessToken), api.AppSecretContext(a.ID))
-	if err != nil {
-		return err
-	}
-	var refresh []byte
-	if tok.RefreshToken != "" {
-		if refresh, err = s.box.Seal([]byte(tok.RefreshToken), OAuthRefreshContext(a.ID)); err != nil {
-			return err
-		}
-	}
-	return s.st.SetOAuthToken(ctx, by, a.Name, access, refresh, tok.Expiry)
+	return credential.SetOAuthTokens(r.Context(), s.st, s.box, actorOf(r), a, tok)
 }
 
 // explainExchange keeps Dropbox's own error code and description and drops

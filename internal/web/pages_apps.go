@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 )
@@ -101,7 +101,7 @@ func (s *Server) appView(r *http.Request, a app.Instance) (appView, error) {
 	case !errors.Is(err, directory.ErrNotFound):
 		return v, err
 	}
-	v.PastLeavers, err = engine.PastLeavers(r.Context(), s.st, a)
+	v.PastLeavers, err = s.svc.PastLeavers(r.Context(), a.Name)
 	return v, err
 }
 
@@ -218,7 +218,7 @@ func (s *Server) formToken(r *http.Request) (string, error) {
 	if strings.TrimSpace(r.PostForm.Get("token")) == "" {
 		return "", nil
 	}
-	tok, err := api.CleanToken(r.PostForm.Get("token"))
+	tok, err := credential.CleanToken(r.PostForm.Get("token"))
 	if err != nil {
 		return "", fmt.Errorf("%w: the token must be 1–4096 characters with no spaces", directory.ErrInvalid)
 	}
@@ -227,11 +227,7 @@ func (s *Server) formToken(r *http.Request) (string, error) {
 
 // storeToken seals a team token for the app and stores it.
 func (s *Server) storeToken(r *http.Request, a app.Instance, tok string) error {
-	sealed, err := s.box.Seal([]byte(tok), api.AppSecretContext(a.ID))
-	if err != nil {
-		return err
-	}
-	return s.st.SetAppCredential(r.Context(), actorOf(r), a.Name, sealed)
+	return s.svc.SetAppToken(r.Context(), actorOf(r), a, tok)
 }
 
 // settingsRefused shows the settings page again with what was typed and why
@@ -256,7 +252,7 @@ func (s *Server) saveToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tok, err := api.CleanToken(r.PostForm.Get("token"))
+	tok, err := credential.CleanToken(r.PostForm.Get("token"))
 	if err != nil {
 		s.redirect(w, r, appURL(a.Name), "error", "The token must be 1–4096 characters with no spaces.")
 		return nil

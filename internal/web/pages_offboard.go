@@ -1,16 +1,16 @@
 package web
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 
-	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -31,39 +31,34 @@ type confirmView struct {
 	Typed  string
 }
 
-// confirmed asks for a confirmation of what change would off-board, unless
-// the form carries it: the impact's token as shown (recomputed now and
-// compared: a changed impact is shown again) and, for an irreversible one,
-// its TypeToConfirm typed. It reports whether the action may go ahead; when
-// not, it has rendered the confirmation step.
-func (s *Server) confirmed(w http.ResponseWriter, r *http.Request, c engine.DirChange, what, back string) (engine.Impact, bool, error) {
-	im, err := engine.ImpactOf(r.Context(), s.st, c)
-	if err != nil || im.Count == 0 {
-		return im, err == nil, err
-	}
-	return im, s.confirmStep(w, r, im, what, back), nil
+// formConfirm is the confirmation the form carries: the impact's token as
+// shown and, for an irreversible impact, its TypeToConfirm typed.
+func formConfirm(r *http.Request) service.Confirm {
+	return service.Confirm{Token: r.PostForm.Get(impactField), Typed: r.PostForm.Get(typedField), NeedTyped: true}
 }
 
-// confirmStep reports whether the form confirms the impact; when not, it
-// renders the confirmation step.
-func (s *Server) confirmStep(w http.ResponseWriter, r *http.Request, im engine.Impact, what, back string) bool {
-	token, typed := r.PostForm.Get(impactField), strings.TrimSpace(r.PostForm.Get(typedField))
-	v := confirmView{What: what, Action: r.URL.Path, Back: back, Impact: im, Hidden: hiddenFields(r.PostForm), Typed: typed}
+// confirmStep renders the confirmation step of an action the service
+// refused as unconfirmed, and reports whether it did; a changed impact
+// (recomputed by the service and compared) is shown again.
+func (s *Server) confirmStep(w http.ResponseWriter, r *http.Request, err error, what, back string) bool {
+	var ce *service.ConfirmError
+	if !errors.As(err, &ce) {
+		return false
+	}
+	typed := strings.TrimSpace(r.PostForm.Get(typedField))
+	v := confirmView{What: what, Action: r.URL.Path, Back: back, Impact: ce.Impact, Hidden: hiddenFields(r.PostForm), Typed: typed}
 	p := page{Title: "Confirm: " + what, Nav: navOf(back), Data: v}
 	status := http.StatusOK
-	switch {
-	case token == "":
-	case token != im.Confirm:
+	switch ce.Reason {
+	case service.Changed:
 		v.Typed, p.Data, status = "", v, http.StatusConflict
 		p.Error = "What this would do changed since it was shown (other changes were made meanwhile). Nothing was changed; review the impact below."
-	case im.TypeToConfirm != "" && typed != im.TypeToConfirm:
+	case service.NotTyped:
 		status = http.StatusUnprocessableEntity
-		p.Error = fmt.Sprintf("Nothing was changed: type %s exactly in the box to confirm.", im.TypeToConfirm)
-	default:
-		return true
+		p.Error = fmt.Sprintf("Nothing was changed: type %s exactly in the box to confirm.", ce.Impact.TypeToConfirm)
 	}
 	s.render(w, r, status, "confirm", p)
-	return false
+	return true
 }
 
 // hiddenFields are the action's own fields, to post again on confirming.
@@ -90,29 +85,15 @@ func navOf(back string) string {
 	return ""
 }
 
-// recordConfirmed marks the confirmed off-boardings, as the API does, so
-// that the deletion guard never holds what an admin confirmed. The change is
-// made by then: a cancelled request must not skip the record.
-func (s *Server) recordConfirmed(ctx context.Context, by store.Actor, im engine.Impact) error {
-	for appID, users := range im.ByApp() {
-		if err := s.st.ConfirmOffboardings(context.WithoutCancel(ctx), by, appID, users); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // guardedChange makes a directory change once what it would off-board is
-// confirmed; done reports whether it was made (else a page was rendered).
+// confirmed (service.Guarded); done reports whether it was made (else a page
+// was rendered).
 func (s *Server) guardedChange(w http.ResponseWriter, r *http.Request, c engine.DirChange, what, back string, change func() error) (engine.Impact, bool, error) {
-	im, ok, err := s.confirmed(w, r, c, what, back)
-	if err != nil || !ok {
-		return im, false, err
+	im, err := s.svc.Guarded(r.Context(), actorOf(r), c, formConfirm(r), change)
+	if s.confirmStep(w, r, err, what, back) {
+		return im, false, nil
 	}
-	if err := change(); err != nil {
-		return im, false, err
-	}
-	return im, true, s.recordConfirmed(r.Context(), actorOf(r), im)
+	return im, err == nil, err
 }
 
 // offboarded says, after a confirmed change, how many accounts it off-boards.
@@ -149,11 +130,10 @@ func (s *Server) keepUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.actionFailed(w, r, back, err)
 	}
-	u, err := s.st.GetUser(r.Context(), name)
-	if err != nil {
+	if _, err := s.st.GetUser(r.Context(), name); err != nil {
 		return err
 	}
-	if err := s.st.KeepOffboarded(r.Context(), actorOf(r), a.ID, u.ID); err != nil {
+	if _, err := s.svc.KeepOffboarded(r.Context(), actorOf(r), a.Name, name); err != nil {
 		return s.actionFailed(w, r, back, err)
 	}
 	s.redirect(w, r, back, "ok", fmt.Sprintf("Removal from %s cancelled: %s stays suspended there.", a.Name, name))
@@ -168,7 +148,7 @@ func (s *Server) releaseHeld(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	back := appURL(a.Name) + "/plan"
-	held, err := heldCount(r.Context(), s.st, a)
+	held, err := s.svc.HeldCount(r.Context(), a.ID)
 	if err != nil {
 		return err
 	}
@@ -180,27 +160,12 @@ func (s *Server) releaseHeld(w http.ResponseWriter, r *http.Request) error {
 		s.redirect(w, r, back, "error", fmt.Sprintf("Nothing was released: type the number of held off-boardings (%d) to confirm.", held))
 		return nil
 	}
-	n, err := s.st.ReleaseHeld(r.Context(), actorOf(r), a.ID, nil)
+	n, err := s.svc.ReleaseHeld(r.Context(), actorOf(r), a.Name)
 	if err != nil {
 		return s.actionFailed(w, r, back, err)
 	}
 	s.redirect(w, r, back, "ok", fmt.Sprintf("Released %d held off-boarding(s); they are made at the next sync.", n))
 	return nil
-}
-
-// heldCount counts the app's off-boardings the deletion guard holds.
-func heldCount(ctx context.Context, st Store, a app.Instance) (int, error) {
-	obs, err := st.ListOffboardings(ctx, a.ID)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, ob := range obs {
-		if ob.Held {
-			n++
-		}
-	}
-	return n, nil
 }
 
 // reapply applies the app's off-boarding settings in force now to past
@@ -210,19 +175,16 @@ func (s *Server) reapply(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	im, err := engine.PastLeavers(r.Context(), s.st, a)
+	im, err := s.svc.Reapply(r.Context(), actorOf(r), a.Name, formConfirm(r))
+	if s.confirmStep(w, r, err, "apply today's off-boarding settings of "+a.Name+" to past leavers", appURL(a.Name)) {
+		return nil
+	}
 	if err != nil {
-		return err
+		return s.actionFailed(w, r, appURL(a.Name), err)
 	}
 	if im.Count == 0 {
 		s.redirect(w, r, appURL(a.Name), "ok", "No past leaver is off-boarded under other settings; nothing to apply.")
 		return nil
-	}
-	if !s.confirmStep(w, r, im, "apply today's off-boarding settings of "+a.Name+" to past leavers", appURL(a.Name)) {
-		return nil
-	}
-	if err := s.st.ReapplyOffboardings(r.Context(), actorOf(r), a.ID, im.ByApp()[a.ID]); err != nil {
-		return s.actionFailed(w, r, appURL(a.Name), err)
 	}
 	s.redirect(w, r, appURL(a.Name), "ok", fmt.Sprintf("Today's settings apply to %d past leaver(s) from the next sync.", im.Count))
 	return nil

@@ -1,21 +1,17 @@
 package web
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/audit"
-	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -28,7 +24,8 @@ type planView struct {
 	App     app.Instance
 	Plan    engine.Preview
 	Ops     []opCount
-	Digest  string             // of the changes shown; apply refuses if they changed
+	ID      string             // of the plan shown
+	Digest  string             // its fingerprint; apply refuses a plan that changed
 	Stopped *engine.GuardError // set when an apply was stopped by the guard
 	Result  string
 	Shown   string          // keys of the changes shown, space-separated
@@ -37,45 +34,23 @@ type planView struct {
 	Held    int             // off-boardings the deletion guard holds
 }
 
-// changeKey names a change as shown, so that an apply can tell which
-// changes were made meanwhile and which are new; where it stands (state,
-// due time) is left out, since workers move it along.
-func changeKey(c engine.Change) string {
-	b, _ := json.Marshal(struct {
-		C map[string][2]string
-		D map[string]any
-		S string
-	}{c.Changes, c.Detail, c.Skipped})
-	h := sha256.Sum256(b)
-	return fmt.Sprintf("%d:%s:%s", c.UserID, c.Op, hex.EncodeToString(h[:4]))
-}
-
-// digest fingerprints a plan's changes, so "Apply" runs only what was shown.
-func digest(p engine.Preview) string {
-	b, _ := json.Marshal(p.Changes)
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:8])
-}
-
 func (s *Server) plan(r *http.Request, a app.Instance, full bool) (planView, error) {
-	v := planView{App: a}
-	if s.opt.Engine == nil {
-		return v, fmt.Errorf("%w: this server runs no provisioning engine", directory.ErrInvalid)
-	}
-	p, err := s.opt.Engine.Plan(r.Context(), a, full)
+	p, err := s.svc.CreatePlan(r.Context(), actorOf(r), a.Name, full)
 	if err != nil {
+		return planView{App: a}, err
+	}
+	return s.planViewOf(r, a, p)
+}
+
+// planViewOf shows plan p; the form carries its id, fingerprint and keys,
+// so that Apply applies exactly it on any server of a fleet.
+func (s *Server) planViewOf(r *http.Request, a app.Instance, p service.Plan) (planView, error) {
+	v := planView{App: a, Plan: p.Preview, ID: p.ID, Digest: p.Fingerprint, Shown: strings.Join(p.Keys, " ")}
+	var err error
+	if v.Held, err = s.svc.HeldCount(r.Context(), a.ID); err != nil {
 		return v, err
 	}
-	v.Plan, v.Digest = p, digest(p)
-	keys := make([]string, len(p.Changes))
-	for i, c := range p.Changes {
-		keys[i] = changeKey(c)
-	}
-	v.Shown = strings.Join(keys, " ")
-	if v.Held, err = heldCount(r.Context(), s.st, a); err != nil {
-		return v, err
-	}
-	for op, n := range p.Summary {
+	for op, n := range p.Preview.Summary {
 		v.Ops = append(v.Ops, opCount{op, n})
 	}
 	sort.Slice(v.Ops, func(i, k int) bool { return v.Ops[i].Op < v.Ops[k].Op })
@@ -95,110 +70,74 @@ func (s *Server) planPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// apply runs the sync the admin previewed: the queued work, or with full
-// every user the app holds or should hold. If the plan changed since it was
-// shown, it shows the new plan instead of applying it.
+// apply applies the plan the admin previewed (service.ApplyPlan): if it
+// changed since it was shown, it shows the new plan instead of applying it.
 func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	full := r.PostForm.Get("full") == "1"
-	allow := r.PostForm.Get("allow_deletes") == "1"
-	v, err := s.plan(r, a, full)
-	if err != nil {
-		return err
+	shown := service.Plan{ID: r.PostForm.Get("plan"), App: a.Name, Full: r.PostForm.Get("full") == "1",
+		Fingerprint: r.PostForm.Get("digest"), Keys: strings.Fields(r.PostForm.Get("shown"))}
+	if shown.Keys == nil {
+		shown.Keys = []string{}
 	}
+	allow := r.PostForm.Get("allow_deletes") == "1"
 	if allow && r.PostForm.Get("reviewed") != "on" {
+		v, err := s.plan(r, a, shown.Full)
+		if err != nil {
+			return err
+		}
 		return s.renderPlan(w, r, v, http.StatusUnprocessableEntity, "Tick the box to confirm you reviewed the suspensions and removals below.")
 	}
-	made := 0
-	if v.Digest != r.PostForm.Get("digest") {
-		if made, err = s.sinceShown(r, &v, strings.Fields(r.PostForm.Get("shown"))); err != nil {
-			return err
-		}
-		if len(v.New) > 0 {
-			msg := fmt.Sprintf("The plan changed since you previewed it: %d new change(s), marked new below, were not shown to you", len(v.New))
-			if made > 0 {
-				msg += fmt.Sprintf("; %d of the changes shown were already made by a worker (listed below)", made)
-			}
-			return s.renderPlan(w, r, v, http.StatusConflict, msg+". Nothing was applied; review this plan, then apply.")
-		}
+	res, err := s.svc.ApplyPlan(r.Context(), actorOf(r), shown, allow)
+	var se *service.StaleError
+	if errors.As(err, &se) {
+		return s.stalePlan(w, r, a, se)
 	}
-	return s.runSync(w, r, a, v, full, allow, made)
-}
-
-// sinceShown compares the plan with the changes shown: it marks the new ones
-// in v and lists those gone (a worker made them meanwhile), and counts those.
-func (s *Server) sinceShown(r *http.Request, v *planView, shown []string) (int, error) {
-	now := map[string]bool{}
-	for _, c := range v.Plan.Changes {
-		now[changeKey(c)] = true
-	}
-	was := map[string]bool{}
-	var goneIDs []int64
-	var gone []string
-	for _, k := range shown {
-		was[k] = true
-		if !now[k] {
-			id, rest, _ := strings.Cut(k, ":")
-			n, _ := strconv.ParseInt(id, 10, 64)
-			goneIDs, gone = append(goneIDs, n), append(gone, rest)
-		}
-	}
-	v.New = map[string]bool{}
-	for k := range now {
-		if !was[k] {
-			v.New[k] = true
-		}
-	}
-	users, err := s.st.UsersByID(r.Context(), goneIDs)
-	if err != nil {
-		return 0, err
-	}
-	for i, id := range goneIDs {
-		name := users[id].Username
-		if name == "" {
-			name = fmt.Sprintf("user %d", id)
-		}
-		op, _, _ := strings.Cut(gone[i], ":")
-		v.Gone = append(v.Gone, name+": "+op)
-	}
-	return len(goneIDs), nil
-}
-
-// runSync runs the sync; made is how many of the changes shown a worker
-// made meanwhile, for the message.
-func (s *Server) runSync(w http.ResponseWriter, r *http.Request, a app.Instance, v planView, full, allow bool, made int) error {
-	if full {
-		if _, err := s.st.EnqueueAll(r.Context(), a.ID, "sync.full"); err != nil {
-			return err
-		}
-	}
-	run := engine.Runner(s.opt.Engine)
-	if s.opt.Runner != nil {
-		run = s.opt.Runner
-	}
-	st, err := run.Sync(r.Context(), a, engine.SyncOptions{AllowDeletes: allow, Actor: actorOf(r)})
 	var g *engine.GuardError
 	if errors.As(err, &g) {
+		v, err := s.plan(r, a, shown.Full)
+		if err != nil {
+			return err
+		}
 		v.Stopped = g
 		return s.renderPlan(w, r, v, http.StatusConflict, "")
-	}
-	var le *engine.LaneElsewhereError
-	if errors.As(err, &le) { // the queued work is that worker's: nothing failed
-		s.redirect(w, r, appURL(a.Name)+"/plan", "ok", "Queued. "+le.Error()+".")
-		return nil
 	}
 	if err != nil {
 		return s.actionFailed(w, r, appURL(a.Name)+"/plan", err)
 	}
-	msg := syncSummary(st)
-	if made > 0 {
-		msg = fmt.Sprintf("%d of the changes shown were already made by a worker meanwhile; the rest were applied. ", made) + msg
+	if res.Elsewhere != nil { // the queued work is that worker's: nothing failed
+		s.redirect(w, r, appURL(a.Name)+"/plan", "ok", "Queued. "+res.Elsewhere.Error()+".")
+		return nil
+	}
+	msg := syncSummary(res.Stats)
+	if len(res.Made) > 0 {
+		msg = fmt.Sprintf("%d of the changes shown were already made by a worker meanwhile; the rest were applied. ", len(res.Made)) + msg
 	}
 	s.redirect(w, r, appURL(a.Name)+"/plan", "ok", msg)
 	return nil
+}
+
+// stalePlan shows the plan as it is now, marking what the admin was not
+// shown and listing what a worker made meanwhile; nothing was applied.
+func (s *Server) stalePlan(w http.ResponseWriter, r *http.Request, a app.Instance, se *service.StaleError) error {
+	v, err := s.planViewOf(r, a, se.Plan)
+	if err != nil {
+		return err
+	}
+	v.New = map[string]bool{}
+	for _, c := range se.New {
+		v.New[service.ChangeKey(c)] = true
+	}
+	for _, m := range se.Made {
+		v.Gone = append(v.Gone, m.User+": "+m.Op)
+	}
+	msg := fmt.Sprintf("The plan changed since you previewed it: %d new change(s), marked new below, were not shown to you", len(se.New))
+	if len(se.Made) > 0 {
+		msg += fmt.Sprintf("; %d of the changes shown were already made by a worker (listed below)", len(se.Made))
+	}
+	return s.renderPlan(w, r, v, http.StatusConflict, msg+". Nothing was applied; review this plan, then apply.")
 }
 
 func syncSummary(st engine.Stats) string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/service"
 )
 
 // page is what every template gets.
@@ -46,7 +47,7 @@ var funcs = template.FuncMap{
 		return time.Since(t).Round(time.Second).String() + " ago"
 	},
 	"join":      strings.Join,
-	"changeKey": changeKey,
+	"changeKey": service.ChangeKey,
 	"q":         url.QueryEscape,
 	"p":         url.PathEscape,
 	"has": func(list []string, v string) bool {

@@ -19,6 +19,7 @@ import (
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -43,6 +44,9 @@ type Options struct {
 	Engine  *engine.Engine // plans, and runs syncs unless Runner is set
 	Runner  engine.Runner  // runs syncs in a fleet: within the app's lane
 	Connect engine.Connect // reaches an app, for test connection and settings checks
+	// Service runs the use cases, shared with the API; nil: one of the
+	// UI's own, made from the fields above.
+	Service *service.Service
 	// Kinds are the app kinds apps may be of; default every kind this binary has.
 	Kinds *connector.Registry
 	// Importer runs imports and their review; nil hides nothing but refuses the actions.
@@ -66,6 +70,7 @@ type Server struct {
 	box   *secret.Box
 	log   *slog.Logger
 	opt   Options
+	svc   *service.Service
 	pages map[string]*template.Template
 	guard *signinGuard // counts password attempts
 	slots *hashSlots   // bounds password checks at once
@@ -89,7 +94,11 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	return &Server{st: st, box: box, log: log, opt: opt, pages: pages,
+	svc := opt.Service
+	if svc == nil {
+		svc = service.New(st, box, service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect})
+	}
+	return &Server{st: st, box: box, log: log, opt: opt, svc: svc, pages: pages,
 		guard: newSigninGuard(), slots: newHashSlots(defaultHashSlots(), 2*time.Second)}, nil
 }
 

@@ -1,4 +1,4 @@
-package web
+package credential
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/secret"
@@ -53,7 +52,7 @@ func NewTokens(ctx context.Context, st TokenStore, box *secret.Box, a app.Instan
 	if err != nil {
 		return nil, err
 	}
-	access, err := box.Open(sealed, api.AppSecretContext(a.ID))
+	access, err := box.Open(sealed, AppSecretContext(a.ID))
 	if err != nil {
 		return nil, fmt.Errorf("token of app %s: %w", a.Name, err)
 	}
@@ -116,15 +115,9 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 
 // store seals and saves the renewed token, so other processes and restarts use it.
 func (t *Tokens) store(ctx context.Context, tok *oauth2.Token) error {
-	access, err := t.box.Seal([]byte(tok.AccessToken), api.AppSecretContext(t.app.ID))
-	if err != nil {
-		return err
-	}
-	refresh, err := t.box.Seal([]byte(t.refresh), OAuthRefreshContext(t.app.ID))
-	if err != nil {
-		return err
-	}
-	if err := t.st.SetOAuthToken(context.WithoutCancel(ctx), "roster", t.app.Name, access, refresh, tok.Expiry); err != nil {
+	renewed := *tok
+	renewed.RefreshToken = t.refresh
+	if err := SetOAuthTokens(context.WithoutCancel(ctx), t.st, t.box, "roster", t.app, &renewed); err != nil {
 		return fmt.Errorf("store the renewed token of app %s: %w", t.app.Name, err)
 	}
 	return nil
