@@ -50,7 +50,7 @@ func (s *services) apiOptions() api.Options {
 // made on one face is kept for the other).
 func (s *services) service() *service.Service {
 	if s.svc == nil {
-		s.svc = service.New(s.st, s.box, service.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect})
+		s.svc = service.New(s.st, s.box, service.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect, Kinds: s.kinds})
 	}
 	return s.svc
 }

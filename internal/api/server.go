@@ -74,7 +74,7 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) *Server {
 	}
 	svc := opt.Service
 	if svc == nil {
-		svc = service.New(st, box, service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect})
+		svc = service.New(st, box, service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect, Kinds: opt.Kinds})
 	}
 	return &Server{st: st, box: box, log: log, opt: opt, svc: svc}
 }

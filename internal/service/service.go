@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/secret"
@@ -41,6 +42,7 @@ type Options struct {
 	Engine  *engine.Engine // plans, and runs syncs unless Runner is set; nil: no provisioning
 	Runner  engine.Runner  // runs syncs in a fleet: within the app's lane
 	Connect engine.Connect // reaches an app, for test connection and settings checks
+	Kinds   app.Kinds      // app kinds apps may be of; nil: every kind this binary has
 	Auth    Authorizer     // nil: AllowAll
 	PlanTTL time.Duration  // how long a plan is kept for apply by id (default 1h)
 	Now     func() time.Time

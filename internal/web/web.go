@@ -96,7 +96,7 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) (*Server, err
 	}
 	svc := opt.Service
 	if svc == nil {
-		svc = service.New(st, box, service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect})
+		svc = service.New(st, box, service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect, Kinds: opt.Kinds})
 	}
 	return &Server{st: st, box: box, log: log, opt: opt, svc: svc, pages: pages,
 		guard: newSigninGuard(), slots: newHashSlots(defaultHashSlots(), 2*time.Second)}, nil
