@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/secret"
@@ -42,10 +41,12 @@ type Options struct {
 	Engine  *engine.Engine // plans, and runs syncs unless Runner is set; nil: no provisioning
 	Runner  engine.Runner  // runs syncs in a fleet: within the app's lane
 	Connect engine.Connect // reaches an app, for test connection and settings checks
-	Kinds   app.Kinds      // app kinds apps may be of; nil: every kind this binary has
 	Auth    Authorizer     // nil: AllowAll
 	PlanTTL time.Duration  // how long a plan is kept for apply by id (default 1h)
 	Now     func() time.Time
+
+	Kinds    Kinds    // app kinds apps may be of; nil: every kind this binary has
+	Importer Importer // runs imports and their review; nil: refused
 }
 
 // Service runs the use cases.

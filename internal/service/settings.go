@@ -19,6 +19,9 @@ import (
 // remoteTimeout bounds one admin-facing check with the app.
 const remoteTimeout = 30 * time.Second
 
+// Kinds answers for the app kinds a binary supports (app.Kinds).
+type Kinds = app.Kinds
+
 // RemoteError is a call to the app that failed; each face explains Err
 // (a *connector.Error when the app answered) in its own words.
 type RemoteError struct{ Err error }
@@ -91,7 +94,7 @@ func (s *Service) check(ch AppChange, a *app.Instance) (string, error) {
 	return tok, errors.Join(errs...)
 }
 
-func (s *Service) kinds() app.Kinds {
+func (s *Service) kinds() Kinds {
 	if s.opt.Kinds != nil {
 		return s.opt.Kinds
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/roster-dev/roster/internal/connector/dropbox"
 	"github.com/roster-dev/roster/internal/directory"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
+	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
@@ -23,6 +26,11 @@ const by = "admin"
 // newService is a service whose connector reaches an emulated team "acme"
 // (token "tok") with a member keeper@corp.example; base is its address.
 func newService(t *testing.T, open func(testing.TB) *sqlstore.DB) (*service.Service, *sqlstore.DB, string) {
+	svc, st, base, _ := newServiceEmu(t, open)
+	return svc, st, base
+}
+
+func newServiceEmu(t *testing.T, open func(testing.TB) *sqlstore.DB) (*service.Service, *sqlstore.DB, string, *emu.Server) {
 	t.Helper()
 	srvEmu, base := emu.StartTest(t, emu.Options{Teams: []emu.TeamConfig{{Name: "acme", Token: "tok", AdminEmail: "it@corp.example"}}})
 	if _, err := srvEmu.Team("acme").Seed([]emu.SeedMember{{Email: "keeper@corp.example", GivenName: "Kee", Surname: "Per", Status: "active"}}); err != nil {
@@ -36,7 +44,8 @@ func newService(t *testing.T, open func(testing.TB) *sqlstore.DB) (*service.Serv
 		return dropbox.New(dropbox.Options{BaseURL: a.BaseURL, Token: "tok", Pacer: p, PollInterval: time.Millisecond}), nil
 	}
 	st := open(t)
-	return service.New(st, box, service.Options{Connect: connect}), st, base
+	im := importer.New(st, connect, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return service.New(st, box, service.Options{Connect: connect, Importer: im}), st, base, srvEmu
 }
 
 func ptr(s string) *string { return &s }
