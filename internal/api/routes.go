@@ -9,8 +9,6 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/csvload"
 	"github.com/roster-dev/roster/internal/directory"
-	"github.com/roster-dev/roster/internal/engine"
-	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -164,7 +162,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if in.Status != nil {
 		u.Status = *in.Status
 	}
-	if err := s.st.CreateUser(r.Context(), actorOf(r), &u); err != nil {
+	if err := s.svc.CreateUser(r.Context(), actorOf(r), &u); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, u)
@@ -188,7 +186,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if in.Status != nil {
 		return badRequest("status changes through the lifecycle actions: POST /api/v1/users/{username}/activate|suspend|unsuspend|deactivate|reactivate")
 	}
-	u, err := s.st.UpdateUser(r.Context(), actorOf(r), r.PathValue("username"), "user.update", func(u *directory.User) error {
+	u, err := s.svc.UpdateUser(r.Context(), actorOf(r), r.PathValue("username"), func(u *directory.User) error {
 		in.apply(u)
 		return nil
 	})
@@ -201,23 +199,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 
 func transitionHandler(t directory.Transition) func(*Server, http.ResponseWriter, *http.Request) error {
 	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		var u directory.User
-		change := func() (err error) {
-			u, err = s.st.UpdateUser(r.Context(), actorOf(r), r.PathValue("username"), "user."+string(t), func(u *directory.User) error {
-				next, err := t.Apply(u.Status)
-				u.Status = next
-				return err
-			})
-			return err
-		}
-		var err error
-		if c, ok := service.ChangeOf(t, r.PathValue("username")); ok {
-			err = s.guarded(r, c, change)
-		} else {
-			err = change()
-		}
+		u, _, err := s.svc.Transition(r.Context(), actorOf(r), r.PathValue("username"), t, confirmOf(r))
 		if err != nil {
-			return err
+			return confirmErr(err)
 		}
 		writeJSON(w, http.StatusOK, u)
 		return nil
@@ -225,11 +209,8 @@ func transitionHandler(t directory.Transition) func(*Server, http.ResponseWriter
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("username")
-	if err := s.guarded(r, engine.DirChange{Users: []string{name}, Delete: true}, func() error {
-		return s.st.DeleteUser(r.Context(), actorOf(r), name)
-	}); err != nil {
-		return err
+	if _, err := s.svc.DeleteUser(r.Context(), actorOf(r), r.PathValue("username"), confirmOf(r)); err != nil {
+		return confirmErr(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -238,7 +219,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 const maxCSVBody = 64 << 20
 
 func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) error {
-	n, err := csvload.Load(r.Context(), s.st, actorOf(r), http.MaxBytesReader(w, r.Body, maxCSVBody))
+	n, err := s.svc.ImportUsers(r.Context(), actorOf(r), http.MaxBytesReader(w, r.Body, maxCSVBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return &apiError{http.StatusRequestEntityTooLarge, "too_large", "the CSV is larger than 64 MiB; split it", nil}

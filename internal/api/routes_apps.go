@@ -9,7 +9,6 @@ import (
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
-	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
@@ -185,7 +184,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := directory.Assignment{AppName: in.App, Username: in.User, GroupName: in.Group, Role: directory.Role(in.Role)}
-	if err := s.st.Assign(r.Context(), actorOf(r), &a); err != nil {
+	if err := s.svc.Assign(r.Context(), actorOf(r), &a); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, a)
@@ -194,11 +193,8 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) unassign(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	c := engine.DirChange{Unassign: true, App: q.Get("app"), User: q.Get("user"), Group: q.Get("group")}
-	if err := s.guarded(r, c, func() error {
-		return s.st.Unassign(r.Context(), actorOf(r), c.App, c.User, c.Group)
-	}); err != nil {
-		return err
+	if _, err := s.svc.Unassign(r.Context(), actorOf(r), q.Get("app"), q.Get("user"), q.Get("group"), confirmOf(r)); err != nil {
+		return confirmErr(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

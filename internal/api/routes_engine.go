@@ -3,11 +3,9 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/roster-dev/roster/internal/connector"
-	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
@@ -207,122 +205,40 @@ func (s *Server) pendingActivation(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-type taskView struct {
-	store.Task
-	App      string `json:"app"`
-	Username string `json:"user,omitempty"`
-	Group    string `json:"group,omitempty"` // for a pushed group's task
-}
-
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
-	var appID int64
-	names := map[int64]string{}
-	apps, err := s.st.ListApps(r.Context())
+	tasks, err := s.svc.Tasks(r.Context(), r.URL.Query().Get("app"))
 	if err != nil {
 		return err
 	}
-	for _, a := range apps {
-		names[a.ID] = a.Name
-		if q := r.URL.Query().Get("app"); q != "" && directory.Key(q) == directory.Key(a.Name) {
-			appID = a.ID
-		}
-	}
-	if q := r.URL.Query().Get("app"); q != "" && appID == 0 {
-		return fmt.Errorf("%w: app %q", directory.ErrNotFound, q)
-	}
-	tasks, err := s.st.ListTasks(r.Context(), appID)
-	if err != nil {
-		return err
-	}
-	ids := make([]int64, len(tasks))
-	for i, t := range tasks {
-		ids[i] = t.RefID
-	}
-	users, err := s.st.UsersByID(r.Context(), ids)
-	if err != nil {
-		return err
-	}
-	groups, err := s.pushedGroupNames(r, tasks)
-	if err != nil {
-		return err
-	}
-	out := make([]taskView, len(tasks))
-	for i, t := range tasks {
-		out[i] = taskView{Task: t, App: names[t.AppID]}
-		if t.Kind == store.WorkGroup {
-			out[i].Group = groups[[2]int64{t.AppID, t.RefID}]
-		} else {
-			out[i].Username = users[t.RefID].Username
-		}
-	}
-	writeJSON(w, http.StatusOK, List[taskView]{Items: out})
+	writeJSON(w, http.StatusOK, List[service.Task]{Items: tasks})
 	return nil
 }
 
-// pushedGroupNames names the groups of group tasks, by app and group ID.
-func (s *Server) pushedGroupNames(r *http.Request, tasks []store.Task) (map[[2]int64]string, error) {
-	out := map[[2]int64]string{}
-	seen := map[int64]bool{}
-	for _, t := range tasks {
-		if t.Kind != store.WorkGroup || seen[t.AppID] {
-			continue
-		}
-		seen[t.AppID] = true
-		pgs, err := s.st.ListPushedGroups(r.Context(), t.AppID)
-		if err != nil {
-			return nil, err
-		}
-		for _, pg := range pgs {
-			out[[2]int64{pg.AppID, pg.GroupID}] = pg.Group
-		}
-	}
-	return out, nil
-}
-
-// taskTarget reads {"app", "user"} or {"app", "group"}: the app, the kind
-// of the task and the ID of its user or group.
-func (s *Server) taskTarget(r *http.Request) (int64, string, int64, error) {
+// taskTarget reads {"app", "user"} or {"app", "group"}.
+func taskTarget(r *http.Request) (service.TaskTarget, error) {
 	var in struct {
 		App   string `json:"app"`
 		User  string `json:"user"`
 		Group string `json:"group"`
 	}
-	if err := decode(r, &in); err != nil {
-		return 0, "", 0, err
-	}
-	if (in.User == "") == (in.Group == "") {
-		return 0, "", 0, fmt.Errorf("%w: name either a user or a group", directory.ErrInvalid)
-	}
-	a, err := s.st.GetApp(r.Context(), in.App)
-	if err != nil {
-		return 0, "", 0, err
-	}
-	if in.Group != "" {
-		g, err := s.st.GetGroup(r.Context(), in.Group)
-		return a.ID, store.WorkGroup, g.ID, err
-	}
-	u, err := s.st.GetUser(r.Context(), in.User)
-	return a.ID, store.WorkUser, u.ID, err
+	err := decode(r, &in)
+	return service.TaskTarget{App: in.App, User: in.User, Group: in.Group}, err
 }
 
 func (s *Server) retryTask(w http.ResponseWriter, r *http.Request) error {
-	appID, kind, refID, err := s.taskTarget(r)
-	if err != nil {
-		return err
-	}
-	if err := s.st.RetryTask(r.Context(), actorOf(r), appID, kind, refID); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.taskAction(w, r, s.svc.RetryTask)
 }
 
 func (s *Server) dismissTask(w http.ResponseWriter, r *http.Request) error {
-	appID, kind, refID, err := s.taskTarget(r)
+	return s.taskAction(w, r, s.svc.DismissTask)
+}
+
+func (s *Server) taskAction(w http.ResponseWriter, r *http.Request, act func(context.Context, store.Actor, service.TaskTarget) error) error {
+	tt, err := taskTarget(r)
 	if err != nil {
 		return err
 	}
-	if err := s.st.DismissTask(r.Context(), actorOf(r), appID, kind, refID); err != nil {
+	if err := act(r.Context(), actorOf(r), tt); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

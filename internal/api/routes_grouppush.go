@@ -109,17 +109,16 @@ func (s *Server) listGroupPush(w http.ResponseWriter, r *http.Request) error {
 
 // renameGroup renames a directory group; pushed groups follow at the next sync.
 func (s *Server) renameGroup(w http.ResponseWriter, r *http.Request) error {
-	gp, err := s.groupPush()
-	if err != nil {
-		return err
-	}
 	var in struct {
 		Name string `json:"name"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	g, err := gp.RenameGroup(r.Context(), actorOf(r), r.PathValue("name"), in.Name)
+	g, err := s.svc.RenameGroup(r.Context(), actorOf(r), r.PathValue("name"), in.Name)
+	if errors.Is(err, service.ErrNoGroupPush) {
+		return errNoGroupPush
+	}
 	if err != nil {
 		return err
 	}

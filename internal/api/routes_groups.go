@@ -1,10 +1,11 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/roster-dev/roster/internal/directory"
-	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -35,7 +36,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	g.Name, g.Description = in.Name, in.Description
-	if err := s.st.CreateGroup(r.Context(), actorOf(r), &g); err != nil {
+	if err := s.svc.CreateGroup(r.Context(), actorOf(r), &g); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, g)
@@ -52,11 +53,8 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
-	group := r.PathValue("name")
-	if err := s.guarded(r, engine.DirChange{Group: group, DeleteGroup: true}, func() error {
-		return s.st.DeleteGroup(r.Context(), actorOf(r), group)
-	}); err != nil {
-		return err
+	if _, err := s.svc.DeleteGroup(r.Context(), actorOf(r), r.PathValue("name"), confirmOf(r)); err != nil {
+		return confirmErr(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -87,20 +85,18 @@ func (s *Server) changeMembers(w http.ResponseWriter, r *http.Request, add bool)
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if len(in.Users) == 0 || len(in.Users) > 1000 {
-		return badRequest("users must list 1 to 1000 usernames")
-	}
 	group := r.PathValue("name")
 	var err error
 	if add {
-		err = s.st.AddGroupMembers(r.Context(), actorOf(r), group, in.Users)
+		err = s.svc.AddMembers(r.Context(), actorOf(r), group, in.Users)
 	} else {
-		err = s.guarded(r, engine.DirChange{Group: group, Members: in.Users}, func() error {
-			return s.st.RemoveGroupMembers(r.Context(), actorOf(r), group, in.Users)
-		})
+		_, err = s.svc.RemoveMembers(r.Context(), actorOf(r), group, in.Users, confirmOf(r))
+	}
+	if errors.Is(err, service.ErrMembers) {
+		return badRequest("users must list 1 to 1000 usernames")
 	}
 	if err != nil {
-		return err
+		return confirmErr(err)
 	}
 	return s.getGroup(w, r)
 }

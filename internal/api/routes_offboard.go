@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/service"
 )
 
@@ -18,12 +17,10 @@ func init() {
 	)
 }
 
-// guarded runs a directory change once its impact is confirmed
-// (?confirm=TOKEN): nothing irreversible on one click. Unconfirmed, it is
-// refused with 409 and the impact.
-func (s *Server) guarded(r *http.Request, c engine.DirChange, change func() error) error {
-	_, err := s.svc.Guarded(r.Context(), actorOf(r), c, service.Confirm{Token: r.URL.Query().Get("confirm")}, change)
-	return confirmErr(err)
+// confirmOf is the confirmation a request carries (?confirm=TOKEN): an
+// action that would off-board is refused with 409 and its impact until then.
+func confirmOf(r *http.Request) service.Confirm {
+	return service.Confirm{Token: r.URL.Query().Get("confirm")}
 }
 
 // confirmErr answers an unconfirmed impact with 409 and the impact.

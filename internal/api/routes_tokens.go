@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -15,12 +14,9 @@ type CreatedToken struct {
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
-	ts, err := s.st.ListTokens(r.Context())
+	ts, err := s.svc.Tokens(r.Context())
 	if err != nil {
 		return err
-	}
-	if ts == nil {
-		ts = []store.Token{}
 	}
 	writeJSON(w, http.StatusOK, List[store.Token]{Items: ts})
 	return nil
@@ -33,15 +29,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	tok, hash, err := credential.NewToken()
+	t, secret, err := s.svc.CreateToken(r.Context(), actorOf(r), in.Name)
 	if err != nil {
 		return err
 	}
-	t, err := s.st.CreateToken(r.Context(), actorOf(r), in.Name, hash)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, CreatedToken{Token: t, Secret: tok})
+	writeJSON(w, http.StatusCreated, CreatedToken{Token: t, Secret: secret})
 	return nil
 }
 
@@ -50,7 +42,7 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest("token id must be a whole number")
 	}
-	if err := s.st.DeleteToken(r.Context(), actorOf(r), id); err != nil {
+	if err := s.svc.DeleteToken(r.Context(), actorOf(r), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

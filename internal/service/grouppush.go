@@ -2,15 +2,10 @@ package service
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/roster-dev/roster/internal/app"
-	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
 )
-
-// ErrNoGroupPush says that this server's store cannot push groups.
-var ErrNoGroupPush = fmt.Errorf("%w: this server's store cannot push groups", directory.ErrInvalid)
 
 func (s *Service) groupPush() (store.GroupPush, error) {
 	gp, ok := s.st.(store.GroupPush)

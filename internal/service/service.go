@@ -20,6 +20,7 @@ import (
 type Store interface {
 	engine.Store
 	store.Store
+	store.Engine // tasks
 	store.Offboardings
 }
 

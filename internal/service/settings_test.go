@@ -21,8 +21,6 @@ import (
 	"github.com/roster-dev/roster/internal/store/storetest"
 )
 
-const by = "admin"
-
 // newService is a service whose connector reaches an emulated team "acme"
 // (token "tok") with a member keeper@corp.example; base is its address.
 func newService(t *testing.T, open func(testing.TB) *sqlstore.DB) (*service.Service, *sqlstore.DB, string) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
-	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -43,7 +42,7 @@ func (s *Server) groupsView(r *http.Request) (groupsView, error) {
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 	g := directory.Group{Name: r.PostForm.Get("name"), Description: r.PostForm.Get("description")}
-	if err := s.st.CreateGroup(r.Context(), actorOf(r), &g); err != nil {
+	if err := s.svc.CreateGroup(r.Context(), actorOf(r), &g); err != nil {
 		v, verr := s.groupsView(r)
 		if verr != nil {
 			return verr
@@ -99,11 +98,7 @@ func groupURL(name string) string { return "/groups/" + url.PathEscape(name) }
 func (s *Server) addMembers(w http.ResponseWriter, r *http.Request) error {
 	name, typed := r.PathValue("name"), r.PostForm.Get("users")
 	users := strings.FieldsFunc(typed, func(c rune) bool { return c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t' })
-	err := fmt.Errorf("%w: name 1 to 1000 usernames to add", directory.ErrInvalid)
-	if len(users) > 0 && len(users) <= 1000 {
-		err = s.st.AddGroupMembers(r.Context(), actorOf(r), name, users)
-	}
-	if err != nil {
+	if err := s.svc.AddMembers(r.Context(), actorOf(r), name, users); err != nil {
 		v, verr := s.groupView(r, name)
 		if verr != nil {
 			return verr
@@ -117,10 +112,8 @@ func (s *Server) addMembers(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) error {
 	name, user := r.PathValue("name"), r.PostForm.Get("user")
-	c := engine.DirChange{Group: name, Members: []string{user}}
-	im, done, err := s.guardedChange(w, r, c, fmt.Sprintf("remove %s from group %s", user, name), groupURL(name), func() error {
-		return s.st.RemoveGroupMembers(r.Context(), actorOf(r), name, []string{user})
-	})
+	im, err := s.svc.RemoveMembers(r.Context(), actorOf(r), name, []string{user}, formConfirm(r))
+	done, err := s.confirmed(w, r, err, fmt.Sprintf("remove %s from group %s", user, name), groupURL(name))
 	if err != nil {
 		return s.actionFailed(w, r, groupURL(name), err)
 	}
@@ -133,7 +126,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) assignGroup(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	a := directory.Assignment{AppName: r.PostForm.Get("app"), GroupName: name, Role: directory.Role(r.PostForm.Get("role"))}
-	if err := s.st.Assign(r.Context(), actorOf(r), &a); err != nil {
+	if err := s.svc.Assign(r.Context(), actorOf(r), &a); err != nil {
 		return s.actionFailed(w, r, groupURL(name), err)
 	}
 	s.redirect(w, r, groupURL(name), "ok", fmt.Sprintf("Group %s assigned to %s as %s; its members are queued for the next sync.", name, a.AppName, a.Role))
@@ -142,10 +135,8 @@ func (s *Server) assignGroup(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) unassignGroup(w http.ResponseWriter, r *http.Request) error {
 	name, appName := r.PathValue("name"), r.PostForm.Get("app")
-	c := engine.DirChange{Unassign: true, App: appName, Group: name}
-	im, done, err := s.guardedChange(w, r, c, fmt.Sprintf("unassign group %s from %s", name, appName), groupURL(name), func() error {
-		return s.st.Unassign(r.Context(), actorOf(r), appName, "", name)
-	})
+	im, err := s.svc.Unassign(r.Context(), actorOf(r), appName, "", name, formConfirm(r))
+	done, err := s.confirmed(w, r, err, fmt.Sprintf("unassign group %s from %s", name, appName), groupURL(name))
 	if err != nil {
 		return s.actionFailed(w, r, groupURL(name), err)
 	}
@@ -161,9 +152,8 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 		s.redirect(w, r, groupURL(name), "error", "To delete the group, type its name exactly in the box.")
 		return nil
 	}
-	im, done, err := s.guardedChange(w, r, engine.DirChange{Group: name, DeleteGroup: true}, "delete group "+name, groupURL(name), func() error {
-		return s.st.DeleteGroup(r.Context(), actorOf(r), name)
-	})
+	im, err := s.svc.DeleteGroup(r.Context(), actorOf(r), name, formConfirm(r))
+	done, err := s.confirmed(w, r, err, "delete group "+name, groupURL(name))
 	if err != nil {
 		return s.actionFailed(w, r, groupURL(name), err)
 	}

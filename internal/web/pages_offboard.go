@@ -85,15 +85,14 @@ func navOf(back string) string {
 	return ""
 }
 
-// guardedChange makes a directory change once what it would off-board is
-// confirmed (service.Guarded); done reports whether it was made (else a page
-// was rendered).
-func (s *Server) guardedChange(w http.ResponseWriter, r *http.Request, c engine.DirChange, what, back string, change func() error) (engine.Impact, bool, error) {
-	im, err := s.svc.Guarded(r.Context(), actorOf(r), c, formConfirm(r), change)
+// confirmed reads the result of a use case that off-boards only once
+// confirmed: done reports whether the change was made; if it was refused
+// as unconfirmed, the confirmation step was rendered instead.
+func (s *Server) confirmed(w http.ResponseWriter, r *http.Request, err error, what, back string) (bool, error) {
 	if s.confirmStep(w, r, err, what, back) {
-		return im, false, nil
+		return false, nil
 	}
-	return im, err == nil, err
+	return err == nil, err
 }
 
 // offboarded says, after a confirmed change, how many accounts it off-boards.

@@ -13,72 +13,33 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
-type taskRow struct {
-	store.Task
-	App, User string
-}
-
 func (s *Server) tasksPage(w http.ResponseWriter, r *http.Request) error {
-	apps, err := s.st.ListApps(r.Context())
+	tasks, err := s.svc.Tasks(r.Context(), "")
 	if err != nil {
 		return err
 	}
-	names := map[int64]string{}
-	for _, a := range apps {
-		names[a.ID] = a.Name
-	}
-	tasks, err := s.st.ListTasks(r.Context(), 0)
-	if err != nil {
-		return err
-	}
-	ids := make([]int64, len(tasks))
-	for i, t := range tasks {
-		ids[i] = t.RefID
-	}
-	users, err := s.st.UsersByID(r.Context(), ids)
-	if err != nil {
-		return err
-	}
-	rows := make([]taskRow, len(tasks))
-	for i, t := range tasks {
-		rows[i] = taskRow{t, names[t.AppID], users[t.RefID].Username}
-	}
-	s.render(w, r, http.StatusOK, "tasks", page{Title: "Tasks", Nav: "tasks", Data: rows})
+	s.render(w, r, http.StatusOK, "tasks", page{Title: "Tasks", Nav: "tasks", Data: tasks})
 	return nil
 }
 
-func (s *Server) taskTarget(r *http.Request) (int64, int64, error) {
-	a, err := s.st.GetApp(r.Context(), r.PostForm.Get("app"))
-	if err != nil {
-		return 0, 0, err
-	}
-	u, err := s.st.GetUser(r.Context(), r.PostForm.Get("user"))
-	if err != nil {
-		return 0, 0, err
-	}
-	return a.ID, u.ID, nil
-}
-
 func (s *Server) retryTask(w http.ResponseWriter, r *http.Request) error {
-	return s.taskAction(w, r, s.st.RetryTask, "queued again; it runs at the next sync")
+	return s.taskAction(w, r, s.svc.RetryTask, "queued again; it runs at the next sync")
 }
 
 func (s *Server) dismissTask(w http.ResponseWriter, r *http.Request) error {
-	return s.taskAction(w, r, s.st.DismissTask, "dismissed")
+	return s.taskAction(w, r, s.svc.DismissTask, "dismissed")
 }
 
-func (s *Server) taskAction(w http.ResponseWriter, r *http.Request, act func(ctx context.Context, by store.Actor, appID int64, kind string, refID int64) error, done string) error {
-	appID, userID, err := s.taskTarget(r)
-	if err == nil {
-		err = act(r.Context(), actorOf(r), appID, store.WorkUser, userID)
-	}
-	if err != nil {
+func (s *Server) taskAction(w http.ResponseWriter, r *http.Request, act func(context.Context, store.Actor, service.TaskTarget) error, done string) error {
+	f := r.PostForm
+	if err := act(r.Context(), actorOf(r), service.TaskTarget{App: f.Get("app"), User: f.Get("user"), Group: f.Get("group")}); err != nil {
 		return s.actionFailed(w, r, "/tasks", err)
 	}
-	s.redirect(w, r, "/tasks", "ok", fmt.Sprintf("Task of %s in %s %s.", r.PostForm.Get("user"), r.PostForm.Get("app"), done))
+	s.redirect(w, r, "/tasks", "ok", fmt.Sprintf("Task of %s in %s %s.", f.Get("user"), f.Get("app"), done))
 	return nil
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
-	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -107,7 +106,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	u := directory.User{Status: directory.Status(form.Status)}
 	err := form.apply(&u)
 	if err == nil {
-		err = s.st.CreateUser(r.Context(), actorOf(r), &u)
+		err = s.svc.CreateUser(r.Context(), actorOf(r), &u)
 	}
 	if err != nil {
 		return s.refused(w, r, err, "user_new", "New user", "users",
@@ -234,7 +233,7 @@ func leavingText(st app.Settings) string {
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	form := formOf(r)
-	u, err := s.st.UpdateUser(r.Context(), actorOf(r), r.PathValue("username"), "user.update", form.apply)
+	u, err := s.svc.UpdateUser(r.Context(), actorOf(r), r.PathValue("username"), form.apply)
 	if err != nil {
 		cur, gerr := s.st.GetUser(r.Context(), r.PathValue("username"))
 		if gerr != nil {
@@ -253,49 +252,23 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request) error {
 	name, t := r.PathValue("username"), directory.Transition(r.PathValue("action"))
 	back := "/users/" + url.PathEscape(name)
-	change := func() error {
-		_, err := s.st.UpdateUser(r.Context(), actorOf(r), name, "user."+string(t), func(u *directory.User) error {
-			next, err := t.Apply(u.Status)
-			u.Status = next
-			return err
-		})
-		return err
-	}
-	var im engine.Impact
-	var err error
-	if c, ok := changeOf(t, name); ok {
-		var done bool
-		if im, done, err = s.guardedChange(w, r, c, fmt.Sprintf("%s %s", t, name), back, change); err == nil && !done {
-			return nil
-		}
-	} else {
-		err = change()
-	}
+	_, im, err := s.svc.Transition(r.Context(), actorOf(r), name, t, formConfirm(r))
+	done, err := s.confirmed(w, r, err, fmt.Sprintf("%s %s", t, name), back)
 	if err != nil {
 		return s.actionFailed(w, r, back, err)
 	}
-	s.redirect(w, r, back, "ok", fmt.Sprintf("%s: %s done.%s Apps catch up at their next sync; preview it under each app's plan.", name, t, offboarded(im)))
-	return nil
-}
-
-// changeOf describes a lifecycle action that can off-board as a directory change.
-func changeOf(t directory.Transition, username string) (engine.DirChange, bool) {
-	switch t {
-	case directory.Suspend:
-		return engine.DirChange{Users: []string{username}, Status: directory.StatusSuspended}, true
-	case directory.Deactivate:
-		return engine.DirChange{Users: []string{username}, Status: directory.StatusDeprovisioned}, true
+	if done {
+		s.redirect(w, r, back, "ok", fmt.Sprintf("%s: %s done.%s Apps catch up at their next sync; preview it under each app's plan.", name, t, offboarded(im)))
 	}
-	return engine.DirChange{}, false
+	return nil
 }
 
 // deleteUser deletes a deactivated user, once what it off-boards is confirmed.
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("username")
 	back := "/users/" + url.PathEscape(name)
-	im, done, err := s.guardedChange(w, r, engine.DirChange{Users: []string{name}, Delete: true}, "delete "+name, back, func() error {
-		return s.st.DeleteUser(r.Context(), actorOf(r), name)
-	})
+	im, err := s.svc.DeleteUser(r.Context(), actorOf(r), name, formConfirm(r))
+	done, err := s.confirmed(w, r, err, "delete "+name, back)
 	if err != nil {
 		return s.actionFailed(w, r, back, err)
 	}
@@ -309,7 +282,7 @@ func (s *Server) assignUser(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("username")
 	a := directory.Assignment{AppName: r.PostForm.Get("app"), Username: name, Role: directory.Role(r.PostForm.Get("role"))}
 	back := "/users/" + url.PathEscape(name)
-	if err := s.st.Assign(r.Context(), actorOf(r), &a); err != nil {
+	if err := s.svc.Assign(r.Context(), actorOf(r), &a); err != nil {
 		return s.actionFailed(w, r, back, err)
 	}
 	s.redirect(w, r, back, "ok", fmt.Sprintf("%s assigned to %s as %s.", name, a.AppName, a.Role))
@@ -319,10 +292,8 @@ func (s *Server) assignUser(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) unassignUser(w http.ResponseWriter, r *http.Request) error {
 	name, appName := r.PathValue("username"), r.PostForm.Get("app")
 	back := "/users/" + url.PathEscape(name)
-	c := engine.DirChange{Unassign: true, App: appName, User: name}
-	im, done, err := s.guardedChange(w, r, c, fmt.Sprintf("unassign %s from %s", name, appName), back, func() error {
-		return s.st.Unassign(r.Context(), actorOf(r), appName, name, "")
-	})
+	im, err := s.svc.Unassign(r.Context(), actorOf(r), appName, name, "", formConfirm(r))
+	done, err := s.confirmed(w, r, err, fmt.Sprintf("unassign %s from %s", name, appName), back)
 	if err != nil {
 		return s.actionFailed(w, r, back, err)
 	}
