@@ -24,15 +24,16 @@ func newConnect(st credential.TokenStore, box *secret.Box, log *slog.Logger) eng
 
 // services are the parts of a running Roster.
 type services struct {
-	kinds   *connector.Registry
-	st      web.Store
-	box     *secret.Box
-	engine  *engine.Engine
-	runner  engine.Runner // "sync now" in a fleet; nil: the engine
-	connect engine.Connect
-	ui      web.Options // how the admin UI is reached; serve's flags set it
-	limits  httplimit.Limits
-	svc     *service.Service // made on first use, once runner is set
+	kinds    *connector.Registry
+	st       web.Store
+	box      *secret.Box
+	engine   *engine.Engine
+	runner   engine.Runner // "sync now" in a fleet; nil: the engine
+	connect  engine.Connect
+	ui       web.Options // how the admin UI is reached; serve's flags set it
+	limits   httplimit.Limits
+	svc      *service.Service // made on first use, once runner is set
+	importer *importer.Importer
 }
 
 func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Config) *services {
@@ -42,7 +43,8 @@ func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Con
 	if ks, ok := st.(interface{ SetKinds(*connector.Registry) }); ok {
 		ks.SetKinds(kinds) // assignments' roles are the kinds'
 	}
-	return &services{kinds: kinds, st: st, box: box, connect: connect, engine: engine.New(st, connect, log, cfg), limits: httplimit.Default()}
+	return &services{kinds: kinds, st: st, box: box, connect: connect, engine: engine.New(st, connect, log, cfg), limits: httplimit.Default(),
+		importer: importer.New(st, connect, log)}
 }
 
 func (s *services) apiOptions() api.Options {
@@ -53,7 +55,7 @@ func (s *services) apiOptions() api.Options {
 // made on one face is kept for the other).
 func (s *services) service() *service.Service {
 	if s.svc == nil {
-		s.svc = service.New(s.st, s.box, service.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect})
+		s.svc = service.New(s.st, s.box, service.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect, Kinds: s.kinds, Importer: s.importer})
 	}
 	return s.svc
 }
@@ -64,7 +66,7 @@ func (s *services) handler(log *slog.Logger) (http.Handler, *web.Server, error) 
 	apiH := api.New(s.st, s.box, log, s.apiOptions()).Handler()
 	opt := s.ui
 	opt.Engine, opt.Runner, opt.Connect, opt.Kinds, opt.Service = s.engine, s.runner, s.connect, s.kinds, s.service()
-	opt.Importer = importer.New(s.st, s.connect, log)
+	opt.Importer = s.importer
 	ui, err := web.New(s.st, s.box, log, opt)
 	if err != nil {
 		return nil, nil, err

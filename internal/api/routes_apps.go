@@ -2,13 +2,14 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/roster-dev/roster/internal/app"
-	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -33,22 +34,21 @@ type appInput struct {
 	Token    *string         `json:"token"`
 }
 
-// apply merges the input into a; unknown setting names are an error.
-func (in appInput) apply(a *app.Instance) error {
-	if in.Name != nil {
-		a.Name = *in.Name
-	}
-	if in.BaseURL != nil {
-		a.BaseURL = strings.TrimRight(strings.TrimSpace(*in.BaseURL), "/")
-	}
+// change is the input as a service change; settings merge into the
+// current ones, and unknown setting names are an error.
+func (in appInput) change() service.AppChange {
+	ch := service.AppChange{Name: in.Name, Kind: in.Kind, BaseURL: in.BaseURL, Token: in.Token}
 	if len(in.Settings) > 0 {
-		dec := json.NewDecoder(strings.NewReader(string(in.Settings)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&a.Settings); err != nil {
-			return fmt.Errorf("%w: settings: %v", directory.ErrInvalid, err)
+		ch.Settings = func(st *app.Settings) error {
+			dec := json.NewDecoder(strings.NewReader(string(in.Settings)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(st); err != nil {
+				return fmt.Errorf("%w: settings: %v", directory.ErrInvalid, err)
+			}
+			return nil
 		}
 	}
-	return nil
+	return ch
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
@@ -56,29 +56,9 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	a := app.Instance{Kind: app.KindDropbox, BaseURL: app.DefaultDropboxURL, Settings: app.DefaultSettings()}
-	if in.Kind != nil {
-		a.Kind = *in.Kind
-	}
-	if err := in.apply(&a); err != nil {
+	a, err := s.svc.CreateApp(r.Context(), actorOf(r), in.change())
+	if err != nil {
 		return err
-	}
-	if in.Token != nil { // refuse a bad token before the app exists
-		if _, err := credential.CleanToken(*in.Token); err != nil {
-			return err
-		}
-	}
-	if err := a.Validate(s.opt.Kinds); err != nil {
-		return err
-	}
-	if err := s.st.CreateApp(r.Context(), actorOf(r), &a); err != nil {
-		return err
-	}
-	if in.Token != nil {
-		if err := s.storeToken(r, a, *in.Token); err != nil {
-			return err
-		}
-		a.HasToken = true
 	}
 	writeJSON(w, http.StatusCreated, a)
 	return nil
@@ -101,46 +81,29 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 	if in.Kind != nil {
 		return badRequest("kind cannot change")
 	}
-	if in.Token != nil { // refuse a bad token before anything changes
-		if _, err := credential.CleanToken(*in.Token); err != nil {
-			return err
-		}
-	}
-	// Check transfer accounts with Dropbox before saving, outside the
-	// transaction: a bad setting is refused now, not found at the first leaver.
-	cur, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	res, err := s.svc.UpdateApp(r.Context(), actorOf(r), r.PathValue("name"), in.change())
 	if err != nil {
-		return err
+		return appErr(err)
 	}
-	next := cur
-	if err := in.apply(&next); err != nil {
-		return err
-	}
-	if err := next.Validate(s.opt.Kinds); err != nil {
-		return err
-	}
-	if next.Settings.Deactivation != cur.Settings.Deactivation {
-		if !app.KeepsCredential(cur, next) && next.Settings.Deactivation.FileManagement == app.FilesTransfer {
-			return badRequest("a new base_url drops the stored token, so the transfer accounts cannot be checked with Dropbox now: change base_url (with its token) first, then the deactivation settings")
-		}
-		if err := s.checkOffboarding(r.Context(), next); err != nil {
-			return err
-		}
-	}
-	// A new base URL drops the stored token (the store does it); a token
-	// given in the same request is the new one.
-	a, err := s.st.UpdateApp(r.Context(), actorOf(r), r.PathValue("name"), in.apply)
-	if err != nil {
-		return err
-	}
-	if in.Token != nil {
-		if err := s.storeToken(r, a, *in.Token); err != nil {
-			return err
-		}
-		a.HasToken = true
-	}
-	writeJSON(w, http.StatusOK, a)
+	writeJSON(w, http.StatusOK, res.App)
 	return nil
+}
+
+// appErr says in the API's words why a check with the app refused a change.
+func appErr(err error) error {
+	var re *service.RemoteError
+	var nc *service.NotConnectedError
+	switch {
+	case errors.Is(err, service.ErrMovedTransfer):
+		return badRequest("a new base_url drops the stored token, so the transfer accounts cannot be checked with Dropbox now: change base_url (with its token) first, then the deactivation settings")
+	case errors.Is(err, service.ErrNoEngine):
+		return errNoEngine
+	case errors.As(err, &nc):
+		return fmt.Errorf("%w: app %s has no Dropbox token yet; authenticate with Dropbox or set a token first", directory.ErrInvalid, nc.App)
+	case errors.As(err, &re):
+		return remoteErr(re.Err)
+	}
+	return err
 }
 
 // setAppToken stores a pasted team access token, encrypted. It is never returned.

@@ -3,13 +3,9 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"time"
 
-	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
-	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
@@ -98,36 +94,16 @@ func (s *Server) planApp(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) connect(ctx context.Context, a app.Instance) (connector.Connector, error) {
-	if s.opt.Connect == nil {
-		return nil, errNoEngine
-	}
-	if !a.HasToken {
-		return nil, fmt.Errorf("%w: app %s has no Dropbox token yet; authenticate with Dropbox or set a token first", directory.ErrInvalid, a.Name)
-	}
-	return s.opt.Connect(ctx, a, engine.NewPacer(0))
-}
-
 // testApp checks the token and reports the team, as "Test connection" does.
 func (s *Server) testApp(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
+	c, err := s.svc.TestConnection(r.Context(), actorOf(r), r.PathValue("name"))
 	if err != nil {
-		return err
+		return appErr(err)
 	}
-	conn, err := s.connect(r.Context(), a)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
-	defer cancel()
-	team, err := conn.TeamInfo(ctx)
-	if err != nil {
-		return remoteErr(err)
-	}
-	out := map[string]any{"ok": true, "team": team.Name, "team_id": team.TeamID,
-		"licensed_users": team.LicensedUsers, "provisioned_users": team.ProvisionedUsers}
-	if admin, err := conn.AuthenticatedAdmin(ctx); err == nil {
-		out["authenticated_admin"] = admin.Email
+	out := map[string]any{"ok": true, "team": c.Team.Name, "team_id": c.Team.TeamID,
+		"licensed_users": c.Team.LicensedUsers, "provisioned_users": c.Team.ProvisionedUsers}
+	if c.Admin != "" {
+		out["authenticated_admin"] = c.Admin
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -153,24 +129,6 @@ func remoteErr(err error) error {
 		return &apiError{status, "remote_" + ce.Kind.String(), "Dropbox answered: " + ce.Error(), nil}
 	}
 	return &apiError{http.StatusBadGateway, "remote_unreachable", "cannot reach Dropbox: " + err.Error(), nil}
-}
-
-// checkOffboarding refuses transfer settings whose accounts Dropbox would
-// refuse at the first leaver (engine.CheckOffboarding).
-func (s *Server) checkOffboarding(ctx context.Context, a app.Instance) error {
-	if a.Settings.Deactivation.FileManagement != app.FilesTransfer {
-		return nil
-	}
-	conn, err := s.connect(ctx, a)
-	if err != nil {
-		return err
-	}
-	err = engine.CheckOffboarding(ctx, conn, a.Settings.Deactivation)
-	var le *engine.LookupError
-	if errors.As(err, &le) {
-		return remoteErr(le.Err)
-	}
-	return err
 }
 
 type accountView struct {

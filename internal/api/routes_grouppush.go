@@ -30,10 +30,18 @@ func (s *Server) groupPush() (store.GroupPush, error) {
 
 // pushWarning tells the admin when stored rules cannot take effect yet.
 func pushWarning(a app.Instance) string {
-	if !a.Settings.Features.PushGroups {
+	if service.PushOff(a) {
 		return "the push groups feature is off for " + a.Name + ": nothing reaches Dropbox until `roster apps set " + a.Name + " features.push_groups=true`"
 	}
 	return ""
+}
+
+// pushErr answers a store that cannot push groups as unavailable.
+func pushErr(err error) error {
+	if errors.Is(err, service.ErrNoGroupPush) {
+		return errNoGroupPush
+	}
+	return err
 }
 
 type pushInput struct {
@@ -43,15 +51,13 @@ type pushInput struct {
 	DeleteInApp  bool   `json:"delete_in_app"`
 }
 
-func (in pushInput) rule() (store.GroupPushRule, error) {
-	r := store.GroupPushRule{Group: in.Group, Pattern: in.Pattern, LinkExisting: in.LinkExisting}
-	return r, r.Validate()
+func (in pushInput) rule() store.GroupPushRule {
+	return store.GroupPushRule{Group: in.Group, Pattern: in.Pattern, LinkExisting: in.LinkExisting}
 }
 
 // pushGroups stores a push rule and pushes the groups it matches now.
 func (s *Server) pushGroups(w http.ResponseWriter, r *http.Request) error {
-	gp, err := s.groupPush()
-	if err != nil {
+	if _, err := s.groupPush(); err != nil {
 		return err
 	}
 	var in pushInput
@@ -61,27 +67,18 @@ func (s *Server) pushGroups(w http.ResponseWriter, r *http.Request) error {
 	if in.DeleteInApp {
 		return badRequest("delete_in_app belongs to removing a push rule")
 	}
-	rule, err := in.rule()
+	p, err := s.svc.PushGroups(r.Context(), actorOf(r), r.PathValue("name"), in.rule())
 	if err != nil {
-		return err
+		return pushErr(err)
 	}
-	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return err
-	}
-	groups, err := gp.PushGroups(r.Context(), actorOf(r), a.Name, &rule)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"app": a.Name, "rule": rule, "groups": nonNil(groups), "warning": pushWarning(a)})
+	writeJSON(w, http.StatusOK, map[string]any{"app": p.App.Name, "rule": p.Rule, "groups": nonNil(p.Groups), "warning": pushWarning(p.App)})
 	return nil
 }
 
 // unpushGroups drops a rule; groups no other rule covers are unlinked by the
 // next sync, their Dropbox group deleted only when asked.
 func (s *Server) unpushGroups(w http.ResponseWriter, r *http.Request) error {
-	gp, err := s.groupPush()
-	if err != nil {
+	if _, err := s.groupPush(); err != nil {
 		return err
 	}
 	var in pushInput
@@ -91,13 +88,9 @@ func (s *Server) unpushGroups(w http.ResponseWriter, r *http.Request) error {
 	if in.LinkExisting {
 		return badRequest("link_existing belongs to adding a push rule")
 	}
-	rule, err := in.rule()
+	unlinked, err := s.svc.UnpushGroups(r.Context(), actorOf(r), r.PathValue("name"), in.rule(), in.DeleteInApp)
 	if err != nil {
-		return err
-	}
-	unlinked, err := gp.UnpushGroups(r.Context(), actorOf(r), r.PathValue("name"), rule, in.DeleteInApp)
-	if err != nil {
-		return err
+		return pushErr(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"app": r.PathValue("name"), "unlinking": nonNil(unlinked), "delete_in_app": in.DeleteInApp})
 	return nil
@@ -105,24 +98,12 @@ func (s *Server) unpushGroups(w http.ResponseWriter, r *http.Request) error {
 
 // listGroupPush lists an app's push rules and pushed groups with their state.
 func (s *Server) listGroupPush(w http.ResponseWriter, r *http.Request) error {
-	gp, err := s.groupPush()
+	v, err := s.svc.GroupPushOf(r.Context(), r.PathValue("name"))
 	if err != nil {
-		return err
+		return pushErr(err)
 	}
-	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return err
-	}
-	rules, err := gp.ListGroupPushRules(r.Context(), a.ID)
-	if err != nil {
-		return err
-	}
-	groups, err := gp.ListPushedGroups(r.Context(), a.ID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"app": a.Name, "push_groups": a.Settings.Features.PushGroups,
-		"rules": nonNil(rules), "items": nonNil(groups), "warning": pushWarning(a)})
+	writeJSON(w, http.StatusOK, map[string]any{"app": v.App.Name, "push_groups": v.App.Settings.Features.PushGroups,
+		"rules": nonNil(v.Rules), "items": nonNil(v.Groups), "warning": pushWarning(v.App)})
 	return nil
 }
 

@@ -1,15 +1,11 @@
 package api
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
-	"github.com/roster-dev/roster/internal/app"
-	"github.com/roster-dev/roster/internal/connector"
-	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/importer"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -26,45 +22,27 @@ func init() {
 	)
 }
 
-// importer returns the app named in the path and an importer over this
-// server's store and connector.
-func (s *Server) importer(ctx context.Context, r *http.Request) (app.Instance, *importer.Importer, importer.Store, error) {
-	st, ok := s.st.(importer.Store)
-	if !ok {
-		return app.Instance{}, nil, nil, &apiError{http.StatusServiceUnavailable, "unavailable", "this server's store keeps no imports", nil}
+// importErr says in the API's words why an import or its review could not run.
+func importErr(err error) error {
+	var g *importer.SafeguardError
+	switch {
+	case errors.Is(err, service.ErrNoImporter):
+		return &apiError{http.StatusServiceUnavailable, "unavailable", "this server's store keeps no imports", nil}
+	case errors.As(err, &g):
+		// The message holds the figures; details stay a list, as clients expect.
+		return &apiError{http.StatusConflict, "import_safeguard", g.Error(), nil}
 	}
-	a, err := s.st.GetApp(ctx, r.PathValue("name"))
-	if err != nil {
-		return a, nil, nil, err
-	}
-	return a, importer.New(st, s.opt.Connect, s.log), st, nil
+	return appErr(err)
 }
 
 // runImport downloads the team and matches it; ?plan=true writes nothing,
 // ?allow_vanished=true passes the import safeguard.
 func (s *Server) runImport(w http.ResponseWriter, r *http.Request) error {
-	a, im, _, err := s.importer(r.Context(), r)
-	if err != nil {
-		return err
-	}
-	if s.opt.Connect == nil {
-		return errNoEngine
-	}
-	if !a.HasToken {
-		return fmt.Errorf("%w: app %s has no Dropbox token yet; authenticate with Dropbox or set a token first", directory.ErrInvalid, a.Name)
-	}
 	q := r.URL.Query()
-	res, err := im.Run(r.Context(), a, importer.Options{Plan: q.Get("plan") == "true", AllowVanished: q.Get("allow_vanished") == "true", By: actorOf(r)})
-	var g *importer.SafeguardError
-	var ce *connector.Error
-	switch {
-	case errors.As(err, &g):
-		// The message holds the figures; details stay a list, as clients expect.
-		return &apiError{http.StatusConflict, "import_safeguard", g.Error(), nil}
-	case errors.As(err, &ce):
-		return remoteErr(err)
-	case err != nil:
-		return err
+	res, err := s.svc.RunImport(r.Context(), actorOf(r), r.PathValue("name"),
+		importer.Options{Plan: q.Get("plan") == "true", AllowVanished: q.Get("allow_vanished") == "true"})
+	if err != nil {
+		return importErr(err)
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
@@ -76,23 +54,7 @@ type appUserView struct {
 	Username string `json:"user,omitempty"`
 }
 
-func (s *Server) appUserViews(ctx context.Context, aus []store.AppUser) ([]appUserView, error) {
-	var ids []int64
-	for _, au := range aus {
-		if au.UserID != 0 {
-			ids = append(ids, au.UserID)
-		}
-	}
-	users, err := s.st.UsersByID(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]appUserView, len(aus))
-	for i, au := range aus {
-		out[i] = appUserView{au, users[au.UserID].Username}
-	}
-	return out, nil
-}
+func appUserViewOf(row service.ImportRow) appUserView { return appUserView{row.AppUser, row.Username} }
 
 func (s *Server) listAppUsers(w http.ResponseWriter, r *http.Request) error {
 	p, err := page(r)
@@ -103,40 +65,28 @@ func (s *Server) listAppUsers(w http.ResponseWriter, r *http.Request) error {
 	if err := importer.CheckState(state); err != nil {
 		return err
 	}
-	a, _, st, err := s.importer(r.Context(), r)
+	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	aus, err := st.ListAppUsers(r.Context(), a.ID, state, p)
+	rows, err := s.svc.ImportRows(r.Context(), a, state, p)
 	if err != nil {
-		return err
+		return importErr(err)
 	}
-	views, err := s.appUserViews(r.Context(), aus)
-	if err != nil {
-		return err
+	views := make([]appUserView, len(rows))
+	for i, row := range rows {
+		views[i] = appUserViewOf(row)
 	}
 	writeJSON(w, http.StatusOK, listOf(views, p, func(v appUserView) int64 { return v.ID }))
 	return nil
 }
 
 func (s *Server) getAppUser(w http.ResponseWriter, r *http.Request) error {
-	a, _, st, err := s.importer(r.Context(), r)
+	row, err := s.svc.ImportRow(r.Context(), r.PathValue("name"), r.PathValue("ref"))
 	if err != nil {
-		return err
+		return importErr(err)
 	}
-	au, err := st.GetAppUser(r.Context(), a.ID, r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	return s.writeAppUser(w, r, au)
-}
-
-func (s *Server) writeAppUser(w http.ResponseWriter, r *http.Request, au store.AppUser) error {
-	views, err := s.appUserViews(r.Context(), []store.AppUser{au})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, views[0])
+	writeJSON(w, http.StatusOK, appUserViewOf(row))
 	return nil
 }
 
@@ -163,13 +113,9 @@ func (s *Server) confirmAppUsers(w http.ResponseWriter, r *http.Request) error {
 	if err := in.check(); err != nil {
 		return err
 	}
-	a, im, _, err := s.importer(r.Context(), r)
+	rv, err := s.svc.ConfirmImport(r.Context(), actorOf(r), r.PathValue("name"), in.AppUsers)
 	if err != nil {
-		return err
-	}
-	rv, err := im.Confirm(r.Context(), actorOf(r), a, in.AppUsers)
-	if err != nil {
-		return err
+		return importErr(err)
 	}
 	writeJSON(w, http.StatusOK, rv)
 	return nil
@@ -183,13 +129,9 @@ func (s *Server) ignoreAppUsers(w http.ResponseWriter, r *http.Request) error {
 	if err := in.check(); err != nil {
 		return err
 	}
-	a, im, _, err := s.importer(r.Context(), r)
+	n, err := s.svc.IgnoreImport(r.Context(), actorOf(r), r.PathValue("name"), in.AppUsers)
 	if err != nil {
-		return err
-	}
-	n, err := im.Ignore(r.Context(), actorOf(r), a, in.AppUsers)
-	if err != nil {
-		return err
+		return importErr(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"ignored": n})
 	return nil
@@ -206,13 +148,10 @@ func (s *Server) linkAppUser(w http.ResponseWriter, r *http.Request) error {
 	if in.AppUser == "" || in.User == "" {
 		return badRequest("both app_user (ID, member ID or email) and user (a directory username) are required")
 	}
-	a, im, _, err := s.importer(r.Context(), r)
+	row, err := s.svc.LinkImport(r.Context(), actorOf(r), r.PathValue("name"), in.AppUser, in.User)
 	if err != nil {
-		return err
+		return importErr(err)
 	}
-	au, err := im.Link(r.Context(), actorOf(r), a, in.AppUser, in.User)
-	if err != nil {
-		return err
-	}
-	return s.writeAppUser(w, r, au)
+	writeJSON(w, http.StatusOK, appUserViewOf(row))
+	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/httplimit"
+	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
@@ -74,7 +75,11 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) *Server {
 	}
 	svc := opt.Service
 	if svc == nil {
-		svc = service.New(st, box, service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect})
+		sopt := service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect, Kinds: opt.Kinds}
+		if ist, ok := st.(importer.Store); ok {
+			sopt.Importer = importer.New(ist, opt.Connect, log)
+		}
+		svc = service.New(st, box, sopt)
 	}
 	return &Server{st: st, box: box, log: log, opt: opt, svc: svc}
 }

@@ -45,6 +45,9 @@ type Options struct {
 	Auth    Authorizer     // nil: AllowAll
 	PlanTTL time.Duration  // how long a plan is kept for apply by id (default 1h)
 	Now     func() time.Time
+
+	Kinds    Kinds    // app kinds apps may be of; nil: every kind this binary has
+	Importer Importer // runs imports and their review; nil: refused
 }
 
 // Service runs the use cases.

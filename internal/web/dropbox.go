@@ -1,15 +1,12 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
-	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/service"
 )
 
 // errRemote marks a failed call to Dropbox, explained for an admin.
@@ -26,52 +23,30 @@ func remoteErr(err error) error {
 	return fmt.Errorf("cannot reach %w: %v", errRemote, err)
 }
 
-// connect builds the app's connector, explaining what is missing first.
-func (s *Server) connect(ctx context.Context, a app.Instance) (connector.Connector, error) {
-	if s.opt.Connect == nil {
-		return nil, fmt.Errorf("%w: this server runs no provisioning engine", directory.ErrInvalid)
-	}
-	if !a.HasToken {
-		return nil, fmt.Errorf("%w: app %s is not connected to Dropbox yet; use Authenticate with Dropbox Business or paste a team token", directory.ErrInvalid, a.Name)
-	}
-	return s.opt.Connect(ctx, a, engine.NewPacer(0))
+// notConnected explains what an app needs before anything is sent to it.
+func notConnected(nc *service.NotConnectedError) error {
+	return fmt.Errorf("%w: app %s is not connected to Dropbox yet; use Authenticate with Dropbox Business or paste a team token", directory.ErrInvalid, nc.App)
 }
 
-// describeTeam is "Test connection": who the token reaches.
-func (s *Server) describeTeam(ctx context.Context, a app.Instance) (string, error) {
-	conn, err := s.connect(ctx, a)
-	if err != nil {
-		return "", err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	team, err := conn.TeamInfo(ctx)
-	if err != nil {
-		return "", remoteErr(err)
-	}
-	msg := fmt.Sprintf("Dropbox team %q (%s): %d licences, %d provisioned members.", team.Name, team.TeamID, team.LicensedUsers, team.ProvisionedUsers)
-	if admin, err := conn.AuthenticatedAdmin(ctx); err == nil {
-		msg += " Authenticated admin: " + admin.Email + "."
-	}
-	return msg, nil
-}
-
-// checkTransfer refuses transfer settings that Dropbox would refuse at the
-// first leaver (engine.CheckOffboarding, as the API does).
-func (s *Server) checkTransfer(ctx context.Context, a app.Instance) error {
-	if a.Settings.Deactivation.FileManagement != app.FilesTransfer {
-		return nil
-	}
-	conn, err := s.connect(ctx, a)
-	if err != nil {
-		return fmt.Errorf("%w (the transfer accounts are checked with Dropbox when saved)", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	err = engine.CheckOffboarding(ctx, conn, a.Settings.Deactivation)
-	var le *engine.LookupError
-	if errors.As(err, &le) {
-		return remoteErr(le.Err)
+// explain says in the UI's words why a call to Dropbox could not be made
+// or failed.
+func explain(err error) error {
+	var nc *service.NotConnectedError
+	var re *service.RemoteError
+	switch {
+	case errors.As(err, &nc):
+		return notConnected(nc)
+	case errors.As(err, &re):
+		return remoteErr(re.Err)
 	}
 	return err
+}
+
+// describeTeam is "Test connection"'s answer: who the token reaches.
+func describeTeam(c service.Connection) string {
+	msg := fmt.Sprintf("Dropbox team %q (%s): %d licences, %d provisioned members.", c.Team.Name, c.Team.TeamID, c.Team.LicensedUsers, c.Team.ProvisionedUsers)
+	if c.Admin != "" {
+		msg += " Authenticated admin: " + c.Admin + "."
+	}
+	return msg
 }

@@ -129,8 +129,8 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 	}
 	msg := "Authenticated with Dropbox Business; the team token is stored encrypted."
 	if a, err = s.st.GetApp(r.Context(), a.Name); err == nil {
-		if team, err := s.describeTeam(r.Context(), a); err == nil {
-			msg += " " + team
+		if c, err := s.svc.Connection(r.Context(), a); err == nil {
+			msg += " " + describeTeam(c)
 		}
 	}
 	s.redirect(w, r, appURL(a.Name), "ok", msg)

@@ -13,6 +13,7 @@ import (
 	"github.com/roster-dev/roster/internal/credential"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/service"
 )
 
 type appsView struct {
@@ -30,12 +31,8 @@ func (s *Server) appsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
-	a := app.Instance{Name: r.PostForm.Get("name"), Kind: app.KindDropbox, BaseURL: strings.TrimRight(strings.TrimSpace(r.PostForm.Get("base_url")), "/"),
-		Settings: app.DefaultSettings()}
-	err := a.Validate(s.opt.Kinds)
-	if err == nil {
-		err = s.st.CreateApp(r.Context(), actorOf(r), &a)
-	}
+	name, base := r.PostForm.Get("name"), r.PostForm.Get("base_url")
+	a, err := s.svc.CreateApp(r.Context(), actorOf(r), service.AppChange{Name: &name, BaseURL: &base})
 	if err != nil {
 		apps, lerr := s.st.ListApps(r.Context())
 		if lerr != nil {
@@ -163,66 +160,43 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	next := cur
-	next.BaseURL = strings.TrimRight(strings.TrimSpace(r.PostForm.Get("base_url")), "/")
-	var errs []error
-	next.Settings, errs = settingsForm(r.PostForm, cur.Settings)
-	confirmSSO, confirmDom := r.PostForm.Get("confirm_sso") == "on", r.PostForm.Get("confirm_domain") == "on"
-	if next.Settings.Silent && !cur.Settings.Silent && !(confirmSSO && confirmDom) {
+	f := r.PostForm
+	base := f.Get("base_url")
+	settings, errs := settingsForm(f, cur.Settings)
+	confirmSSO, confirmDom := f.Get("confirm_sso") == "on", f.Get("confirm_domain") == "on"
+	if settings.Silent && !cur.Settings.Silent && !(confirmSSO && confirmDom) {
 		errs = append(errs, errSilentUnconfirmed)
 	}
-	if err := next.Validate(s.opt.Kinds); err != nil {
-		errs = append(errs, err)
+	ch := service.AppChange{BaseURL: &base, Problems: errs,
+		Settings: func(st *app.Settings) error { *st, _ = settingsForm(f, *st); return nil }}
+	if tok := f.Get("token"); strings.TrimSpace(tok) != "" {
+		ch.Token = &tok
 	}
-	// A new address drops the stored token (the store does it), so it is
-	// never sent there; a token pasted with the address is the new one.
-	moved := !app.KeepsCredential(cur, next)
-	tok, err := s.formToken(r)
+	res, err := s.svc.UpdateApp(r.Context(), actorOf(r), cur.Name, ch)
 	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) == 0 && next.Settings.Deactivation != cur.Settings.Deactivation {
-		if moved && next.Settings.Deactivation.FileManagement == app.FilesTransfer {
-			errs = append(errs, errMovedTransfer)
-		} else {
-			errs = append(errs, s.checkTransfer(r.Context(), next))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return s.settingsRefused(w, r, cur, next, confirmSSO, confirmDom, err)
-	}
-	a, err := s.st.UpdateApp(r.Context(), actorOf(r), cur.Name, func(a *app.Instance) error {
-		a.BaseURL, a.Settings = next.BaseURL, next.Settings
-		return nil
-	})
-	if err != nil {
-		return s.settingsRefused(w, r, cur, next, confirmSSO, confirmDom, err)
+		return s.settingsRefused(w, r, cur, res.App, confirmSSO, confirmDom, settingsErr(err))
 	}
 	msg := "Settings saved."
-	if next.Settings.Deactivation != cur.Settings.Deactivation {
+	if res.OffboardingChanged {
 		msg += " New off-boarding settings apply to people who leave from now on; past leavers keep theirs unless you apply them below."
 	}
-	if tok != "" {
-		if err := s.storeToken(r, a, tok); err != nil {
-			return err
-		}
-	} else if moved && cur.HasToken {
+	if res.TokenDropped {
 		msg += " The Dropbox API address changed, so the stored token was dropped: paste the team token for the new address, or enter the app key and secret and authenticate with Dropbox Business again."
 	}
 	s.redirect(w, r, appURL(cur.Name), "ok", msg)
 	return nil
 }
 
-// formToken is a team token pasted into the settings form, if any.
-func (s *Server) formToken(r *http.Request) (string, error) {
-	if strings.TrimSpace(r.PostForm.Get("token")) == "" {
-		return "", nil
+// settingsErr says in the UI's words why a check with Dropbox refused saving.
+func settingsErr(err error) error {
+	var nc *service.NotConnectedError
+	switch {
+	case errors.Is(err, service.ErrMovedTransfer):
+		return errMovedTransfer
+	case errors.As(err, &nc):
+		return fmt.Errorf("%w (the transfer accounts are checked with Dropbox when saved)", notConnected(nc))
 	}
-	tok, err := credential.CleanToken(r.PostForm.Get("token"))
-	if err != nil {
-		return "", fmt.Errorf("%w: the token must be 1–4096 characters with no spaces", directory.ErrInvalid)
-	}
-	return tok, nil
+	return explain(err)
 }
 
 // storeToken seals a team token for the app and stores it.
@@ -265,16 +239,16 @@ func (s *Server) saveToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) testConnection(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
-	if err != nil {
+	c, err := s.svc.TestConnection(r.Context(), actorOf(r), r.PathValue("name"))
+	if errors.Is(err, directory.ErrNotFound) {
 		return err
 	}
-	msg, err := s.describeTeam(r.Context(), a)
+	name := r.PathValue("name")
 	if err != nil {
-		s.redirect(w, r, appURL(a.Name), "error", "Test connection failed: "+userMessage(err))
+		s.redirect(w, r, appURL(name), "error", "Test connection failed: "+userMessage(explain(err)))
 		return nil
 	}
-	s.redirect(w, r, appURL(a.Name), "ok", "Connection works. "+msg)
+	s.redirect(w, r, appURL(name), "ok", "Connection works. "+describeTeam(c))
 	return nil
 }
 

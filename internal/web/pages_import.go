@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"github.com/roster-dev/roster/internal/app"
-	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/importer"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -58,75 +58,65 @@ func (s *Server) importView(r *http.Request, a app.Instance, state string) (impo
 		return v, err
 	}
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	aus, err := s.st.ListAppUsers(r.Context(), a.ID, state, store.Page{After: after, Limit: importPageSize})
+	rows, err := s.svc.ImportRows(r.Context(), a, state, store.Page{After: after, Limit: importPageSize})
 	if err != nil {
 		return v, err
 	}
-	ids := make([]int64, 0, len(aus))
-	for _, au := range aus {
-		ids = append(ids, au.UserID)
+	for _, row := range rows {
+		v.Rows = append(v.Rows, importRow{row.AppUser, row.Username})
 	}
-	users, err := s.st.UsersByID(r.Context(), ids)
-	if err != nil {
-		return v, err
-	}
-	for _, au := range aus {
-		v.Rows = append(v.Rows, importRow{au, users[au.UserID].Username})
-	}
-	if len(aus) == importPageSize {
-		v.Next = url.Values{"state": {state}, "after": {strconv.FormatInt(aus[len(aus)-1].ID, 10)}}.Encode()
+	if len(rows) == importPageSize {
+		v.Next = url.Values{"state": {state}, "after": {strconv.FormatInt(rows[len(rows)-1].ID, 10)}}.Encode()
 	}
 	return v, nil
 }
 
-func (s *Server) importer(r *http.Request) (*importer.Importer, app.Instance, error) {
-	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return nil, a, err
+func (s *Server) runImport(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	allow := r.PostForm.Get("allow_vanished") == "1"
+	if allow && r.PostForm.Get("reviewed") != "on" {
+		s.redirect(w, r, importURL(name), "error", "Tick the box to confirm the missing members are really gone from Dropbox.")
+		return nil
 	}
-	if s.opt.Importer == nil {
-		return nil, a, fmt.Errorf("%w: this server runs no importer", directory.ErrInvalid)
+	opt := importer.Options{Plan: r.PostForm.Get("plan") == "1", AllowVanished: allow}
+	res, err := s.svc.RunImport(r.Context(), actorOf(r), name, opt)
+	var sg *importer.SafeguardError
+	switch {
+	case errors.As(err, &sg):
+		return s.importStopped(w, r, name, sg)
+	case errors.Is(err, directory.ErrNotFound), errors.Is(err, service.ErrNoImporter):
+		return err
+	case err != nil:
+		return s.actionFailed(w, r, importURL(name), remoteOr(err))
 	}
-	return s.opt.Importer, a, nil
+	s.redirect(w, r, importURL(name), "ok", importSummary(res))
+	return nil
 }
 
-func (s *Server) runImport(w http.ResponseWriter, r *http.Request) error {
-	im, a, err := s.importer(r)
+// importStopped shows the import page with why the import safeguard
+// stopped a run.
+func (s *Server) importStopped(w http.ResponseWriter, r *http.Request, name string, sg *importer.SafeguardError) error {
+	a, err := s.st.GetApp(r.Context(), name)
 	if err != nil {
 		return err
 	}
-	allow := r.PostForm.Get("allow_vanished") == "1"
-	if allow && r.PostForm.Get("reviewed") != "on" {
-		s.redirect(w, r, importURL(a.Name), "error", "Tick the box to confirm the missing members are really gone from Dropbox.")
-		return nil
-	}
-	opt := importer.Options{Plan: r.PostForm.Get("plan") == "1", AllowVanished: allow, By: actorOf(r)}
-	res, err := im.Run(r.Context(), a, opt)
-	var sg *importer.SafeguardError
-	if errors.As(err, &sg) {
-		v, verr := s.importView(r, a, "")
-		if verr != nil {
-			return verr
-		}
-		v.Stopped = sg.Error()
-		s.render(w, r, http.StatusConflict, "import", page{Title: "Import: " + a.Name, Nav: "apps", Data: v})
-		return nil
-	}
+	v, err := s.importView(r, a, "")
 	if err != nil {
-		return s.actionFailed(w, r, importURL(a.Name), remoteOr(err))
+		return err
 	}
-	s.redirect(w, r, importURL(a.Name), "ok", importSummary(res))
+	v.Stopped = sg.Error()
+	s.render(w, r, http.StatusConflict, "import", page{Title: "Import: " + a.Name, Nav: "apps", Data: v})
 	return nil
 }
 
 // remoteOr explains a failed call to Dropbox as something an admin can act
 // on; other errors pass as they are.
 func remoteOr(err error) error {
-	var ce *connector.Error
-	if errors.As(err, &ce) {
-		return fmt.Errorf("%w: %v", directory.ErrInvalid, remoteErr(err))
+	var re *service.RemoteError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%w: %v", directory.ErrInvalid, remoteErr(re.Err))
 	}
-	return err
+	return explain(err)
 }
 
 func importSummary(res importer.Result) string {
@@ -156,46 +146,49 @@ func refs(r *http.Request) []string {
 	return out
 }
 
-func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request) error {
-	im, a, err := s.importer(r)
-	if err != nil {
+// reviewFailed shows why a review action was refused: a missing app or
+// importer is an error page, anything else a message on the import page.
+func (s *Server) reviewFailed(w http.ResponseWriter, r *http.Request, err error) error {
+	if errors.Is(err, service.ErrNoImporter) {
 		return err
 	}
-	rv, err := im.Confirm(r.Context(), actorOf(r), a, refs(r))
-	if err != nil {
-		return s.actionFailed(w, r, importURL(a.Name), err)
+	if _, gerr := s.st.GetApp(r.Context(), r.PathValue("name")); gerr != nil {
+		return gerr
 	}
-	s.redirect(w, r, importURL(a.Name), "ok", fmt.Sprintf("Confirmed: %d linked to directory users, %d new directory user(s), %d already confirmed. Nothing was sent to Dropbox.", rv.Linked, rv.Created, rv.Already))
+	return s.actionFailed(w, r, importURL(r.PathValue("name")), err)
+}
+
+func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	rv, err := s.svc.ConfirmImport(r.Context(), actorOf(r), name, refs(r))
+	if err != nil {
+		return s.reviewFailed(w, r, err)
+	}
+	s.redirect(w, r, importURL(name), "ok", fmt.Sprintf("Confirmed: %d linked to directory users, %d new directory user(s), %d already confirmed. Nothing was sent to Dropbox.", rv.Linked, rv.Created, rv.Already))
 	return nil
 }
 
 func (s *Server) ignoreImport(w http.ResponseWriter, r *http.Request) error {
-	im, a, err := s.importer(r)
+	name := r.PathValue("name")
+	n, err := s.svc.IgnoreImport(r.Context(), actorOf(r), name, refs(r))
 	if err != nil {
-		return err
+		return s.reviewFailed(w, r, err)
 	}
-	n, err := im.Ignore(r.Context(), actorOf(r), a, refs(r))
-	if err != nil {
-		return s.actionFailed(w, r, importURL(a.Name), err)
-	}
-	s.redirect(w, r, importURL(a.Name), "ok", fmt.Sprintf("Ignored %d member(s); later imports leave them alone.", n))
+	s.redirect(w, r, importURL(name), "ok", fmt.Sprintf("Ignored %d member(s); later imports leave them alone.", n))
 	return nil
 }
 
 func (s *Server) linkImport(w http.ResponseWriter, r *http.Request) error {
-	im, a, err := s.importer(r)
-	if err != nil {
-		return err
-	}
+	name := r.PathValue("name")
 	ref, user := strings.TrimSpace(r.PostForm.Get("ref")), strings.TrimSpace(r.PostForm.Get("user"))
 	if ref == "" || user == "" {
-		s.redirect(w, r, importURL(a.Name), "error", "Name the directory user to link to.")
+		s.redirect(w, r, importURL(name), "error", "Name the directory user to link to.")
 		return nil
 	}
-	au, err := im.Link(r.Context(), actorOf(r), a, ref, user)
+	row, err := s.svc.LinkImport(r.Context(), actorOf(r), name, ref, user)
 	if err != nil {
-		return s.actionFailed(w, r, importURL(a.Name), err)
+		return s.reviewFailed(w, r, err)
 	}
-	s.redirect(w, r, importURL(a.Name), "ok", fmt.Sprintf("%s linked to %s. Nothing was sent to Dropbox.", au.Email, user))
+	s.redirect(w, r, importURL(name), "ok", fmt.Sprintf("%s linked to %s. Nothing was sent to Dropbox.", row.Email, user))
 	return nil
 }

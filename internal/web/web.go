@@ -96,7 +96,11 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) (*Server, err
 	}
 	svc := opt.Service
 	if svc == nil {
-		svc = service.New(st, box, service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect})
+		sopt := service.Options{Engine: opt.Engine, Runner: opt.Runner, Connect: opt.Connect, Kinds: opt.Kinds}
+		if opt.Importer != nil {
+			sopt.Importer = opt.Importer
+		}
+		svc = service.New(st, box, sopt)
 	}
 	return &Server{st: st, box: box, log: log, opt: opt, svc: svc, pages: pages,
 		guard: newSigninGuard(), slots: newHashSlots(defaultHashSlots(), 2*time.Second)}, nil
