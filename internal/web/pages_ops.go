@@ -39,7 +39,11 @@ func (s *Server) taskAction(w http.ResponseWriter, r *http.Request, act func(con
 	if err := act(r.Context(), actorOf(r), service.TaskTarget{App: f.Get("app"), User: f.Get("user"), Group: f.Get("group")}); err != nil {
 		return s.actionFailed(w, r, "/tasks", err)
 	}
-	s.redirect(w, r, "/tasks", "ok", fmt.Sprintf("Task of %s in %s %s.", f.Get("user"), f.Get("app"), done))
+	of := f.Get("user")
+	if g := f.Get("group"); g != "" {
+		of = "group " + g
+	}
+	s.redirect(w, r, "/tasks", "ok", fmt.Sprintf("Task of %s in %s %s.", of, f.Get("app"), done))
 	return nil
 }
 
