@@ -26,6 +26,7 @@ type job struct {
 	settings app.Settings
 	ob       *store.Offboarding // the user's off-boarding record, if any
 	held     bool               // the deletion guard holds this job's off-boarding
+	memberID string             // the account's member id when the job was loaded
 }
 
 func (j *job) logf(a app.Instance, op, outcome, format string, args ...any) {
@@ -111,7 +112,7 @@ func (e *Engine) load(ctx context.Context, a app.Instance, items []store.WorkIte
 		}
 		j.desired = Derive(up, rp, names)
 		if acct, ok := accts[it.RefID]; ok {
-			j.known = knownFrom(acct)
+			j.known, j.memberID = knownFrom(acct), acct.MemberID
 			if j.name == "" {
 				j.name = acct.Email
 			}
@@ -220,6 +221,8 @@ func (j *job) finish(a app.Instance) {
 	case j.known != nil:
 		acct := j.known.account(a.ID, j.out.Item.RefID, time.Now())
 		j.out.User.Account = &acct
+		// A new member for a user who had one: the pushed groups hold the old id.
+		j.out.User.MemberChanged = j.memberID != "" && acct.MemberID != j.memberID
 	}
 }
 

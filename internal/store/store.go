@@ -226,6 +226,9 @@ type UserResult struct {
 	// (its phase, due time and hold; the intent and confirmation stay).
 	Offboarding     *Offboarding
 	DropOffboarding bool // the user is wanted again: the off-boarding is over
+	// MemberChanged: the user's account is a new member (re-created after a
+	// removal); the pushed groups the user is in are queued to follow.
+	MemberChanged bool
 }
 
 // Offboarding phases.

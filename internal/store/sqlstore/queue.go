@@ -194,12 +194,15 @@ func (s *DB) finishUsers(ctx context.Context, tx *sql.Tx, owner string, appID in
 	}
 	var accts []*store.Account
 	var obs []*store.Offboarding
-	var forget, dropOb []int64
+	var forget, dropOb, recreated []int64
 	for _, o := range outs {
 		if _, owned := gens[o.Item.RefID]; !owned {
 			continue
 		}
 		u := &o.User
+		if u.MemberChanged {
+			recreated = append(recreated, o.Item.RefID)
+		}
 		if u.Account != nil {
 			accts = append(accts, u.Account)
 		}
@@ -223,6 +226,9 @@ func (s *DB) finishUsers(ctx context.Context, tx *sql.Tx, owner string, appID in
 		return err
 	}
 	if err := s.execIDs(ctx, tx, `DELETE FROM offboardings WHERE app_id = ? AND user_id IN `, []any{appID}, dropOb); err != nil {
+		return err
+	}
+	if err := s.queueGroupsOf(ctx, tx, appID, recreated); err != nil {
 		return err
 	}
 	return s.settle(ctx, tx, owner, appID, store.WorkUser, outs, gens, nil)
@@ -328,6 +334,23 @@ func (s *DB) waitItem(ctx context.Context, tx *sql.Tx, owner string, o *store.Ou
 		WHERE app_id = ? AND kind = ? AND ref_id = ? AND lease_owner = ?`), nanos(o.RetryAt), o.Item.AppID, o.Item.Kind, o.Item.RefID, owner)
 	if err != nil {
 		return fmt.Errorf("reschedule waiting work item: %w", err)
+	}
+	return nil
+}
+
+// queueGroupsOf queues the app's pushed groups the users are in, so that
+// they follow the users' new member ids.
+func (s *DB) queueGroupsOf(ctx context.Context, tx *sql.Tx, appID int64, userIDs []int64) error {
+	now := nanos(s.now())
+	for start := 0; start < len(userIDs); start += usersPerInsert {
+		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO work_items (app_id, kind, ref_id, reason, generation, created_at, due_at)
+			SELECT p.app_id, 'group', p.group_id, 'account.recreated', 1, ?, ? FROM pushed_groups p
+			WHERE p.app_id = ? AND p.unlink = 0 AND EXISTS (SELECT 1 FROM group_members m
+				WHERE m.group_id = p.group_id AND m.user_id IN `+in+`)`+upsertWork), append([]any{now, now, appID}, args...)...)
+		if err != nil {
+			return fmt.Errorf("queue the pushed groups of re-created members: %w", err)
+		}
 	}
 	return nil
 }
