@@ -146,6 +146,8 @@ func TestCLIAppsGroupsAssign(t *testing.T) {
 	}
 	c.fails(exitUsage, "needs both a destination member and an admin-notification account",
 		"apps", "set", "dropbox", "deactivation.type=remove", "deactivation.file_management=transfer")
+	c.fails(exitUsage, `file management "bogus" is not one of manage_in_dropbox, transfer`,
+		"apps", "set", "dropbox", "deactivation.file_management=bogus")
 	c.fails(exitUsage, "unknown field", "apps", "set", "dropbox", "deactivation.wipe=true")
 	// Transfer accounts are checked with Dropbox when saved; an unreachable
 	// Dropbox means the setting is refused, not saved unchecked.

@@ -146,41 +146,17 @@ func (s *Settings) Normalize() {
 	}
 }
 
-// Validate checks the settings on their own; whether the transfer accounts are
-// active team members and an admin is checked against Dropbox by the engine.
+// Validate checks the rules that hold whatever the app's kind; each kind
+// checks its own (Dropbox: file management, transfer accounts, silent
+// provisioning) through its registered ValidateSettings.
 func (s *Settings) Validate() error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if s.Silent && !s.Provisioning {
-		add("silent provisioning works only while provisioning is enabled")
-	}
 	d := s.Deactivation
 	switch d.Type {
 	case DeactivateSuspend, DeactivateRemove:
 	default:
 		add("deactivation type %q is not one of suspend, remove", d.Type)
-	}
-	switch d.FileManagement {
-	case FilesManageInDropbox:
-		if d.TransferDest != "" || d.TransferAdmin != "" {
-			add("transfer accounts are set but file management is manage_in_dropbox; clear them or choose transfer")
-		}
-	case FilesTransfer:
-		if d.Type != DeactivateRemove {
-			add("file transfer happens only when users are removed; set deactivation type to remove or file management to manage_in_dropbox")
-		}
-		if d.TransferDest == "" || d.TransferAdmin == "" {
-			add("file transfer needs both a destination member and an admin-notification account")
-		}
-		for _, e := range []string{d.TransferDest, d.TransferAdmin} {
-			if e != "" {
-				if err := directory.ValidateEmail(e); err != nil {
-					errs = append(errs, err)
-				}
-			}
-		}
-	default:
-		add("file management %q is not one of manage_in_dropbox, transfer", d.FileManagement)
 	}
 	if g, err := ParseGrace(d.RemoveAfter); err != nil || g > MaxRemoveAfter {
 		add("deactivation.remove_after must be a grace period such as 7d or 36h, at most 90d, or 0 for none; got %q", d.RemoveAfter)
@@ -234,7 +210,8 @@ func (a *Instance) validate(kinds Kinds) error {
 	a.Settings.Normalize()
 	if err := a.Settings.Validate(); err != nil {
 		errs = append(errs, err)
-	} else if kindOK {
+	}
+	if kindOK {
 		errs = append(errs, a.checkKindSettings(kinds))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -26,35 +26,43 @@ func TestDefaultsFollowTheSeed(t *testing.T) {
 func TestValidateSettings(t *testing.T) {
 	transfer := Deactivation{Type: DeactivateRemove, FileManagement: FilesTransfer, TransferDest: "dest@example.com", TransferAdmin: "admin@example.com"}
 	cases := []struct {
-		name string
-		edit func(*Settings)
-		want string
+		name    string
+		edit    func(*Settings)
+		want    string
+		dropbox bool // Dropbox's own rule: checked through the registry, not by Settings.Validate
 	}{
-		{"transfer ok", func(s *Settings) { s.Deactivation = transfer }, ""},
-		{"suspend ok", func(s *Settings) { s.Deactivation.Type = DeactivateSuspend }, ""},
-		{"silent needs provisioning", func(s *Settings) { s.Silent = true }, "only while provisioning is enabled"},
-		{"silent with provisioning", func(s *Settings) { s.Silent, s.Provisioning = true, true }, ""},
-		{"bad type", func(s *Settings) { s.Deactivation.Type = "delete" }, "not one of suspend, remove"},
-		{"transfer on suspend", func(s *Settings) { s.Deactivation = transfer; s.Deactivation.Type = DeactivateSuspend }, "only when users are removed"},
-		{"transfer without admin", func(s *Settings) { s.Deactivation = transfer; s.Deactivation.TransferAdmin = "" }, "needs both"},
-		{"transfer bad email", func(s *Settings) { s.Deactivation = transfer; s.Deactivation.TransferDest = "dest" }, "not a valid address"},
-		{"accounts without transfer", func(s *Settings) { s.Deactivation.TransferDest = "d@example.com" }, "clear them"},
-		{"bad file management", func(s *Settings) { s.Deactivation.FileManagement = "keep" }, "not one of manage_in_dropbox"},
-		{"guard percent", func(s *Settings) { s.Guard.Percent = 0 }, "between 1 and 100"},
-		{"guard min", func(s *Settings) { s.Guard.Min = -1 }, "negative"},
-		{"match on", func(s *Settings) { s.Import.MatchOn = "name" }, "match_on"},
-		{"safeguard", func(s *Settings) { s.Import.SafeguardPercent = 0 }, "safeguard"},
-		{"activate needs confirm", func(s *Settings) { s.Import.AutoActivateNew = true }, "auto_confirm_new"},
-		{"app sourced ok", func(s *Settings) { s.Import.AppSourced = []string{"first_name", "email"} }, ""},
-		{"app sourced bad", func(s *Settings) { s.Import.AppSourced = []string{"department"} }, "cannot be sourced"},
-		{"full sync daily", func(s *Settings) { s.FullSync.Every = "24h" }, ""},
-		{"full sync too often", func(s *Settings) { s.FullSync.Every = "1m" }, "full_sync.every"},
-		{"full sync not a duration", func(s *Settings) { s.FullSync.Every = "daily" }, "full_sync.every"},
+		{"transfer ok", func(s *Settings) { s.Deactivation = transfer }, "", false},
+		{"suspend ok", func(s *Settings) { s.Deactivation.Type = DeactivateSuspend }, "", false},
+		{"silent needs provisioning", func(s *Settings) { s.Silent = true }, "only while provisioning is enabled", true},
+		{"silent with provisioning", func(s *Settings) { s.Silent, s.Provisioning = true, true }, "", false},
+		{"bad type", func(s *Settings) { s.Deactivation.Type = "delete" }, "not one of suspend, remove", false},
+		{"transfer on suspend", func(s *Settings) { s.Deactivation = transfer; s.Deactivation.Type = DeactivateSuspend }, "only when users are removed", true},
+		{"transfer without admin", func(s *Settings) { s.Deactivation = transfer; s.Deactivation.TransferAdmin = "" }, "needs both", true},
+		{"transfer bad email", func(s *Settings) { s.Deactivation = transfer; s.Deactivation.TransferDest = "dest" }, "not a valid address", true},
+		{"accounts without transfer", func(s *Settings) { s.Deactivation.TransferDest = "d@example.com" }, "clear them", true},
+		{"bad file management", func(s *Settings) { s.Deactivation.FileManagement = "keep" }, "not one of manage_in_dropbox", true},
+		{"guard percent", func(s *Settings) { s.Guard.Percent = 0 }, "between 1 and 100", false},
+		{"guard min", func(s *Settings) { s.Guard.Min = -1 }, "negative", false},
+		{"match on", func(s *Settings) { s.Import.MatchOn = "name" }, "match_on", false},
+		{"safeguard", func(s *Settings) { s.Import.SafeguardPercent = 0 }, "safeguard", false},
+		{"activate needs confirm", func(s *Settings) { s.Import.AutoActivateNew = true }, "auto_confirm_new", false},
+		{"app sourced ok", func(s *Settings) { s.Import.AppSourced = []string{"first_name", "email"} }, "", false},
+		{"app sourced bad", func(s *Settings) { s.Import.AppSourced = []string{"department"} }, "cannot be sourced", false},
+		{"full sync daily", func(s *Settings) { s.FullSync.Every = "24h" }, "", false},
+		{"full sync too often", func(s *Settings) { s.FullSync.Every = "1m" }, "full_sync.every", false},
+		{"full sync not a duration", func(s *Settings) { s.FullSync.Every = "daily" }, "full_sync.every", false},
 	}
 	for _, c := range cases {
 		s := DefaultSettings()
 		c.edit(&s)
 		err := s.Validate()
+		if c.dropbox {
+			if err != nil {
+				t.Errorf("%s: Settings.Validate = %v; a Dropbox rule is Dropbox's", c.name, err)
+			}
+			a := Instance{Name: "dbx", Kind: KindDropbox, BaseURL: DefaultDropboxURL, Settings: s}
+			err = a.Validate(connectors.Registry())
+		}
 		if c.want == "" {
 			if err != nil {
 				t.Errorf("%s: %v", c.name, err)
@@ -63,6 +71,44 @@ func TestValidateSettings(t *testing.T) {
 		}
 		if !errors.Is(err, directory.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+// Dropbox's own settings rules are Dropbox's: a kind registered without
+// them accepts what Dropbox refuses, unless it lacks a capability the
+// settings need.
+func TestOtherKindSkipsDropboxRules(t *testing.T) {
+	dbx := connectors.Registry()
+	full, _ := dbx.Spec(KindDropbox)
+	other := connector.NewRegistry(
+		connector.Spec{Kind: "full", Title: "Full", Capabilities: full.Capabilities},
+		connector.Spec{Kind: "basic", Title: "Basic", Capabilities: []connector.Capability{connector.CapSuspend, connector.CapWipe}},
+	)
+	transfer := Deactivation{Type: DeactivateRemove, FileManagement: FilesTransfer}
+	cases := []struct {
+		name           string
+		edit           func(*Settings)
+		dropbox, basic string // what each refuses with; "full" accepts all
+	}{
+		{"silent without provisioning", func(s *Settings) { s.Silent = true }, "only while provisioning is enabled", "Basic cannot provision members silently"},
+		{"unknown file management", func(s *Settings) { s.Deactivation.FileManagement = "keep" }, "not one of manage_in_dropbox", ""},
+		{"accounts without transfer", func(s *Settings) { s.Deactivation.TransferDest = "d@example.com" }, "clear them", ""},
+		{"transfer without accounts", func(s *Settings) { s.Deactivation = transfer }, "needs both", "Basic cannot transfer"},
+	}
+	for _, c := range cases {
+		s := DefaultSettings()
+		c.edit(&s)
+		for _, k := range []struct {
+			kind  string
+			kinds Kinds
+			want  string
+		}{{KindDropbox, dbx, c.dropbox}, {"full", other, ""}, {"basic", other, c.basic}} {
+			a := Instance{Name: "x", Kind: k.kind, BaseURL: DefaultDropboxURL, Settings: s}
+			err := a.Validate(k.kinds)
+			if (k.want == "") != (err == nil) || (err != nil && (!errors.Is(err, directory.ErrInvalid) || !strings.Contains(err.Error(), k.want))) {
+				t.Errorf("%s on %s: err = %v, want %q", c.name, k.kind, err, k.want)
+			}
 		}
 	}
 }

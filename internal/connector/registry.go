@@ -216,3 +216,12 @@ func or(s, def string) string {
 	}
 	return def
 }
+
+// CheckRules applies only kind's own settings rules (settings as JSON): the
+// store's check, which keeps apps of any kind and so refuses no kind.
+func (r *Registry) CheckRules(kind string, settings []byte) error {
+	if s, _ := r.Spec(kind); s.ValidateSettings != nil {
+		return s.ValidateSettings(settings)
+	}
+	return nil
+}

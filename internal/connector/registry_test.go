@@ -72,4 +72,13 @@ func TestRegistryCheckSettings(t *testing.T) {
 	if err := r.CheckSettings("box", nil, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "not supported") {
 		t.Errorf("CheckSettings of an unknown kind = %v", err)
 	}
+	// The store's check: the kind's own rules only, and no refusal of a kind.
+	if err := r.CheckRules("k", []byte(`{"x":"bad"}`)); err == nil || !strings.Contains(err.Error(), "k refuses bad") {
+		t.Errorf("CheckRules(k, bad) = %v", err)
+	}
+	for _, kind := range []string{"k", "box"} {
+		if err := r.CheckRules(kind, []byte(`{}`)); err != nil {
+			t.Errorf("CheckRules(%s, {}) = %v", kind, err)
+		}
+	}
 }

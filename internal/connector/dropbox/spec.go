@@ -18,7 +18,8 @@ const (
 )
 
 // Spec registers Dropbox with a connector.Registry: its capabilities, its
-// admin roles, its name rule and its constructor.
+// admin roles, its name rule, its settings rules (the keys of Settings) and
+// its constructor.
 func Spec() connector.Spec {
 	return connector.Spec{
 		Kind: Kind, Title: "Dropbox", DefaultBaseURL: DefaultBaseURL,
@@ -26,7 +27,8 @@ func Spec() connector.Spec {
 			connector.CapWipe, connector.CapRoles, connector.CapWelcomeEmail, connector.CapSilent, connector.CapGroupPush},
 		Roles: []string{string(RoleMember), string(RoleSupportAdmin),
 			string(RoleUserManagementAdmin), string(RoleTeamAdmin)},
-		NormalizeName: NormalizeName,
+		NormalizeName:    NormalizeName,
+		ValidateSettings: ValidateSettings,
 		Open: func(_ context.Context, o connector.OpenOptions) (connector.Connector, error) {
 			return New(Options{BaseURL: o.BaseURL, Token: o.Token, TokenSource: o.TokenSource,
 				TokenExpired: o.TokenExpired, Pacer: o.Pacer, Logger: o.Logger}), nil

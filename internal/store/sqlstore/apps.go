@@ -17,7 +17,7 @@ func (s *DB) CreateApp(ctx context.Context, by store.Actor, a *app.Instance) err
 	if err := a.ValidateFields(); err != nil {
 		return err
 	}
-	settings, err := json.Marshal(a.Settings)
+	settings, err := s.kindSettings(*a)
 	if err != nil {
 		return err
 	}
@@ -98,6 +98,9 @@ func (s *DB) UpdateApp(ctx context.Context, by store.Actor, name string, fn func
 		}
 		cur.ID, cur.Kind, cur.Created, cur.HasToken = old.ID, old.Kind, old.Created, old.HasToken
 		if err := cur.ValidateFields(); err != nil {
+			return err
+		}
+		if _, err := s.kindSettings(cur); err != nil {
 			return err
 		}
 		dropped := !app.KeepsCredential(old, cur)
@@ -194,4 +197,17 @@ func (s *DB) AppCredential(ctx context.Context, appID int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: app %d has no credential; set a token or authenticate with Dropbox", directory.ErrNotFound, appID)
 	}
 	return sealed, err
+}
+
+// kindSettings is a's settings as stored, once they pass the rules of a's
+// kind (ValidateFields knows no kinds; the services check capabilities too).
+func (s *DB) kindSettings(a app.Instance) ([]byte, error) {
+	js, err := json.Marshal(a.Settings)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.kinds.CheckRules(a.Kind, js); err != nil {
+		return nil, fmt.Errorf("%w: %w", directory.ErrInvalid, err)
+	}
+	return js, nil
 }
