@@ -117,9 +117,14 @@ func newServeCmd() *cobra.Command {
 					return fmt.Errorf("listen on %s: %w", metricsListen, err)
 				}
 			}
+			// Listen before any worker starts: a busy port fails at once.
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", listen, err)
+			}
 			svc.runner = fr.runner(svc.engine)
 			wait := fr.startWorkers(c.Context())
-			return errors.Join(serve(c.Context(), log, svc, listen, nil, fr), wait())
+			return errors.Join(serveOn(c.Context(), log, svc, ln, nil, fr), wait())
 		},
 	}
 	db.register(c)
@@ -144,6 +149,11 @@ func serve(ctx context.Context, log *slog.Logger, svc *services, listen string, 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", listen, err)
 	}
+	return serveOn(ctx, log, svc, ln, ready, fr)
+}
+
+// serveOn is serve on a listener already bound.
+func serveOn(ctx context.Context, log *slog.Logger, svc *services, ln net.Listener, ready chan<- string, fr *fleetRole) error {
 	h, ui, err := svc.handler(log)
 	if err != nil {
 		return err

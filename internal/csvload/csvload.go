@@ -5,6 +5,7 @@ package csvload
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/csv"
@@ -136,7 +137,12 @@ type reader struct {
 }
 
 func newReader(r io.Reader) (*reader, error) {
-	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
+	br := bufio.NewReaderSize(r, 64<<10)
+	// Excel's "CSV UTF-8" starts with a byte-order mark: not part of the header.
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = 0 // every row as wide as the header
 	cr.TrimLeadingSpace = true
 	cr.ReuseRecord = true // each record's strings are still its own
