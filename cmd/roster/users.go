@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"sort"
@@ -317,6 +319,9 @@ func readFileArg(name string) ([]byte, error) {
 		data, err = io.ReadAll(os.Stdin)
 	} else {
 		data, err = os.ReadFile(name)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &exitError{exitNotFound, fmt.Errorf("read %s: no such file", name)}
 	}
 	if err != nil {
 		return nil, usageErr("read %s: %v", name, err)
