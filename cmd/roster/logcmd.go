@@ -68,7 +68,7 @@ func newLogCmd(g *globals) *cobra.Command {
 	f.StringVar(&targetKind, "target-kind", "", "user, group, app or token")
 	f.StringVar(&app, "app", "", "app instance")
 	f.StringVar(&outcome, "outcome", "", "success, failure or skipped")
-	f.StringVar(&since, "since", "", "RFC 3339 time or a duration ago such as 24h")
+	f.StringVar(&since, "since", "", "a duration ago (24h, 7d), today, yesterday, a date (2026-12-01) or an RFC 3339 time")
 	f.StringVar(&until, "until", "", "RFC 3339 time or a duration ago")
 	f.IntVar(&limit, "limit", 50, "entries to show (1–1000)")
 	return c

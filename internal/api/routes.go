@@ -9,6 +9,7 @@ import (
 	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/csvload"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -249,7 +250,7 @@ func (s *Server) listLog(w http.ResponseWriter, r *http.Request) error {
 		dst  *time.Time
 	}{{"since", &f.Since}, {"until", &f.Until}} {
 		if v := q.Get(t.name); v != "" {
-			at, err := parseWhen(v)
+			at, err := service.ParseWhen(v, time.Now())
 			if err != nil {
 				return badRequest("%s: %v", t.name, err)
 			}
@@ -274,12 +275,4 @@ func (s *Server) listLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, listOf(entries, p, func(e audit.Entry) int64 { return e.ID }))
 	return nil
-}
-
-// parseWhen accepts RFC 3339 times or a duration ago, such as 24h.
-func parseWhen(v string) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	return time.Parse(time.RFC3339, v)
 }

@@ -118,9 +118,9 @@ func (s *Server) logPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := audit.Filter{Actor: v.F["actor"], Action: v.F["action"], App: v.F["app"], Target: v.F["target"], Outcome: v.F["outcome"], Limit: logPageSize}
 	if v.F["since"] != "" {
-		at, err := parseWhen(v.F["since"], time.Now())
+		at, err := service.ParseWhen(v.F["since"], time.Now())
 		if err != nil {
-			return fmt.Errorf("%w: since: write a duration such as 24h or a time such as 2026-01-02T15:04:05Z", directory.ErrInvalid)
+			return fmt.Errorf("%w: since: %w", directory.ErrInvalid, err)
 		}
 		f.Since = at
 	}
@@ -143,12 +143,4 @@ func (s *Server) logPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.render(w, r, http.StatusOK, "log", page{Title: "System log", Nav: "log", Data: v})
 	return nil
-}
-
-// parseWhen accepts a duration ago (such as 24h) or an RFC 3339 time.
-func parseWhen(v string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return now.Add(-d), nil
-	}
-	return time.Parse(time.RFC3339, v)
 }
