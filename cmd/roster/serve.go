@@ -55,7 +55,27 @@ func (f *dbFlags) openStore(ctx context.Context) (*sqlstore.DB, error) {
 	if store.IsPostgres(f.database) {
 		return postgres.Open(ctx, f.database)
 	}
+	if err := checkFolder(f.database); err != nil {
+		return nil, err
+	}
 	return sqlite.Open(ctx, f.database)
+}
+
+// checkFolder refuses a SQLite file whose folder does not exist: a typo in
+// --database must not leave an empty database somewhere unexpected. A new
+// file in an existing folder is fine.
+func checkFolder(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return &exitError{exitNotFound, fmt.Errorf("--database %s: the folder %s does not exist; create it first (Roster creates the database file, not its folder)", path, dir)}
+	case err != nil:
+		return &exitError{exitFailure, fmt.Errorf("--database %s: %w", path, err)}
+	case !fi.IsDir():
+		return &exitError{exitUsage, fmt.Errorf("--database %s: %s is not a folder", path, dir)}
+	}
+	return nil
 }
 
 // keyPath is the key file, absolute so that messages say where it is.

@@ -27,7 +27,7 @@ func (s *DB) CreateApp(ctx context.Context, by store.Actor, a *app.Instance) err
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO apps (name, name_key, kind, base_url, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			a.Name, directory.Key(a.Name), a.Kind, a.BaseURL, string(settings), nanos(a.Created), nanos(a.Updated)).Scan(&a.ID)
 		if err != nil {
-			return fmt.Errorf("insert app %s: %w", a.Name, err)
+			return s.taken(fmt.Errorf("insert app %s: %w", a.Name, err), map[string]string{"app name": a.Name})
 		}
 		return s.logChange(ctx, tx, by, "app.create", "app", a.Name, a.Name, map[string]any{"kind": a.Kind, "base_url": a.BaseURL})
 	})
@@ -121,7 +121,7 @@ func (s *DB) UpdateApp(ctx context.Context, by store.Actor, name string, fn func
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE apps SET name = ?, name_key = ?, base_url = ?, settings = ?, updated_at = ? WHERE id = ?`),
 			cur.Name, directory.Key(cur.Name), cur.BaseURL, string(settings), nanos(cur.Updated), cur.ID); err != nil {
-			return fmt.Errorf("update app %s: %w", name, err)
+			return s.taken(fmt.Errorf("update app %s: %w", name, err), map[string]string{"app name": cur.Name})
 		}
 		if !reflect.DeepEqual(old.Settings.Deactivation, cur.Settings.Deactivation) {
 			if err := s.freezeLeavers(ctx, tx, cur.ID, old.Settings.Deactivation); err != nil {

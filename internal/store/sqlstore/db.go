@@ -223,13 +223,32 @@ func (s *DB) inTxLocked(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
-// constraintFields turns constraint names into words an admin understands.
-var constraintFields = map[string]string{
-	"users_username_key": "username", "username_key": "username",
-	"users_email_key": "email", "email_key": "email",
-	"groups_name_key": "group name", "apps_name_key": "app name",
-	"external_key":     "external key",
-	"assignments_user": "assignment", "assignments_group": "assignment",
+// constraintFields turns constraint names into words an admin understands,
+// longest first so that "users_username_key" wins over "username_key".
+var constraintFields = []struct{ key, field string }{
+	{"users_username_key", "username"}, {"users_email_key", "email"},
+	{"groups_name_key", "group name"}, {"apps_name_key", "app name"}, {"web_admins_name_key", "admin name"},
+	{"username_key", "username"}, {"email_key", "email"},
+	{"external_key", "external key"},
+	{"assignments_user", "assignment"}, {"assignments_group", "assignment"},
+}
+
+// constraintField names the field a unique violation is about, or "".
+// PostgreSQL gives the constraint's name (groups_name_key); SQLite a message
+// naming the column ("UNIQUE constraint failed: groups.name_key (2067)") or
+// the index ("index 'assignments_user'").
+func constraintField(name string) string {
+	n := strings.ToLower(name)
+	if _, after, ok := strings.Cut(n, "unique constraint failed: "); ok {
+		n = after
+	}
+	n = strings.NewReplacer(".", "_", "'", "", "index ", "").Replace(n)
+	for _, c := range constraintFields {
+		if strings.Contains(n, c.key) {
+			return c.field
+		}
+	}
+	return ""
 }
 
 // mapErr turns a unique violation into directory.ErrConflict with a clear message.
@@ -238,12 +257,26 @@ func (s *DB) mapErr(err error) error {
 	if !ok {
 		return err
 	}
-	for k, field := range constraintFields {
-		if strings.Contains(name, k) {
-			return fmt.Errorf("%w: that %s is already taken", directory.ErrConflict, field)
-		}
+	if field := constraintField(name); field != "" {
+		return fmt.Errorf("%w: that %s is already taken", directory.ErrConflict, field)
 	}
-	return fmt.Errorf("%w: already exists (%s)", directory.ErrConflict, name)
+	return fmt.Errorf("%w: that value is already taken", directory.ErrConflict)
+}
+
+// taken names the value a unique violation is about: values maps the field
+// (as constraintField names it) to what was asked for. Names and emails are
+// compared without regard to case, so "sales" is taken by "Sales".
+func (s *DB) taken(err error, values map[string]string) error {
+	name, ok := s.d.UniqueViolation(err)
+	if !ok {
+		return err
+	}
+	field := constraintField(name)
+	v, ok := values[field]
+	if !ok {
+		return s.mapErr(err)
+	}
+	return fmt.Errorf("%w: %s %q is already taken (compared without regard to case); choose another", directory.ErrConflict, field, v)
 }
 
 func notFound(what, name string) error {

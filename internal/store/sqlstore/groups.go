@@ -24,7 +24,7 @@ func (s *DB) CreateGroup(ctx context.Context, by store.Actor, g *directory.Group
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO groups (external_key, source, name, name_key, description, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
 			g.ExternalKey, g.Source, g.Name, directory.Key(g.Name), g.Description, nanos(g.CreatedAt)).Scan(&g.ID)
 		if err != nil {
-			return fmt.Errorf("insert group %s: %w", g.Name, err)
+			return s.taken(fmt.Errorf("insert group %s: %w", g.Name, err), map[string]string{"group name": g.Name})
 		}
 		if err := s.logChange(ctx, tx, by, "group.create", "group", g.Name, "", nil); err != nil {
 			return err
@@ -53,7 +53,7 @@ func (s *DB) RenameGroup(ctx context.Context, by store.Actor, name, newName stri
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE groups SET name = ?, name_key = ? WHERE id = ?`), g.Name, directory.Key(g.Name), g.ID); err != nil {
-			return fmt.Errorf("rename group %s: %w", old, err)
+			return s.taken(fmt.Errorf("rename group %s: %w", old, err), map[string]string{"group name": g.Name})
 		}
 		if err := s.logChange(ctx, tx, by, "group.rename", "group", g.Name, "", map[string]any{"from": old, "to": g.Name}); err != nil {
 			return err

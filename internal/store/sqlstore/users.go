@@ -64,7 +64,7 @@ func (s *DB) CreateUser(ctx context.Context, by store.Actor, u *directory.User) 
 			u.ExternalKey, u.Source, u.Username, directory.Key(u.Username), u.Email, directory.Key(u.Email), u.FirstName, u.LastName,
 			encodeAttrs(u.Attributes), u.Status, nanos(u.CreatedAt), nanos(u.UpdatedAt)).Scan(&u.ID)
 		if err != nil {
-			return fmt.Errorf("insert user %s: %w", u.Username, err)
+			return s.taken(fmt.Errorf("insert user %s: %w", u.Username, err), map[string]string{"username": u.Username, "email": u.Email})
 		}
 		return s.logChange(ctx, tx, by, "user.create", "user", u.Username, "", map[string]any{"email": u.Email, "status": u.Status})
 	})
@@ -295,7 +295,7 @@ func (s *DB) UpdateUser(ctx context.Context, by store.Actor, username, action st
 			cur.Username, directory.Key(cur.Username), cur.Email, directory.Key(cur.Email), cur.FirstName, cur.LastName,
 			encodeAttrs(cur.Attributes), cur.Status, nanos(cur.UpdatedAt), cur.ID)
 		if err != nil {
-			return fmt.Errorf("update user %s: %w", username, err)
+			return s.taken(fmt.Errorf("update user %s: %w", username, err), map[string]string{"username": cur.Username, "email": cur.Email})
 		}
 		if err := s.enqueueUser(ctx, tx, cur.ID, action); err != nil {
 			return err
