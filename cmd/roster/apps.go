@@ -193,7 +193,7 @@ func settingsBody(pairs []string) (map[string]any, error) {
 			}
 			node = next
 		}
-		node[parts[len(parts)-1]] = settingValue(v)
+		node[parts[len(parts)-1]] = settingValue(k, v)
 	}
 	if len(settings) > 0 {
 		body["settings"] = settings
@@ -201,7 +201,21 @@ func settingsBody(pairs []string) (map[string]any, error) {
 	return body, nil
 }
 
-func settingValue(v string) any {
+// settingValue is the JSON of a typed value: true and false are booleans,
+// digits numbers, a list setting (import.app_sourced) comma-separated names.
+func settingValue(key, v string) any {
+	if key == "import.app_sourced" {
+		list := []string{}
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				list = append(list, s)
+			}
+		}
+		return list
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && strings.Contains(v, ".") {
+		return f
+	}
 	if b, err := strconv.ParseBool(v); err == nil && (v == "true" || v == "false") {
 		return b
 	}

@@ -148,7 +148,7 @@ func TestCLIAppsGroupsAssign(t *testing.T) {
 		"apps", "set", "dropbox", "deactivation.type=remove", "deactivation.file_management=transfer")
 	c.fails(exitUsage, `file management "bogus" is not one of manage_in_dropbox, transfer`,
 		"apps", "set", "dropbox", "deactivation.file_management=bogus")
-	c.fails(exitUsage, "unknown field", "apps", "set", "dropbox", "deactivation.wipe=true")
+	c.fails(exitUsage, `unknown setting "deactivation.wipe"`, "apps", "set", "dropbox", "deactivation.wipe=true")
 	// Transfer accounts are checked with Dropbox when saved; an unreachable
 	// Dropbox means the setting is refused, not saved unchecked.
 	c.fails(exitFailure, "cannot reach Dropbox", "apps", "set", "dropbox", "deactivation.type=remove", "deactivation.file_management=transfer",

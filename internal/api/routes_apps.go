@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
@@ -39,14 +38,7 @@ type appInput struct {
 func (in appInput) change() service.AppChange {
 	ch := service.AppChange{Name: in.Name, Kind: in.Kind, BaseURL: in.BaseURL, Token: in.Token}
 	if len(in.Settings) > 0 {
-		ch.Settings = func(st *app.Settings) error {
-			dec := json.NewDecoder(strings.NewReader(string(in.Settings)))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(st); err != nil {
-				return fmt.Errorf("%w: settings: %v", directory.ErrInvalid, err)
-			}
-			return nil
-		}
+		ch.Settings = func(st *app.Settings) error { return st.MergeSettings(in.Settings) }
 	}
 	return ch
 }

@@ -201,7 +201,7 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func writeErrorDetails(w http.ResponseWriter, status int, code, msg string, details any) {
-	body := map[string]any{"code": code, "message": msg}
+	body := map[string]any{"code": code, "message": oncePrefixed(msg)}
 	if details != nil {
 		body["details"] = details
 	}
@@ -271,4 +271,15 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// oncePrefixed says a kind of error once: an error wrapped twice in the same
+// sentinel ("invalid: invalid: …") reads as one.
+func oncePrefixed(msg string) string {
+	for _, p := range []string{"invalid: ", "not found: ", "conflict: ", "invalid status transition: "} {
+		for strings.HasPrefix(msg, p+p) {
+			msg = msg[len(p):]
+		}
+	}
+	return msg
 }

@@ -150,6 +150,15 @@ func (s *Settings) Normalize() {
 // checks its own (Dropbox: file management, transfer accounts, silent
 // provisioning) through its registered ValidateSettings.
 func (s *Settings) Validate() error {
+	if errs := s.problems(); len(errs) > 0 {
+		return fmt.Errorf("%w: %w", directory.ErrInvalid, errors.Join(errs...))
+	}
+	return nil
+}
+
+// problems lists the broken rules of Validate, unwrapped, so that an
+// instance reports them with its own under one "invalid".
+func (s *Settings) problems() []error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	d := s.Deactivation
@@ -167,10 +176,7 @@ func (s *Settings) Validate() error {
 	errs = append(errs, s.Import.validate()...)
 	errs = append(errs, s.Budget.validate()...)
 	errs = append(errs, s.FullSync.validate()...)
-	if len(errs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %w", directory.ErrInvalid, errors.Join(errs...))
+	return errs
 }
 
 // Kinds answers for the app kinds a binary supports; *connector.Registry is one.
@@ -208,9 +214,7 @@ func (a *Instance) validate(kinds Kinds) error {
 		errs = append(errs, err)
 	}
 	a.Settings.Normalize()
-	if err := a.Settings.Validate(); err != nil {
-		errs = append(errs, err)
-	}
+	errs = append(errs, a.Settings.problems()...)
 	if kindOK {
 		errs = append(errs, a.checkKindSettings(kinds))
 	}
