@@ -281,15 +281,33 @@ func usersDeleteCmd(g *globals) *cobra.Command {
 }
 
 func usersImportCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var update bool
+	c := &cobra.Command{
 		Use:   "import-csv FILE",
-		Short: "Add users from a CSV file, all or none",
-		Long: `Adds every user in a CSV file in one step. The header names the columns:
-username and email are required; first_name, last_name and status are optional;
-any other column becomes a profile attribute. Every row is checked first: if any
-row is bad, nothing is added and each problem is listed with its line number.
-Use - to read standard input.`,
-		Args: exactArgs(1, "FILE"),
+		Short: "Add users from a CSV file, all or none (--update: add or update)",
+		Long: `Adds every user in a CSV file in one step. Use - to read standard input.
+
+The first line names the columns, in any order and case:
+  username (or login)                     required
+  email (or mail)                         required
+  first_name (firstname, given_name)      optional
+  last_name (lastname, surname, family_name) optional
+  status                                  optional: staged, active (the default), suspended, deprovisioned
+Any other column becomes a profile attribute of that name. UTF-8, with or
+without a byte-order mark (Excel's "CSV UTF-8").
+
+Every row is checked first: if any row is bad, nothing is loaded and each
+problem is listed once, with its line number, in line order. Rows naming a
+user that already exists exit 4 (conflict); other problems exit 2.
+
+With --update, a row whose username exists updates that user instead (its
+email, and each other cell that is not empty; attribute columns are added to
+the user's attributes) and the rest are created, all in one transaction or
+nothing; the summary counts created, updated and unchanged users. --update
+changes no status: deactivate or suspend with their own commands, which show
+what would be off-boarded first.`,
+		Example: "  roster users import-csv people.csv\n  roster users import-csv --update people.csv",
+		Args:    exactArgs(1, "FILE"),
 		RunE: func(c *cobra.Command, args []string) error {
 			data, err := readFileArg(args[0])
 			if err != nil {
@@ -299,17 +317,29 @@ Use - to read standard input.`,
 			if err != nil {
 				return err
 			}
+			path := "/api/v1/users/import"
+			if update {
+				path += "?update=true"
+			}
 			var raw []byte
-			if err := cl.do(c.Context(), "POST", "/api/v1/users/import", data, &raw); err != nil {
+			if err := cl.do(c.Context(), "POST", path, data, &raw); err != nil {
 				return err
 			}
 			var res struct {
-				Created int `json:"created"`
+				Created   int `json:"created"`
+				Updated   int `json:"updated"`
+				Unchanged int `json:"unchanged"`
 			}
 			_ = json.Unmarshal(raw, &res)
-			return fields(c.OutOrStdout(), g, raw, [][2]string{{"Created", strconv.Itoa(res.Created)}})
+			pairs := [][2]string{{"Created", strconv.Itoa(res.Created)}}
+			if update {
+				pairs = append(pairs, [2]string{"Updated", strconv.Itoa(res.Updated)}, [2]string{"Unchanged", strconv.Itoa(res.Unchanged)})
+			}
+			return fields(c.OutOrStdout(), g, raw, pairs)
 		},
 	}
+	c.Flags().BoolVar(&update, "update", false, "update the users that exist (by username) instead of refusing them")
+	return c
 }
 
 func readFileArg(name string) ([]byte, error) {

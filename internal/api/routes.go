@@ -219,8 +219,19 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 
 const maxCSVBody = 64 << 20
 
+// importUsers adds the users of a CSV, all or none; with ?update=true it
+// also updates the users it names that exist (by username).
 func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) error {
-	n, err := s.svc.ImportUsers(r.Context(), actorOf(r), http.MaxBytesReader(w, r.Body, maxCSVBody))
+	body := http.MaxBytesReader(w, r.Body, maxCSVBody)
+	var n int
+	var err error
+	var counts store.UpsertCounts
+	update := r.URL.Query().Get("update") == "true"
+	if update {
+		counts, err = s.svc.UpsertUsers(r.Context(), actorOf(r), body)
+	} else {
+		n, err = s.svc.ImportUsers(r.Context(), actorOf(r), body)
+	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return &apiError{http.StatusRequestEntityTooLarge, "too_large", "the CSV is larger than 64 MiB; split it", nil}
@@ -228,8 +239,22 @@ func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if update {
+		writeJSON(w, http.StatusOK, counts)
+		return nil
+	}
 	writeJSON(w, http.StatusCreated, map[string]int{"created": n})
 	return nil
+}
+
+// messageOf is an error's message; a CSV's problems are in its details,
+// one per line, so the message only counts them (each is said once).
+func messageOf(err error) string {
+	var rows *csvload.Errors
+	if errors.As(err, &rows) {
+		return rows.Summary()
+	}
+	return err.Error()
 }
 
 // detailsOf exposes per-row CSV problems in the error envelope.

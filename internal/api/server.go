@@ -183,11 +183,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, directory.ErrInvalidTransition):
 		writeError(w, http.StatusConflict, "invalid_transition", err.Error())
 	case errors.Is(err, directory.ErrInvalid):
-		writeErrorDetails(w, http.StatusBadRequest, "invalid", err.Error(), detailsOf(err))
+		writeErrorDetails(w, http.StatusBadRequest, "invalid", messageOf(err), detailsOf(err))
 	case errors.Is(err, directory.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, directory.ErrConflict):
-		writeError(w, http.StatusConflict, "conflict", err.Error())
+		writeErrorDetails(w, http.StatusConflict, "conflict", messageOf(err), detailsOf(err))
 	case errors.Is(err, context.Canceled):
 		writeError(w, 499, "canceled", "the request was canceled")
 	default:

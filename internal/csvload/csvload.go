@@ -26,6 +26,8 @@ import (
 type RowError struct {
 	Line    int    `json:"line"`
 	Message string `json:"message"`
+	// Conflict: the row is good but what it names is taken in the directory.
+	Conflict bool `json:"conflict,omitempty"`
 }
 
 // Errors lists every problem found; the file was not loaded.
@@ -36,7 +38,7 @@ const MaxReported = 100
 
 func (e *Errors) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d problem(s) in the CSV, nothing was loaded", len(e.Rows))
+	b.WriteString(e.Summary())
 	for i, r := range e.Rows {
 		if i == 10 {
 			fmt.Fprintf(&b, "; and %d more", len(e.Rows)-i)
@@ -47,8 +49,25 @@ func (e *Errors) Error() string {
 	return b.String()
 }
 
-// Is lets callers treat row problems as invalid input.
-func (e *Errors) Is(target error) bool { return target == directory.ErrInvalid }
+// Summary says how many problems there are, without them (they go with it
+// one per line).
+func (e *Errors) Summary() string {
+	return fmt.Sprintf("%d problem(s) in the CSV, nothing was loaded", len(e.Rows))
+}
+
+// Is lets callers treat row problems as invalid input, or as a conflict
+// when every row is good but names a user the directory has (a file
+// imported twice).
+func (e *Errors) Is(target error) bool {
+	conflict := len(e.Rows) > 0
+	for _, r := range e.Rows {
+		conflict = conflict && r.Conflict
+	}
+	if conflict {
+		return target == directory.ErrConflict
+	}
+	return target == directory.ErrInvalid
+}
 
 // sort orders the problems by line, each line's in the order found.
 func (e *Errors) sort() {
@@ -57,7 +76,13 @@ func (e *Errors) sort() {
 
 func (e *Errors) add(line int, format string, a ...any) {
 	if len(e.Rows) < MaxReported {
-		e.Rows = append(e.Rows, RowError{line, fmt.Sprintf(format, a...)})
+		e.Rows = append(e.Rows, RowError{Line: line, Message: fmt.Sprintf(format, a...)})
+	}
+}
+
+func (e *Errors) addConflict(line int, format string, a ...any) {
+	if len(e.Rows) < MaxReported {
+		e.Rows = append(e.Rows, RowError{Line: line, Message: fmt.Sprintf(format, a...), Conflict: true})
 	}
 }
 
@@ -154,7 +179,7 @@ func newReader(r io.Reader) (*reader, error) {
 		return nil, fmt.Errorf("%w: CSV header: %w", directory.ErrInvalid, err)
 	}
 	if i := nulColumn(header); i >= 0 {
-		return nil, &Errors{Rows: []RowError{{1, fmt.Sprintf("header column %d holds a NUL character", i+1)}}}
+		return nil, &Errors{Rows: []RowError{{Line: 1, Message: fmt.Sprintf("header column %d holds a NUL character", i+1)}}}
 	}
 	header = slices.Clone(header)
 	fields, err := headerFields(header)
@@ -311,10 +336,10 @@ func (x *existing) flush(ctx context.Context) error {
 	}
 	for i, line := range x.lines {
 		if taken[directory.Key(x.names[i])] {
-			x.errs.add(line, "username %q already exists in the directory", x.names[i])
+			x.errs.addConflict(line, "username %q already exists in the directory (roster users import-csv --update updates existing users)", x.names[i])
 		}
 		if taken[directory.Key(x.emails[i])] {
-			x.errs.add(line, "email %q already belongs to a directory user", x.emails[i])
+			x.errs.addConflict(line, "email %q already belongs to a directory user", x.emails[i])
 		}
 	}
 	x.names, x.emails, x.lines = x.names[:0], x.emails[:0], x.lines[:0]

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/roster-dev/roster/internal/directory"
@@ -110,7 +111,16 @@ func (s *Service) taskAction(ctx context.Context, by store.Actor, action string,
 	if err != nil {
 		return err
 	}
-	return act(ctx, by, appID, kind, refID)
+	err = act(ctx, by, appID, kind, refID)
+	if errors.Is(err, directory.ErrNotFound) {
+		what, name := "user", tt.User
+		if tt.Group != "" {
+			what, name = "group", tt.Group
+		}
+		// The store knows IDs only; say it with the names the admin gave.
+		return fmt.Errorf("%w: %s %q has no open task in app %s (roster tasks list --app %s shows the open ones)", directory.ErrNotFound, what, name, tt.App, tt.App)
+	}
+	return err
 }
 
 // taskRef resolves a task's names to the app, the kind and the user's or group's ID.

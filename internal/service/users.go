@@ -69,3 +69,13 @@ func (s *Service) ImportUsers(ctx context.Context, by store.Actor, csv io.Reader
 	}
 	return csvload.Load(ctx, s.st, by, csv)
 }
+
+// UpsertUsers creates the users of a CSV whose username is new and updates
+// the others, all or none (csvload.Upsert); a *csvload.Errors lists the
+// rows refused.
+func (s *Service) UpsertUsers(ctx context.Context, by store.Actor, csv io.Reader) (store.UpsertCounts, error) {
+	if err := s.allow(ctx, by, "user.import", ""); err != nil {
+		return store.UpsertCounts{}, err
+	}
+	return csvload.Upsert(ctx, s.st, by, csv)
+}

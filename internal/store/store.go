@@ -109,6 +109,13 @@ type Token struct {
 	LastUsed  *time.Time `json:"last_used_at,omitempty"`
 }
 
+// UpsertCounts says what an upsert of users did.
+type UpsertCounts struct {
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+}
+
 // Store is everything Roster keeps. Each mutating method is one transaction that
 // also writes its system-log entries and, where an app's desired state changes,
 // its outbox items: no change without its item, no item without its change.
@@ -134,6 +141,10 @@ type Store interface {
 	// in one transaction; action names the change in the log. The external
 	// key and the source never change this way.
 	UpdateUser(ctx context.Context, by Actor, username, action string, fn func(*directory.User) error) (directory.User, error)
+	// UpsertUsers creates each user whose username is new and lets merge
+	// change each existing one (given the stored user and the row), all in
+	// one transaction or none.
+	UpsertUsers(ctx context.Context, by Actor, us []directory.User, merge func(old, row directory.User) (directory.User, error)) (UpsertCounts, error)
 	DeleteUser(ctx context.Context, by Actor, username string) error
 
 	CreateGroup(ctx context.Context, by Actor, g *directory.Group) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"strings"
@@ -58,16 +59,60 @@ func (s *DB) CreateUser(ctx context.Context, by store.Actor, u *directory.User) 
 	if err := s.prepareNewUser(u); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO users (external_key, source, username, username_key, email, email_key, first_name, last_name, attributes, status, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			u.ExternalKey, u.Source, u.Username, directory.Key(u.Username), u.Email, directory.Key(u.Email), u.FirstName, u.LastName,
-			encodeAttrs(u.Attributes), u.Status, nanos(u.CreatedAt), nanos(u.UpdatedAt)).Scan(&u.ID)
-		if err != nil {
-			return s.taken(fmt.Errorf("insert user %s: %w", u.Username, err), map[string]string{"username": u.Username, "email": u.Email})
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.insertUser(ctx, tx, by, u) })
+}
+
+func (s *DB) insertUser(ctx context.Context, tx *sql.Tx, by store.Actor, u *directory.User) error {
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO users (external_key, source, username, username_key, email, email_key, first_name, last_name, attributes, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		u.ExternalKey, u.Source, u.Username, directory.Key(u.Username), u.Email, directory.Key(u.Email), u.FirstName, u.LastName,
+		encodeAttrs(u.Attributes), u.Status, nanos(u.CreatedAt), nanos(u.UpdatedAt)).Scan(&u.ID)
+	if err != nil {
+		return s.taken(fmt.Errorf("insert user %s: %w", u.Username, err), map[string]string{"username": u.Username, "email": u.Email})
+	}
+	return s.logChange(ctx, tx, by, "user.create", "user", u.Username, "", map[string]any{"email": u.Email, "status": u.Status})
+}
+
+// UpsertUsers creates each user whose username is new and lets merge
+// change each existing one (merge gets the stored user and the row), all in
+// one transaction or none. Changed users are queued in their apps as an
+// UpdateUser would.
+func (s *DB) UpsertUsers(ctx context.Context, by store.Actor, us []directory.User, merge func(old, row directory.User) (directory.User, error)) (store.UpsertCounts, error) {
+	var c store.UpsertCounts
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		c = store.UpsertCounts{}
+		for _, row := range us {
+			old, err := s.getUser(ctx, tx, `username_key = ?`, directory.Key(row.Username), row.Username)
+			if errors.Is(err, directory.ErrNotFound) {
+				if err := s.prepareNewUser(&row); err != nil {
+					return fmt.Errorf("user %s: %w", row.Username, err)
+				}
+				if err := s.insertUser(ctx, tx, by, &row); err != nil {
+					return err
+				}
+				c.Created++
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			cur, err := merge(old, row)
+			if err != nil {
+				return err
+			}
+			_, changed, err := s.storeUserChange(ctx, tx, by, old, cur, "user.update")
+			if err != nil {
+				return err
+			}
+			if changed {
+				c.Updated++
+			} else {
+				c.Unchanged++
+			}
 		}
-		return s.logChange(ctx, tx, by, "user.create", "user", u.Username, "", map[string]any{"email": u.Email, "status": u.Status})
+		return nil
 	})
+	return c, err
 }
 
 // usersPerInsert keeps a multi-row insert under both backends' parameter limits.
@@ -276,34 +321,39 @@ func (s *DB) UpdateUser(ctx context.Context, by store.Actor, username, action st
 		if err := fn(&cur); err != nil {
 			return err
 		}
-		cur.ID, cur.CreatedAt = old.ID, old.CreatedAt
-		if err := keepIdentity(old, cur); err != nil {
-			return err
-		}
-		cur.Normalize()
-		if err := cur.Validate(); err != nil {
-			return err
-		}
-		changes := directory.Changes(old, cur)
-		if len(changes) == 0 {
-			out = old
-			return nil
-		}
-		cur.UpdatedAt = s.now().UTC()
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?,
-			attributes = ?, status = ?, updated_at = ? WHERE id = ?`),
-			cur.Username, directory.Key(cur.Username), cur.Email, directory.Key(cur.Email), cur.FirstName, cur.LastName,
-			encodeAttrs(cur.Attributes), cur.Status, nanos(cur.UpdatedAt), cur.ID)
-		if err != nil {
-			return s.taken(fmt.Errorf("update user %s: %w", username, err), map[string]string{"username": cur.Username, "email": cur.Email})
-		}
-		if err := s.enqueueUser(ctx, tx, cur.ID, action); err != nil {
-			return err
-		}
-		out = cur
-		return s.logChange(ctx, tx, by, action, "user", cur.Username, "", changes)
+		out, _, err = s.storeUserChange(ctx, tx, by, old, cur, action)
+		return err
 	})
 	return out, err
+}
+
+// storeUserChange stores cur over old, logs the fields that changed and
+// queues the user in its apps; it reports whether anything changed.
+func (s *DB) storeUserChange(ctx context.Context, tx *sql.Tx, by store.Actor, old, cur directory.User, action string) (directory.User, bool, error) {
+	cur.ID, cur.CreatedAt = old.ID, old.CreatedAt
+	if err := keepIdentity(old, cur); err != nil {
+		return old, false, err
+	}
+	cur.Normalize()
+	if err := cur.Validate(); err != nil {
+		return old, false, err
+	}
+	changes := directory.Changes(old, cur)
+	if len(changes) == 0 {
+		return old, false, nil
+	}
+	cur.UpdatedAt = s.now().UTC()
+	_, err := tx.ExecContext(ctx, s.q(`UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?,
+		attributes = ?, status = ?, updated_at = ? WHERE id = ?`),
+		cur.Username, directory.Key(cur.Username), cur.Email, directory.Key(cur.Email), cur.FirstName, cur.LastName,
+		encodeAttrs(cur.Attributes), cur.Status, nanos(cur.UpdatedAt), cur.ID)
+	if err != nil {
+		return old, false, s.taken(fmt.Errorf("update user %s: %w", old.Username, err), map[string]string{"username": cur.Username, "email": cur.Email})
+	}
+	if err := s.enqueueUser(ctx, tx, cur.ID, action); err != nil {
+		return old, false, err
+	}
+	return cur, true, s.logChange(ctx, tx, by, action, "user", cur.Username, "", changes)
 }
 
 // keepIdentity refuses an update that changes the external key or the
