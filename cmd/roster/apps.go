@@ -35,7 +35,24 @@ type appJSON struct {
 			Irreversible int    `json:"irreversible"`
 			Window       string `json:"window"`
 		} `json:"deletion_guard"`
+		Budget struct {
+			CallsPerSecond json.RawMessage `json:"calls_per_second"` // a number, or a word a later release may add
+		} `json:"budget"`
+		FullSync struct {
+			Every string `json:"every"`
+		} `json:"full_sync"`
+		Import struct {
+			MatchOn          string   `json:"match_on"`
+			PartialNames     bool     `json:"partial_names"`
+			AutoConfirmExact bool     `json:"auto_confirm_exact"`
+			AutoConfirmNew   bool     `json:"auto_confirm_new"`
+			AutoActivateNew  bool     `json:"auto_activate_new"`
+			SafeguardPercent int      `json:"safeguard_percent"`
+			AppSourced       []string `json:"app_sourced"`
+		} `json:"import"`
 	} `json:"settings"`
+	// Notes say what saving did beyond what was asked.
+	Notes []string `json:"notes"`
 }
 
 const settingKeys = `Settings (KEY=VALUE, dotted for nested ones):
@@ -295,7 +312,44 @@ func showApp(c *cobra.Command, g *globals, method, path string, body any) error 
 	}
 	pairs = append(pairs, [2]string{"Deletion guard", fmt.Sprintf("%d%% of members (at least %d), or %d removals and wipes, within %s",
 		s.Guard.Percent, s.Guard.Min, s.Guard.Irreversible, s.Guard.Window)})
-	return fields(c.OutOrStdout(), g, raw, pairs)
+	pairs = append(pairs, [2]string{"Call budget", budgetText(s.Budget.CallsPerSecond)}, [2]string{"Full sync", or(s.FullSync.Every, "off", "every ")})
+	im := s.Import
+	pairs = append(pairs, [2]string{"Import", ""},
+		[2]string{"  match_on", im.MatchOn}, [2]string{"  partial_names", onOff(im.PartialNames)},
+		[2]string{"  auto_confirm_exact", onOff(im.AutoConfirmExact)}, [2]string{"  auto_confirm_new", onOff(im.AutoConfirmNew)},
+		[2]string{"  auto_activate_new", onOff(im.AutoActivateNew)}, [2]string{"  safeguard_percent", fmt.Sprintf("%d%%", im.SafeguardPercent)},
+		[2]string{"  app_sourced", or(strings.Join(im.AppSourced, ", "), "none", "")})
+	if err := fields(c.OutOrStdout(), g, raw, pairs); err != nil || g.output == "json" {
+		return err
+	}
+	for _, n := range a.Notes {
+		fmt.Fprintln(c.OutOrStdout(), "Note:", n)
+	}
+	return nil
+}
+
+// budgetText shows the call budget: 0 is the default.
+func budgetText(raw json.RawMessage) string {
+	v := strings.TrimSpace(string(raw))
+	if v == "" || v == "0" || v == "null" {
+		return "default (20 calls a second)"
+	}
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		return strconv.FormatFloat(n, 'f', -1, 64) + " calls a second"
+	}
+	var word string
+	if json.Unmarshal(raw, &word) == nil {
+		return word
+	}
+	return v
+}
+
+// or is prefix+v, or none when v is empty.
+func or(v, none, prefix string) string {
+	if v == "" {
+		return none
+	}
+	return prefix + v
 }
 
 func onOff(b bool) string { return map[bool]string{true: "on", false: "off"}[b] }

@@ -34,13 +34,16 @@ func (g *globals) client() (*client, error) {
 // apiErrorBody is the API's error envelope.
 type apiErrorBody struct {
 	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Details []struct {
-			Line    int    `json:"line"`
-			Message string `json:"message"`
-		} `json:"details"`
+		Code    string          `json:"code"`
+		Message string          `json:"message"`
+		Details json.RawMessage `json:"details"` // a list of line problems, or an object (the deletion guard's)
 	} `json:"error"`
+}
+
+// lineProblems are the details of an invalid CSV: one per line, in line order.
+type lineProblems []struct {
+	Line    int    `json:"line"`
+	Message string `json:"message"`
 }
 
 // do sends a request; body may be nil, a []byte of CSV, or a value to encode as
@@ -99,9 +102,14 @@ func responseError(status int, data []byte) error {
 	msg := strings.TrimSpace(string(data))
 	if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
 		msg = e.Error.Message
-		for _, d := range e.Error.Details {
-			msg += fmt.Sprintf("\n  line %d: %s", d.Line, d.Message)
+		var lines lineProblems
+		if json.Unmarshal(e.Error.Details, &lines) == nil {
+			for _, d := range lines {
+				msg += fmt.Sprintf("\n  line %d: %s", d.Line, d.Message)
+			}
 		}
+	} else if json.Valid(data) {
+		msg = fmt.Sprintf("the server answered %d without a message", status)
 	}
 	code := exitFailure
 	switch {

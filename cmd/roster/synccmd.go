@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -188,6 +189,18 @@ func appsPendingCmd(g *globals) *cobra.Command {
 	}
 }
 
+// waitingText says what the workers still have for the app.
+func waitingText(queued, retrying, inFlight int) string {
+	parts := []string{fmt.Sprintf("%d change(s)", queued)}
+	if retrying > 0 {
+		parts = append(parts, fmt.Sprintf("%d retrying after an error (the workers try again after a backoff; roster plan shows when)", retrying))
+	}
+	if inFlight > 0 {
+		parts = append(parts, fmt.Sprintf("%d in a worker's hands now", inFlight))
+	}
+	return strings.Join(parts, ": ")
+}
+
 // printSynced prints what a sync or an apply did, after pairs.
 func printSynced(c *cobra.Command, g *globals, raw []byte, pairs [][2]string) error {
 	var res struct {
@@ -195,8 +208,15 @@ func printSynced(c *cobra.Command, g *globals, raw []byte, pairs [][2]string) er
 			Items, Done, Retrying, Tasks int
 			Ops                          map[string]int
 		}
-		OpenTasks int `json:"open_tasks"`
-		Queued    int `json:"queued"`
+		OpenTasks int    `json:"open_tasks"`
+		Queued    int    `json:"queued"`
+		Message   string `json:"message"` // 202: another worker does it
+		Waiting   *struct {
+			Queued   int `json:"queued"`
+			Due      int `json:"due"`
+			InFlight int `json:"in_flight"`
+			Retrying int `json:"retrying"`
+		} `json:"waiting"`
 		Reconcile *struct {
 			Members  int
 			Drifted  []struct{ User string }
@@ -207,9 +227,20 @@ func printSynced(c *cobra.Command, g *globals, raw []byte, pairs [][2]string) er
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return err
 	}
+	if res.Message != "" && g.output != "json" {
+		fmt.Fprintln(c.OutOrStdout(), res.Message)
+		return nil
+	}
 	st := res.Stats
-	pairs = append(pairs, [][2]string{{"Processed", strconv.Itoa(st.Items)}, {"Done", strconv.Itoa(st.Done)},
+	processed := strconv.Itoa(st.Items)
+	if w := res.Waiting; st.Items == 0 && w != nil && w.Queued > 0 {
+		processed = "nothing due now"
+	}
+	pairs = append(pairs, [][2]string{{"Processed", processed}, {"Done", strconv.Itoa(st.Done)},
 		{"Retrying", strconv.Itoa(st.Retrying)}, {"New tasks", strconv.Itoa(st.Tasks)}, {"Open tasks", strconv.Itoa(res.OpenTasks)}}...)
+	if w := res.Waiting; w != nil && w.Queued > 0 {
+		pairs = append(pairs, [2]string{"Still queued", waitingText(w.Queued, w.Retrying, w.InFlight)})
+	}
 	if rc := res.Reconcile; rc != nil {
 		pairs = append(pairs, [2]string{"Team members", strconv.Itoa(rc.Members)}, [2]string{"Drifted", strconv.Itoa(len(rc.Drifted))},
 			[2]string{"Gone from the team", strconv.Itoa(len(rc.Vanished))}, [2]string{"Queued to repair", strconv.Itoa(res.Queued)})

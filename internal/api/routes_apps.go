@@ -77,8 +77,29 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return appErr(err)
 	}
-	writeJSON(w, http.StatusOK, res.App)
+	writeJSON(w, http.StatusOK, savedApp{Instance: res.App, Notes: savedNotes(res)})
 	return nil
+}
+
+// savedApp is the app as saved, with notes on what saving it did beyond
+// what was asked.
+type savedApp struct {
+	app.Instance
+	Notes []string `json:"notes,omitempty"`
+}
+
+func savedNotes(res service.AppSaved) []string {
+	var notes []string
+	if res.TransferCleared {
+		notes = append(notes, "file transfer is off, so the transfer accounts (deactivation.transfer_dest_email, deactivation.transfer_admin_email) were cleared")
+	}
+	if res.TokenDropped {
+		notes = append(notes, "the new base_url dropped the stored token: set one for the new address (roster apps set APP --dropbox-token-file FILE)")
+	}
+	if res.OffboardingChanged {
+		notes = append(notes, "the new deactivation settings apply to people who leave from now on, not to earlier leavers (see apps reapply)")
+	}
+	return notes
 }
 
 // appErr says in the API's words why a check with the app refused a change.

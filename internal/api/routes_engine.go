@@ -58,6 +58,11 @@ func (s *Server) synced(w http.ResponseWriter, r *http.Request, res service.Sync
 		return err
 	}
 	out := map[string]any{"app": a.Name, "queued": res.Queued, "stats": res.Stats, "open_tasks": len(tasks)}
+	if q, ok, err := s.queueOf(r, a.ID); err != nil {
+		return err
+	} else if ok {
+		out["waiting"] = q
+	}
 	if full {
 		out["reconcile"] = res.Survey
 	}
@@ -66,6 +71,35 @@ func (s *Server) synced(w http.ResponseWriter, r *http.Request, res service.Sync
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// waiting is the app's queue after a sync: what is left for the workers,
+// so that a sync that found nothing due says why (retries waiting for their
+// backoff, work in a worker's hands) rather than only "processed 0".
+type waiting struct {
+	Queued   int `json:"queued"`    // changes still queued
+	Due      int `json:"due"`       // ... due now
+	InFlight int `json:"in_flight"` // ... held by a worker now
+	Retrying int `json:"retrying"`  // ... that failed at least once and wait for their next attempt
+}
+
+func (s *Server) queueOf(r *http.Request, appID int64) (waiting, bool, error) {
+	qs, ok := s.st.(interface {
+		QueueStats(ctx context.Context) ([]store.QueueStat, error)
+	})
+	if !ok {
+		return waiting{}, false, nil
+	}
+	stats, err := qs.QueueStats(r.Context())
+	if err != nil {
+		return waiting{}, false, err
+	}
+	for _, q := range stats {
+		if q.AppID == appID {
+			return waiting{Queued: q.Queued, Due: q.Due, InFlight: q.Leased, Retrying: q.Retries}, true, nil
+		}
+	}
+	return waiting{}, true, nil
 }
 
 // syncErr answers the deletion guard with 409 and an app's refusal as such.

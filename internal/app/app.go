@@ -75,6 +75,20 @@ type Deactivation struct {
 	RemoveAfter string `json:"remove_after,omitempty"`
 }
 
+// SwitchOffTransfer clears the transfer accounts when a change turns file
+// transfer off, by choosing file management manage_in_dropbox or the
+// suspend deactivation (suspended members keep their files), and leaves
+// the accounts as they were: an admin need not empty them by hand.
+// Switching transfer off is never harsher, so nothing needs confirming.
+func (d *Deactivation) SwitchOffTransfer(before Deactivation) {
+	if before.FileManagement != FilesTransfer || d.TransferDest != before.TransferDest || d.TransferAdmin != before.TransferAdmin {
+		return
+	}
+	if d.FileManagement == FilesManageInDropbox || d.Type == DeactivateSuspend {
+		d.FileManagement, d.TransferDest, d.TransferAdmin = FilesManageInDropbox, "", ""
+	}
+}
+
 // Guard is the deletion guard of E5, judged over a sliding window across
 // passes, workers and processes: off-boardings beyond Percent of an app's
 // members (but never fewer than Min), or beyond Irreversible removals and

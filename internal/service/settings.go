@@ -69,7 +69,11 @@ func (ch AppChange) merge(a *app.Instance) error {
 		a.BaseURL = strings.TrimRight(strings.TrimSpace(*ch.BaseURL), "/")
 	}
 	if ch.Settings != nil {
-		return ch.Settings(&a.Settings)
+		before := a.Settings.Deactivation
+		if err := ch.Settings(&a.Settings); err != nil {
+			return err
+		}
+		a.Settings.Deactivation.SwitchOffTransfer(before)
 	}
 	return nil
 }
@@ -134,6 +138,10 @@ type AppSaved struct {
 	OffboardingChanged bool
 	// TokenDropped: a new base URL dropped the stored token and no new one came.
 	TokenDropped bool
+	// TransferCleared: the change switched file transfer off (file
+	// management manage_in_dropbox, or deactivation suspend), so the
+	// transfer accounts were cleared with it.
+	TransferCleared bool
 }
 
 // UpdateApp changes an app's name, base URL or settings. Transfer accounts
@@ -170,6 +178,9 @@ func (s *Service) UpdateApp(ctx context.Context, by store.Actor, name string, ch
 	}
 	res.App = saved
 	res.TokenDropped = moved && cur.HasToken && tok == ""
+	was, now := cur.Settings.Deactivation, saved.Settings.Deactivation
+	res.TransferCleared = was.FileManagement == app.FilesTransfer && now.FileManagement != app.FilesTransfer &&
+		(was.TransferDest != "" || was.TransferAdmin != "") && now.TransferDest == "" && now.TransferAdmin == ""
 	return res, s.storeToken(ctx, by, &res.App, tok)
 }
 

@@ -51,10 +51,10 @@ func (s Settings) Validate() []error {
 	switch d.FileManagement {
 	case filesManageInDropbox:
 		if d.TransferDest != "" || d.TransferAdmin != "" {
-			add("transfer accounts are set but file management is manage_in_dropbox; clear them or choose transfer")
+			add("transfer accounts are set but file management is manage_in_dropbox; clear them (deactivation.transfer_dest_email= deactivation.transfer_admin_email=) or choose deactivation.file_management=transfer")
 		}
 	case filesTransfer:
-		if d.Type != "remove" {
+		if d.Type == "suspend" { // another unknown type is refused on its own
 			add("file transfer happens only when users are removed; set deactivation type to remove or file management to manage_in_dropbox")
 		}
 		if d.TransferDest == "" || d.TransferAdmin == "" {
