@@ -51,10 +51,19 @@ the most privileged role.`,
 	if !assign {
 		c.Use = "unassign APP (--user USERNAME | --group GROUP)"
 		c.Short = "Remove an assignment; the app's deactivation settings then apply to who loses it"
-		c.Long = ""
+		c.Long = `Removes a user's direct assignment to an app, or a group's. Whoever no longer
+holds the app through any other assignment is off-boarded as the app's
+deactivation settings say (suspend, or remove with wipe and transfer). Roster
+first shows who would be off-boarded and how, and asks (--yes for scripts).
+A user still assigned through a group, or directly, keeps the app.`
+		c.Example = "  roster unassign dropbox --group Contractors\n  roster unassign dropbox --user ann --yes"
 	}
-	c.Flags().StringVar(&user, "user", "", "username to assign")
-	c.Flags().StringVar(&group, "group", "", "group to assign")
+	verb := "assign the app to"
+	if !assign {
+		verb = "remove the app's assignment of"
+	}
+	c.Flags().StringVar(&user, "user", "", verb+" this user (username)")
+	c.Flags().StringVar(&group, "group", "", verb+" this group")
 	if !assign {
 		addYesFlag(c, g)
 	}

@@ -36,17 +36,7 @@ func newEmulateDropboxCmd() *cobra.Command {
 	d := &cobra.Command{
 		Use:   "dropbox",
 		Short: "Run the Dropbox Team API v2 emulator",
-		Long: `Runs an emulator of the Dropbox Team API v2 (members, groups, team info, OAuth 2)
-with per-team state, async jobs, cursor paging and fault injection. Point a
-Team API client at base URL http://ADDR (routes under /2/team/). Seed and
-inspect state under http://ADDR/_emulator/ (GET /_emulator/ lists the routes;
-see internal/emulator/dropbox/README.md). That endpoint is open unless
---admin-token is given, so an --addr beyond loopback needs --admin-token.
-
-Faults, comma separated (all optional):
-  latency=5ms jitter=20ms rate429=0.05 plain429=0.5 retry_after=1 rate5xx=0.02
-  code5xx=503 lost=0.01 writes_per_sec=100 write_burst=10 routes=members/add_v2|members/remove
-  async_add=10 job_polls=1 job_fail=0.1 seed=42`,
+		Long: emulateDropboxHelp(),
 		Example: `  roster emulate dropbox --addr 127.0.0.1:8765 --token tok --state emu.json \
     --faults latency=5ms,rate429=0.05,writes_per_sec=100,seed=1`,
 		Args: cobra.NoArgs,
@@ -66,6 +56,57 @@ Faults, comma separated (all optional):
 	fl.StringVar(&f.faults, "faults", "", "faults to inject (see above)")
 	fl.StringArrayVar(&f.clients, "oauth-client", nil, "OAuth client as ID:SECRET (repeatable)")
 	return d
+}
+
+// emulateDropboxHelp is the emulator's manual, reachable from the binary:
+// the faults, the admin endpoint's routes (from the emulator's own table)
+// and how to seed a team.
+func emulateDropboxHelp() string {
+	var b strings.Builder
+	b.WriteString(`Runs an emulator of the Dropbox Team API v2 (members, groups, team info, OAuth 2)
+with per-team state, async jobs, cursor paging and fault injection, for trying
+Roster, or any other Team API client, without a real team.
+
+Point Roster at it: roster apps add dropbox --base-url http://ADDR --dropbox-token-file FILE
+(FILE holds the --token value), or roster apps set APP base_url=http://ADDR with
+the token. Team API routes are under /2/team/, OAuth under /oauth2/.
+
+Admin endpoint: seed and inspect state under http://ADDR/_emulator/, never under
+/2/. It is open unless --admin-token is given; then send
+"Authorization: Bearer ADMIN-TOKEN". An --addr beyond loopback needs --admin-token.
+Team tokens never open it. Bodies are JSON; the fields are in braces:
+`)
+	for _, r := range dropbox.AdminRoutes() {
+		fmt.Fprintf(&b, "  %-46s %s\n", r[0], r[1])
+	}
+	b.WriteString(`
+Seeding, for example (B=http://127.0.0.1:8765):
+  curl -X POST $B/_emulator/teams/default/members -d '{"members":[
+    {"email":"ann@corp.example","given_name":"Ann","surname":"Lee","status":"active"},
+    {"email":"bob@corp.example","given_name":"Bob","surname":"Stone"}]}'
+  curl -X POST $B/_emulator/teams/default/activate -d '{"emails":["bob@corp.example"]}'
+  curl $B/_emulator/teams/default/stats
+
+Faults: --faults SPEC at start, or at any time
+  curl -X PUT $B/_emulator/faults -d '{"spec":"rate429=0.05,writes_per_sec=100"}'
+SPEC is comma-separated key=value, all optional:
+  latency=5ms         fixed delay before every Team API call
+  jitter=20ms         extra random delay in [0, jitter)
+  rate429=0.05        share of calls answered 429 too_many_requests with Retry-After
+  plain429=0.5        share of those 429s with a plain-text body
+  retry_after=1       seconds in Retry-After (default 1)
+  rate5xx=0.02        share of calls answered 500 or 503
+  code5xx=503         always this 5xx status
+  lost=0.01           share of writes committed, then the connection closed unanswered
+  writes_per_sec=100  per-team token bucket for writes; over it: 429 with Retry-After
+  write_burst=10      bucket size (default max(1, writes_per_sec))
+  routes=members/add_v2|members/remove   limit rate429, rate5xx and lost to these routes
+  async_add=10        add_v2 batches this large answer with an async job
+  job_polls=1         in_progress answers before a job completes
+  job_fail=0.1        share of jobs ending in internal_error (the change is made)
+  seed=42             random seed for repeatable runs
+Injected 429s and 5xx happen before any state change.`)
+	return b.String()
 }
 
 func runEmulateDropbox(c *cobra.Command, f *emulateDropboxFlags) error {

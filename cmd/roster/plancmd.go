@@ -35,6 +35,14 @@ type planJSON struct {
 		Irreversible int    `json:"irreversible"`
 		Window       string `json:"window"`
 	} `json:"guard"`
+	// Reconcile is what a full plan found listing the team.
+	Reconcile *struct {
+		Members int `json:"members"`
+		Unknown []struct {
+			Email  string `json:"email"`
+			Status string `json:"status"`
+		} `json:"unknown"`
+	} `json:"reconcile"`
 }
 
 // stateText says where a change stands while workers run.
@@ -170,7 +178,12 @@ func printPlan(w io.Writer, p planJSON) {
 	if p.Scheduled > 0 {
 		ops = append(ops, fmt.Sprintf("%d removal(s) scheduled after a grace period", p.Scheduled))
 	}
+	printUnknown(w, p)
 	if len(ops) == 0 {
+		if p.Reconcile != nil && len(p.Reconcile.Unknown) > 0 {
+			fmt.Fprintf(w, "No changes to send. Every directory user of %s is in step; the members above are not Roster's.\n", p.App)
+			return
+		}
 		fmt.Fprintf(w, "No changes. %s is in step with the directory.\n", p.App)
 		return
 	}
@@ -181,6 +194,18 @@ func printPlan(w io.Writer, p planJSON) {
 	if p.Guard != nil && p.Held == 0 {
 		fmt.Fprintf(w, "Deletion guard: these off-boardings would take %s past %d%% of its %d members or %d removals and wipes within %s, and would be held for an admin.\n",
 			p.App, p.Guard.Percent, p.Members, p.Guard.Irreversible, p.Guard.Window)
+	}
+}
+
+// printUnknown lists the members a full plan found that no directory user
+// accounts for: Roster leaves them alone, and an import can adopt them.
+func printUnknown(w io.Writer, p planJSON) {
+	if p.Reconcile == nil || len(p.Reconcile.Unknown) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Unknown to Roster (in %s, no directory user; left alone; `roster import run %s` can match them):\n", p.App, p.App)
+	for _, u := range p.Reconcile.Unknown {
+		fmt.Fprintf(w, "  ? %s (%s)\n", u.Email, u.Status)
 	}
 }
 

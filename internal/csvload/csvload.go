@@ -335,10 +335,13 @@ func (x *existing) flush(ctx context.Context) error {
 		return fmt.Errorf("check existing users: %w", err)
 	}
 	for i, line := range x.lines {
-		if taken[directory.Key(x.names[i])] {
+		name, email := taken[directory.Key(x.names[i])], taken[directory.Key(x.emails[i])]
+		switch {
+		case name && email: // one problem, said once
+			x.errs.addConflict(line, "username %q and email %q already exist in the directory (roster users import-csv --update updates existing users)", x.names[i], x.emails[i])
+		case name:
 			x.errs.addConflict(line, "username %q already exists in the directory (roster users import-csv --update updates existing users)", x.names[i])
-		}
-		if taken[directory.Key(x.emails[i])] {
+		case email:
 			x.errs.addConflict(line, "email %q already belongs to a directory user", x.emails[i])
 		}
 	}

@@ -156,7 +156,7 @@ func TestLoadStreamAllOrNothing(t *testing.T) {
 		n - 1: "taken,taken@corp.example,Ta,Ken,Dept1",
 		n:     "u0020000,u0020000@corp.example,Too,Many,Dept0,extra",
 	}
-	want := []int{4, 12001, n, n, n + 1} // lines: the header is line 1
+	want := []int{4, 12001, n, n + 1} // lines: the header is line 1; a taken username and email are one problem
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			s := b.Open(t)

@@ -44,6 +44,18 @@ func (s *Server) adminTable() []adminRoute {
 	}
 }
 
+// AdminRoutes lists the admin endpoint's routes with what each does (its
+// body's fields in braces), for help texts: the table the server serves.
+func AdminRoutes() [][2]string {
+	var s *Server // method values only; nothing is called
+	table := s.adminTable()
+	out := make([][2]string, len(table))
+	for i, ar := range table {
+		out[i] = [2]string{ar.pattern, ar.help}
+	}
+	return out
+}
+
 func (s *Server) adminRoutes() {
 	table := s.adminTable()
 	for _, ar := range table {
