@@ -36,7 +36,7 @@ func newEmulateDropboxCmd() *cobra.Command {
 	d := &cobra.Command{
 		Use:   "dropbox",
 		Short: "Run the Dropbox Team API v2 emulator",
-		Long: emulateDropboxHelp(),
+		Long:  emulateDropboxHelp(),
 		Example: `  roster emulate dropbox --addr 127.0.0.1:8765 --token tok --state emu.json \
     --faults latency=5ms,rate429=0.05,writes_per_sec=100,seed=1`,
 		Args: cobra.NoArgs,
