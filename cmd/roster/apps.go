@@ -72,6 +72,10 @@ const settingKeys = `Settings (KEY=VALUE, dotted for nested ones):
                                          N removals and wipes within the window (default 20, 10, 10, 1h) for an admin
   budget.calls_per_second=N              most calls a second to this team, over the whole fleet (default 20)
   full_sync.every=DURATION               list the team and repair drift on a schedule, e.g. 24h ("" off)
+  import.match_on=username|email|username_or_email   how an import matches members (default username_or_email)
+  import.partial_names, import.auto_confirm_exact, import.auto_confirm_new, import.auto_activate_new=true|false
+  import.safeguard_percent=N             an import that would unassign more than N% stops (default 20)
+  import.app_sourced=first_name,last_name,email   attributes Dropbox is the source of ("" none)
   base_url=URL                           Dropbox API base (default the real one); https, or http only for
                                          127.0.0.1, ::1 or localhost; a new one drops the stored token
                                          unless --dropbox-token-file or --dropbox-token-stdin gives one
