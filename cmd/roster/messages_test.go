@@ -264,3 +264,24 @@ func TestCLIHelpTexts(t *testing.T) {
 		t.Errorf("help lists %d faults", n)
 	}
 }
+
+// As the README says: with provisioning off, assignments queue work that
+// roster plan shows and nothing is sent; enabling provisioning makes it.
+func TestCLIPlanBeforeProvisioning(t *testing.T) {
+	c := newCLI(t)
+	srv, _ := emuApp(t, c)
+	c.ok("users", "add", "ann", "--email", "ann@corp.example")
+	c.ok("assign", "dbx", "--user", "ann")
+	if out := c.ok("plan", "--app", "dbx"); !strings.Contains(out, "create ann") {
+		t.Fatalf("plan with provisioning off:\n%s", out)
+	}
+	c.fails(exitUsage, "provisioning is not enabled for app dbx", "sync", "--app", "dbx")
+	if _, ok := srv.Team("acme").Member("ann@corp.example"); ok {
+		t.Fatal("ann was invited while provisioning was off")
+	}
+	c.ok("apps", "set", "dbx", "provisioning=true")
+	c.ok("sync", "--app", "dbx")
+	if _, ok := srv.Team("acme").Member("ann@corp.example"); !ok {
+		t.Fatal("ann was not invited once provisioning was on")
+	}
+}
