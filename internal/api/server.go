@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -241,7 +242,7 @@ func decode(r *http.Request, v any) error {
 		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
 			return &apiError{http.StatusRequestEntityTooLarge, "too_large", "the request body is larger than 1 MiB", nil}
 		}
-		return badRequest("request body: %v", err)
+		return bodyError(err, v)
 	}
 	if dec.More() {
 		return badRequest("request body: more than one JSON value")
@@ -282,4 +283,70 @@ func oncePrefixed(msg string) string {
 		}
 	}
 	return msg
+}
+
+// bodyError says what is wrong with a request body in an admin's words,
+// not encoding/json's: the unknown field with the known ones, the field
+// whose value has the wrong type with what it takes.
+func bodyError(err error, v any) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "json: unknown field "):
+		name := strings.TrimPrefix(msg, "json: unknown field ")
+		if known := jsonFields(reflect.TypeOf(v)); len(known) > 0 {
+			return badRequest("request body: unknown field %s; the fields are: %s", name, strings.Join(known, ", "))
+		}
+		return badRequest("request body: unknown field %s", name)
+	case errors.As(err, &te) && te.Field != "":
+		return badRequest("request body: field %s must be %s, not a JSON %s", te.Field, kindWord(te.Type), te.Value)
+	case errors.As(err, &te):
+		return badRequest("request body must be %s, not a JSON %s", kindWord(te.Type), te.Value)
+	case errors.As(err, &se):
+		return badRequest("request body is not valid JSON (at byte %d): %s", se.Offset, msg)
+	}
+	return badRequest("request body: %s", strings.TrimPrefix(msg, "json: "))
+}
+
+// jsonFields lists the JSON names of a struct's fields.
+func jsonFields(t reflect.Type) []string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// kindWord names what a JSON value of Go type t looks like.
+func kindWord(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "text"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a " + t.String()
 }
