@@ -12,7 +12,7 @@ import (
 )
 
 // rawWords are internal words that must never reach an admin.
-var rawWords = []string{"json:", "Go struct", "constraint", "name_key", "invalid: invalid", `{"error"`, "(2067)"}
+var rawWords = []string{"json:", "Go struct", "constraint", "name_key", "invalid: invalid", `{"error"`, "(2067)", "error: invalid:", "error: conflict:"}
 
 // TestCLIMessagesAndExitCodes: every exit code the README documents, each
 // with a sentence that names the field, the value and what is allowed.

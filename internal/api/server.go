@@ -275,11 +275,22 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 }
 
 // oncePrefixed says a kind of error once: an error wrapped twice in the same
-// sentinel ("invalid: invalid: …") reads as one.
+// sentinel ("invalid: invalid: …") reads as one. "invalid: " and
+// "conflict: " go altogether, since the answer's code says so and the rest
+// is a sentence of its own; "not found: " stays, as it makes one
+// ("not found: user \"ann\"").
 func oncePrefixed(msg string) string {
-	for _, p := range []string{"invalid: ", "not found: ", "conflict: ", "invalid status transition: "} {
+	for _, p := range []string{"not found: ", "invalid status transition: "} {
 		for strings.HasPrefix(msg, p+p) {
 			msg = msg[len(p):]
+		}
+	}
+	for again := true; again; {
+		again = false
+		for _, p := range []string{"invalid: ", "conflict: "} {
+			if rest, ok := strings.CutPrefix(msg, p); ok && rest != "" {
+				msg, again = rest, true
+			}
 		}
 	}
 	return msg
