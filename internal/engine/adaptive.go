@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"math"
 	"sync"
 	"time"
@@ -82,7 +83,9 @@ type adaptive struct {
 	epoch     time.Time // when the last back-off was (moved on while idle)
 	c         float64   // the curve's steepness since then
 	lastGrow  time.Time
-	binding   time.Time // the last call that had to wait for the rate
+	secStart  time.Time // the second sentCur counts calls of
+	sentCur   int
+	sentPrev  int       // calls in the second before
 	quiet     time.Time // 429s until then belong to the last back-off
 	backedAt  time.Time // the last back-off after a 429
 	okSince   int       // calls answered without 429 since then
@@ -142,12 +145,34 @@ func (a *adaptive) Pace() store.Pace {
 	return p
 }
 
-// waited tells that a call had to wait for the rate: the rate is what
-// limits the calls, so their success says the app could take more.
-func (a *adaptive) waited() {
+// sent tells that the rate let a call go.
+func (a *adaptive) sent() {
 	a.mu.Lock()
-	a.binding = a.now()
-	a.mu.Unlock()
+	defer a.mu.Unlock()
+	t := a.now()
+	if t.Sub(a.secStart) >= time.Second {
+		a.sentPrev, a.sentCur = a.sentCur, 0
+		if t.Sub(a.secStart) >= 2*time.Second {
+			a.sentPrev = 0
+		}
+		a.secStart = t
+	}
+	a.sentCur++
+}
+
+// busy reports whether the rate is what limits the calls: they used at
+// least half of it over the last second. Only then does their success say
+// that the app could take more.
+func (a *adaptive) busy(t time.Time) bool {
+	el := t.Sub(a.secStart).Seconds()
+	if el >= 2 {
+		return false
+	}
+	n := float64(a.sentCur)
+	if el < 1 {
+		n += float64(a.sentPrev) * (1 - el)
+	}
+	return n >= 0.5*a.rate
 }
 
 // answered tells that a call the rate let go was answered after took, not
@@ -191,7 +216,7 @@ func (a *adaptive) grow(t time.Time) {
 	if dt <= 0 {
 		return
 	}
-	if t.Sub(a.binding) > time.Second {
+	if !a.busy(t) {
 		a.epoch = a.epoch.Add(dt) // hold the curve where it is
 		if a.rate < a.cfg.Max {
 			a.setReason(PaceIdle, t)
@@ -290,4 +315,25 @@ func (a *adaptive) setReason(why string, t time.Time) {
 	if a.pace.Reason != why {
 		a.pace.Reason, a.pace.Since = why, t
 	}
+}
+
+// LaneReader is the part of a fleet store that reads lanes.
+type LaneReader interface {
+	Lanes(ctx context.Context) ([]store.Lane, error)
+}
+
+// PaceOf reads an app's call rate and why, as the holder of its lane last
+// saved it (every tick, 3 s by default), for any process of the fleet to
+// show: the API, the dashboard. ok is false when no holder saved one yet.
+func PaceOf(ctx context.Context, f LaneReader, appID int64) (p store.Pace, ok bool, err error) {
+	lanes, err := f.Lanes(ctx)
+	if err != nil {
+		return store.Pace{}, false, err
+	}
+	for _, l := range lanes {
+		if l.AppID == appID && !l.Pace.At.IsZero() {
+			return l.Pace, true, nil
+		}
+	}
+	return store.Pace{}, false, nil
 }

@@ -79,7 +79,7 @@ func (s simApp) run(a *adaptive, clk *fakeClock, d time.Duration) simResult {
 			continue
 		}
 		clk.t = start.Add(next)
-		a.waited()
+		a.sent()
 		r := s.limitAt(next)
 		tokens = math.Min(r, tokens+r*(next-last).Seconds())
 		last = next

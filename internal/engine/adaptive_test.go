@@ -75,11 +75,11 @@ func TestAdaptiveSignals(t *testing.T) {
 		advance time.Duration
 		do      func(a *adaptive)
 	}
-	waitOK := func(a *adaptive) { a.waited(); a.answered(10*time.Millisecond, 200) }
-	busy := func(d time.Duration) []step { // calls that wait on the rate, every 100 ms
+	waitOK := func(a *adaptive) { a.sent(); a.answered(10*time.Millisecond, 200) }
+	busy := func(d time.Duration) []step { // calls that use the rate, every 50 ms
 		var out []step
-		for range int(d / (100 * time.Millisecond)) {
-			out = append(out, step{100 * time.Millisecond, waitOK})
+		for range int(d / (50 * time.Millisecond)) {
+			out = append(out, step{50 * time.Millisecond, waitOK})
 		}
 		return out
 	}
@@ -100,16 +100,16 @@ func TestAdaptiveSignals(t *testing.T) {
 		saw429 bool
 	}{
 		{"starts low", adaptiveConfig{}, nil, 5, 5, PaceSlowStart, false},
-		{"doubles each busy second", adaptiveConfig{}, busy(2 * time.Second), 19, 21, PaceSlowStart, false},
-		{"does not grow without waiting calls", adaptiveConfig{},
+		{"doubles each busy second", adaptiveConfig{}, busy(2 * time.Second), 17, 21, PaceSlowStart, false},
+		{"does not grow while the calls use little of it", adaptiveConfig{},
 			[]step{{3 * time.Second, func(a *adaptive) { a.answered(10*time.Millisecond, 200) }}}, 5, 5, PaceIdle, false},
 		{"a 5xx is no success", adaptiveConfig{},
-			[]step{{time.Second, func(a *adaptive) { a.waited(); a.answered(10*time.Millisecond, 503) }}}, 5, 5, PaceSlowStart, false},
-		{"the first 429 halves it", adaptiveConfig{}, join(busy(2*time.Second), pause(time.Second)), 9.5, 10.5, PaceBack429, true},
+			[]step{{time.Second, func(a *adaptive) { a.sent(); a.answered(10*time.Millisecond, 503) }}}, 5, 5, PaceSlowStart, false},
+		{"the first 429 halves it", adaptiveConfig{}, join(busy(2*time.Second), pause(time.Second)), 8.5, 10.5, PaceBack429, true},
 		{"429s within Retry-After are one", adaptiveConfig{},
-			join(busy(2*time.Second), pause(2*time.Second), []step{{time.Second, func(a *adaptive) { a.Pause(2 * time.Second) }}}), 9.5, 10.5, PaceBack429, true},
-		{"a 429 after Retry-After backs off again, to what the app let through", adaptiveConfig{},
-			join(busy(2*time.Second), pause(time.Second), busy(2*time.Second), pause(time.Second)), 9.5, 10.5, PaceBack429, true},
+			join(busy(2*time.Second), pause(2*time.Second), []step{{time.Second, func(a *adaptive) { a.Pause(2 * time.Second) }}}), 8.5, 10.5, PaceBack429, true},
+		{"a 429 after Retry-After backs off again", adaptiveConfig{},
+			join(busy(2*time.Second), pause(time.Second), busy(2*time.Second), pause(time.Second)), 10.5, 12.5, PaceBack429, true},
 		{"a 429 long after the last keeps a share of the rate", adaptiveConfig{Max: 20},
 			join(busy(3*time.Second), pause(time.Second), busy(30*time.Second), pause(time.Second)), 16.9, 17.1, PaceBack429, true},
 		{"429s in quick succession: down to what the app let through", adaptiveConfig{},
@@ -166,7 +166,7 @@ func TestAdaptiveResumesAndFollowsTheCap(t *testing.T) {
 	// Busy for a minute at the cap: never above it.
 	for range 600 {
 		clk.advance(100 * time.Millisecond)
-		a.waited()
+		a.sent()
 		a.answered(time.Millisecond, 200)
 		if r := a.Rate(); r > 100 || math.IsNaN(r) {
 			t.Fatalf("rate %v over the cap", r)
