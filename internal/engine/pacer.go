@@ -122,6 +122,7 @@ type budgetLimiter struct {
 
 	mu    sync.Mutex
 	fixed float64   // the fixed budget; 0 when auto
+	since time.Time // when the fixed budget was set
 	auto  *adaptive // nil when fixed
 	now   func() time.Time
 }
@@ -139,6 +140,9 @@ func (b *budgetLimiter) set(bu app.Budget) {
 	defer b.mu.Unlock()
 	switch {
 	case !bu.Auto():
+		if b.fixed != bu.CallsPerSecond {
+			b.since = b.now()
+		}
 		b.fixed, b.auto = bu.CallsPerSecond, nil
 	case b.auto == nil:
 		b.fixed, b.auto = 0, newAdaptive(adaptiveConfig{Max: bu.PerSecond()}, b.now)
@@ -221,7 +225,7 @@ func (b *budgetLimiter) Pace() store.Pace {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return store.Pace{Rate: b.fixed, Reason: PaceFixed}
+	return store.Pace{Rate: b.fixed, Reason: PaceFixed, Since: b.since}
 }
 
 // Wait passes a call when the app's pause has ended, the budget allows it

@@ -274,6 +274,7 @@ func (w *Worker) take(ctx, hard context.Context, a app.Instance) bool {
 	w.mu.Lock()
 	w.lanes[a.ID] = l
 	w.mu.Unlock()
+	w.savePace(ctx, a, l)
 	w.log.Info("lane taken", "app", a.Name, "owner", w.owner)
 	w.runners.Add(1)
 	go w.work(hard, l)
