@@ -82,6 +82,7 @@ type adaptive struct {
 	wmax      float64   // the rate refused at the last back-off
 	epoch     time.Time // when the last back-off was (moved on while idle)
 	c         float64   // the curve's steepness since then
+	backWhy   string    // why the last back-off was
 	lastGrow  time.Time
 	secStart  time.Time // the second sentCur counts calls of
 	sentCur   int
@@ -228,7 +229,7 @@ func (a *adaptive) grow(t time.Time) {
 		a.rate *= math.Exp2(dt.Seconds())
 	} else {
 		a.rate = math.Max(a.rate, a.cubic(t))
-		why = a.pace.Reason // the back-off's, while the curve climbs back
+		why = a.backWhy // the back-off's, while the curve climbs back
 		if t.Sub(a.epoch) > a.cfg.Recover/2 {
 			why = PaceIncrease
 		}
@@ -308,6 +309,7 @@ func (a *adaptive) backOff(t time.Time, beta float64, why string) {
 	a.epoch, a.lastGrow = t, t
 	a.startCurve(t)
 	a.quiet = t.Add(time.Second)
+	a.backWhy = why
 	a.setReason(why, t)
 }
 

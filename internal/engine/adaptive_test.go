@@ -114,6 +114,8 @@ func TestAdaptiveSignals(t *testing.T) {
 			join(busy(3*time.Second), pause(time.Second), busy(30*time.Second), pause(time.Second)), 16.9, 17.1, PaceBack429, true},
 		{"429s in quick succession: down to what the app let through", adaptiveConfig{},
 			join(busy(2*time.Second), pause(time.Second), []step{{time.Second, waitOK}, {time.Second, waitOK}}, pause(time.Second)), 0.9, 1.1, PaceBack429, true},
+		{"says it backed off while it climbs back, after a quiet second", adaptiveConfig{},
+			join(busy(2*time.Second), pause(time.Second), []step{{time.Second, func(a *adaptive) { a.answered(10*time.Millisecond, 200) }}}, busy(2*time.Second)), 10, 16, PaceBack429, true},
 		{"climbs back after a 429", adaptiveConfig{}, join(busy(2*time.Second), pause(time.Second), busy(12*time.Second)), 17, 22, PaceIncrease, true},
 		{"backs off when answers slow down", adaptiveConfig{},
 			join(busy(time.Second), []step{{100 * time.Millisecond, func(a *adaptive) {

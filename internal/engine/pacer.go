@@ -266,3 +266,16 @@ func (p budgetPacer) budget(ctx context.Context) error {
 	}
 	return nil
 }
+
+// AppPacer paces one app instance's calls at its budget (fixed or auto) on
+// its own, outside a fleet's lanes: for benchmarks and tools that call an
+// app directly. It is a connector.Pacer and a connector.AnswerObserver.
+type AppPacer struct{ budgetPacer }
+
+// NewAppPacer returns a pacer for budget b.
+func NewAppPacer(b app.Budget) *AppPacer {
+	return &AppPacer{budgetPacer{Pacer: NewPacer(0), lim: newBudget(b), held: func() bool { return true }}}
+}
+
+// Pace says where the rate stands and why.
+func (p *AppPacer) Pace() store.Pace { return p.lim.Pace() }
