@@ -20,6 +20,10 @@ const (
 	PaceFixed     = "fixed"                // budget.calls_per_second=N
 )
 
+// statusTooManyRequests is HTTP's 429, named here so that the engine needs
+// nothing of net/http.
+const statusTooManyRequests = 429
+
 // adaptiveConfig tunes the controller; the zero value takes the defaults.
 type adaptiveConfig struct {
 	Start float64 // first rate (default 5 calls a second)
@@ -79,10 +83,11 @@ type adaptive struct {
 	mu        sync.Mutex
 	rate      float64
 	slowStart bool
-	wmax      float64   // the rate refused at the last back-off
-	epoch     time.Time // when the last back-off was (moved on while idle)
-	c         float64   // the curve's steepness since then
-	backWhy   string    // why the last back-off was
+	wmax      float64       // the rate refused at the last back-off
+	epoch     time.Time     // when the last back-off was (moved on while idle)
+	c         float64       // the curve's steepness since then
+	k, lastK  time.Duration // the time the curve takes to climb back to wmax
+	backWhy   string        // why the last back-off was
 	lastGrow  time.Time
 	secStart  time.Time // the second sentCur counts calls of
 	sentCur   int
@@ -99,7 +104,7 @@ type adaptive struct {
 func newAdaptive(cfg adaptiveConfig, now func() time.Time) *adaptive {
 	cfg.defaults()
 	t := now()
-	a := &adaptive{cfg: cfg, now: now, rate: cfg.Start, slowStart: true, lastGrow: t, epoch: t}
+	a := &adaptive{cfg: cfg, now: now, rate: cfg.Start, slowStart: true, lastGrow: t, epoch: t, k: cfg.Recover, lastK: cfg.Recover}
 	a.pace = store.Pace{Auto: true, Rate: a.rate, Reason: PaceSlowStart, Since: t}
 	return a
 }
@@ -176,9 +181,12 @@ func (a *adaptive) busy(t time.Time) bool {
 	return n >= 0.5*a.rate
 }
 
-// answered tells that a call the rate let go was answered after took, not
-// with 429 (Pause tells those).
+// answered tells that a call the rate let go was answered after took with
+// status; a 429 counts through Pause alone.
 func (a *adaptive) answered(took time.Duration, status int) {
+	if status == statusTooManyRequests {
+		return // Pause tells those
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	t := a.now()
@@ -230,7 +238,7 @@ func (a *adaptive) grow(t time.Time) {
 	} else {
 		a.rate = math.Max(a.rate, a.cubic(t))
 		why = a.backWhy // the back-off's, while the curve climbs back
-		if t.Sub(a.epoch) > a.cfg.Recover/2 {
+		if t.Sub(a.epoch) > a.k/2 {
 			why = PaceIncrease
 		}
 		// Half as much again as the refused rate without a 429: the
@@ -244,23 +252,30 @@ func (a *adaptive) grow(t time.Time) {
 }
 
 // cubic is the rate s after the last back-off: W(s) = wmax·(1 + c·(s−K)³),
-// K = Recover, with c such that W(0) is the rate kept after the back-off
-// and W(K) = wmax. Scaled by wmax, so it behaves alike at 5 and at 5,000
+// K = k (Recover, up to twice that while the limit holds still), with c
+// such that W(0) is the rate kept after the back-off and W(K) = wmax. Scaled by wmax, so it behaves alike at 5 and at 5,000
 // calls a second.
 func (a *adaptive) cubic(t time.Time) float64 {
-	x := t.Sub(a.epoch).Seconds() - a.cfg.Recover.Seconds()
-	return a.wmax * (1 + a.c*x*x*x)
+	x := t.Sub(a.epoch).Seconds() - a.k.Seconds()
+	c := a.c
+	if x > 0 {
+		// Beyond wmax, probe as fast as after a climb of Recover, however
+		// long the climb dwelt: a raised limit is found as soon.
+		r := a.k.Seconds() / a.cfg.Recover.Seconds()
+		c *= r * r * r
+	}
+	return a.wmax * (1 + c*x*x*x)
 }
 
 // startCurve starts the cubic at the rate in force now. However close that
-// is to wmax, the curve takes Recover to reach it, then probes beyond it no
+// is to wmax, the curve takes k to reach it, then probes beyond it no
 // slower than after a back-off to half of wmax·(1−beta) below it.
 func (a *adaptive) startCurve(t time.Time) {
-	k := a.cfg.Recover.Seconds()
+	k := a.k.Seconds()
 	a.epoch = t
 	a.c = max(1-a.rate/a.wmax, (1-a.cfg.Beta)/2) / (k * k * k)
 	if a.rate >= a.wmax {
-		a.epoch = t.Add(-a.cfg.Recover) // at the plateau already
+		a.epoch = t.Add(-a.k) // at the plateau already
 	}
 }
 
@@ -303,6 +318,14 @@ func (a *adaptive) backOff(t time.Time, beta float64, why string) {
 	if !a.slowStart {
 		w *= (1 + beta) / 2
 	}
+	// Refused again near the rate refused last time: the limit holds
+	// still, so the next climb dwells longer near it (fewer 429s); a
+	// limit that moved brings the climb back to Recover.
+	a.k = a.cfg.Recover
+	if prev := a.wmax; !a.slowStart && w > 0.9*prev && w < 1.1*prev {
+		a.k = min(a.lastK*3/2, 2*a.cfg.Recover)
+	}
+	a.lastK = a.k
 	a.wmax = w
 	a.rate = math.Max(a.cfg.Floor, a.rate*beta)
 	a.slowStart = false

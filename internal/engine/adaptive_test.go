@@ -103,6 +103,8 @@ func TestAdaptiveSignals(t *testing.T) {
 		{"doubles each busy second", adaptiveConfig{}, busy(2 * time.Second), 17, 21, PaceSlowStart, false},
 		{"does not grow while the calls use little of it", adaptiveConfig{},
 			[]step{{3 * time.Second, func(a *adaptive) { a.answered(10*time.Millisecond, 200) }}}, 5, 5, PaceIdle, false},
+		{"a 429's answer is no success", adaptiveConfig{},
+			[]step{{time.Second, func(a *adaptive) { a.sent(); a.answered(10*time.Millisecond, 429) }}}, 5, 5, PaceSlowStart, false},
 		{"a 5xx is no success", adaptiveConfig{},
 			[]step{{time.Second, func(a *adaptive) { a.sent(); a.answered(10*time.Millisecond, 503) }}}, 5, 5, PaceSlowStart, false},
 		{"the first 429 halves it", adaptiveConfig{}, join(busy(2*time.Second), pause(time.Second)), 8.5, 10.5, PaceBack429, true},
