@@ -66,6 +66,10 @@ type PhaseResult struct {
 type Result struct {
 	Seconds []Second      `json:"seconds"`
 	Phases  []PhaseResult `json:"phases"`
+	// InRetryAfter counts the calls that reached the emulator while a
+	// Retry-After it had answered was still running: calls already on
+	// their way when the 429 came, as the pacer holds back every other.
+	InRetryAfter int64 `json:"calls_in_retry_after"`
 }
 
 // Run starts an emulator, drives it through the phases and returns the figures.
@@ -141,6 +145,7 @@ func Run(parent context.Context, cfg Config) (Result, error) {
 		return res, fmt.Errorf("pacebench: a call failed: %w", err)
 	}
 	res.Phases = summarise(res.Seconds)
+	res.InRetryAfter = team.Stats().RetryAfterCalls
 	return res, parent.Err()
 }
 

@@ -31,9 +31,6 @@ func TestAutoFindsTheEmulatorsLimit(t *testing.T) {
 				t.Fatal(err)
 			}
 			secs := res.Seconds
-			for _, s := range secs {
-				t.Logf("%+v", s)
-			}
 			late := secs[len(secs)/2:] // once settled
 			ok, no := sum(late)
 			var first, lateRates float64
@@ -50,6 +47,11 @@ func TestAutoFindsTheEmulatorsLimit(t *testing.T) {
 					t.Errorf("a fixed budget at the limit met %d 429s, want none", no+int64(first))
 				}
 				return
+			}
+			// Retry-After is obeyed: only calls already on their way when a
+			// 429 came (at most one per caller and 429) arrive inside it.
+			if limited := no + int64(first); res.InRetryAfter > 8*limited {
+				t.Errorf("%d calls arrived inside a Retry-After, after %d 429s to 8 callers", res.InRetryAfter, limited)
 			}
 			// Settled: few 429s, and the rate near the limit, not stuck low or far above.
 			if s := share(ok, no); s > 0.05 {
