@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -36,7 +38,8 @@ type appJSON struct {
 			Window       string `json:"window"`
 		} `json:"deletion_guard"`
 		Budget struct {
-			CallsPerSecond json.RawMessage `json:"calls_per_second"` // a number, or a word a later release may add
+			CallsPerSecond    any     `json:"calls_per_second"` // "auto" or a number
+			MaxCallsPerSecond float64 `json:"max_calls_per_second"`
 		} `json:"budget"`
 		FullSync struct {
 			Every string `json:"every"`
@@ -52,7 +55,36 @@ type appJSON struct {
 		} `json:"import"`
 	} `json:"settings"`
 	// Notes say what saving did beyond what was asked.
-	Notes []string `json:"notes"`
+	Notes  []string `json:"notes"`
+	Pacing *struct {
+		Auto    bool      `json:"auto"`
+		Rate    float64   `json:"calls_per_second"`
+		Reason  string    `json:"reason"`
+		Since   time.Time `json:"since"`
+		Last429 time.Time `json:"last_429"`
+		At      time.Time `json:"at"`
+	} `json:"pacing"`
+}
+
+// callRate says how fast Roster may call the app and, once a worker has,
+// how fast it does now and why.
+func (a appJSON) callRate() [][2]string {
+	b := a.Settings.Budget
+	set := "auto"
+	if n, ok := b.CallsPerSecond.(float64); ok && n > 0 {
+		set = fmt.Sprintf("fixed, %g calls/s (paced at 80 %%)", n)
+	} else if b.MaxCallsPerSecond > 0 {
+		set = fmt.Sprintf("auto, at most %g calls/s", b.MaxCallsPerSecond)
+	}
+	out := [][2]string{{"Call rate", set}}
+	if p := a.Pacing; p != nil {
+		now := fmt.Sprintf("%.1f calls/s, %s since %s", p.Rate, p.Reason, p.Since.Local().Format(time.DateTime))
+		if !p.Last429.IsZero() {
+			now += fmt.Sprintf("; last 429 at %s", p.Last429.Local().Format(time.DateTime))
+		}
+		out = append(out, [2]string{"  Now", now})
+	}
+	return out
 }
 
 const settingKeys = `Settings (KEY=VALUE, dotted for nested ones):
@@ -70,7 +102,10 @@ const settingKeys = `Settings (KEY=VALUE, dotted for nested ones):
   deletion_guard.percent=N, deletion_guard.min=N, deletion_guard.irreversible=N, deletion_guard.window=DURATION
                                          hold off-boardings beyond N% of members (never fewer than min) or beyond
                                          N removals and wipes within the window (default 20, 10, 10, 1h) for an admin
-  budget.calls_per_second=N              most calls a second to this team, over the whole fleet (default 20)
+  budget.calls_per_second=auto|N        calls a second to this team, over the whole fleet: auto (the default)
+                                         finds the team's limit by trial (starts at 5, rises while calls
+                                         succeed, backs off on 429 and on slower answers); N is a fixed rate
+  budget.max_calls_per_second=N          cap on an auto rate (0: none but 10,000)
   full_sync.every=DURATION               list the team and repair drift on a schedule, e.g. 24h ("" off)
   import.match_on=username|email|username_or_email   how an import matches members (default username_or_email)
   import.partial_names, import.auto_confirm_exact, import.auto_confirm_new, import.auto_activate_new=true|false
@@ -243,6 +278,9 @@ func settingValue(key, v string) any {
 	if n, err := strconv.Atoi(v); err == nil {
 		return n
 	}
+	if x, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
+		return x // e.g. budget.calls_per_second=0.5
+	}
 	return v
 }
 
@@ -316,7 +354,8 @@ func showApp(c *cobra.Command, g *globals, method, path string, body any) error 
 	}
 	pairs = append(pairs, [2]string{"Deletion guard", fmt.Sprintf("%d%% of members (at least %d), or %d removals and wipes, within %s",
 		s.Guard.Percent, s.Guard.Min, s.Guard.Irreversible, s.Guard.Window)})
-	pairs = append(pairs, [2]string{"Call budget", budgetText(s.Budget.CallsPerSecond)}, [2]string{"Full sync", or(s.FullSync.Every, "off", "every ")})
+	pairs = append(pairs, a.callRate()...)
+	pairs = append(pairs, [2]string{"Full sync", or(s.FullSync.Every, "off", "every ")})
 	im := s.Import
 	pairs = append(pairs, [2]string{"Import", ""},
 		[2]string{"  match_on", im.MatchOn}, [2]string{"  partial_names", onOff(im.PartialNames)},
@@ -330,22 +369,6 @@ func showApp(c *cobra.Command, g *globals, method, path string, body any) error 
 		fmt.Fprintln(c.OutOrStdout(), "Note:", n)
 	}
 	return nil
-}
-
-// budgetText shows the call budget: 0 is the default.
-func budgetText(raw json.RawMessage) string {
-	v := strings.TrimSpace(string(raw))
-	if v == "" || v == "0" || v == "null" {
-		return "default (20 calls a second)"
-	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		return strconv.FormatFloat(n, 'f', -1, 64) + " calls a second"
-	}
-	var word string
-	if json.Unmarshal(raw, &word) == nil {
-		return word
-	}
-	return v
 }
 
 // or is prefix+v, or none when v is empty.

@@ -66,3 +66,33 @@ func TestConnectRefusesPlainHTTPElsewhere(t *testing.T) {
 		t.Fatalf("plain http elsewhere: %v", err)
 	}
 }
+
+// budget.calls_per_second is auto by default, takes a number or auto back,
+// auto takes a cap, and anything else is refused naming the setting.
+func TestCLIBudgetSetting(t *testing.T) {
+	c := newCLI(t)
+	c.ok("apps", "add", "dropbox", "--base-url", "http://127.0.0.1:1")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "Call rate:                auto\n"},
+		{[]string{"budget.calls_per_second=50"}, "fixed, 50 calls/s"},
+		{[]string{"budget.calls_per_second=0.5"}, "fixed, 0.5 calls/s"},
+		{[]string{"budget.calls_per_second=auto", "budget.max_calls_per_second=200"}, "auto, at most 200 calls/s"},
+		{[]string{"budget.max_calls_per_second=0"}, "Call rate:                auto\n"},
+	} {
+		var out string
+		if tc.args == nil {
+			out = c.ok("apps", "show", "dropbox")
+		} else {
+			out = c.ok(append([]string{"apps", "set", "dropbox"}, tc.args...)...)
+		}
+		if !strings.Contains(out, tc.want) {
+			t.Fatalf("after %v:\n%s\nwant %q", tc.args, out, tc.want)
+		}
+	}
+	c.fails(exitUsage, "budget.calls_per_second must be auto or a number", "apps", "set", "dropbox", "budget.calls_per_second=fast")
+	c.fails(exitUsage, "budget.max_calls_per_second caps budget.calls_per_second=auto", "apps", "set", "dropbox", "budget.calls_per_second=20", "budget.max_calls_per_second=100")
+	c.fails(exitUsage, "budget.calls_per_second must be auto (the default) or a number", "apps", "set", "dropbox", "budget.calls_per_second=-3")
+}

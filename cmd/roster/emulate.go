@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -29,6 +30,7 @@ type emulateDropboxFlags struct {
 	licenses                                                 int
 	everyone                                                 bool
 	saveEvery                                                time.Duration
+	writeLimit                                               float64
 }
 
 func newEmulateDropboxCmd() *cobra.Command {
@@ -54,6 +56,7 @@ func newEmulateDropboxCmd() *cobra.Command {
 	fl.StringVar(&f.state, "state", "", "JSON file to keep state in across restarts")
 	fl.DurationVar(&f.saveEvery, "save-interval", time.Second, "longest delay between a change and its save to --state")
 	fl.StringVar(&f.faults, "faults", "", "faults to inject (see above)")
+	fl.Float64Var(&f.writeLimit, "write-limit", 0, "limit each team's writes to R a second, with a one-second burst, answering 429 with Retry-After over it\n(as writes_per_sec=R; change it mid-run with PUT /_emulator/write_limit {\"writes_per_second\": R})")
 	fl.StringArrayVar(&f.clients, "oauth-client", nil, "OAuth client as ID:SECRET (repeatable)")
 	return d
 }
@@ -116,6 +119,14 @@ func runEmulateDropbox(c *cobra.Command, f *emulateDropboxFlags) error {
 	faults, err := dropbox.ParseFaults(f.faults)
 	if err != nil {
 		return usageErr("--faults: %v", err)
+	}
+	switch {
+	case f.writeLimit < 0 || math.IsNaN(f.writeLimit) || math.IsInf(f.writeLimit, 0):
+		return usageErr("--write-limit must be a number of writes a second above 0, got %v", f.writeLimit)
+	case f.writeLimit > 0 && faults.WritesPerSec > 0:
+		return usageErr("--write-limit and writes_per_sec in --faults set the same limit: give one")
+	case f.writeLimit > 0:
+		faults.WritesPerSec = f.writeLimit
 	}
 	clients := map[string]string{}
 	for _, cs := range f.clients {

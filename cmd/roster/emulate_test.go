@@ -103,3 +103,33 @@ func startEmulateCmd(t *testing.T, args ...string) string {
 	}
 	return base
 }
+
+// --write-limit R is the faults' writes_per_sec=R, refused with it or when
+// not a positive rate.
+func TestEmulateWriteLimit(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--write-limit", "-2"}, "--write-limit must be a number"},
+		{[]string{"--write-limit", "5", "--faults", "writes_per_sec=3"}, "give one"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		var out, errOut strings.Builder
+		code := run(ctx, append([]string{"emulate", "dropbox", "--addr", "127.0.0.1:0"}, tc.args...), strings.NewReader(""), &out, &errOut)
+		cancel()
+		if code != exitUsage || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d with %q", tc.args, code, errOut.String(), exitUsage, tc.want)
+		}
+	}
+	base := startEmulateCmd(t, "--addr", "127.0.0.1:0", "--write-limit", "7")
+	resp, err := http.Get(base + "/_emulator/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), "writes_per_sec=7") {
+		t.Fatalf("faults with --write-limit 7: %s", body)
+	}
+}

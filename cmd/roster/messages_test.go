@@ -43,7 +43,7 @@ func TestCLIMessagesAndExitCodes(t *testing.T) {
 		{"unknown setting", authed("apps", "set", "dbx", "typo=1"), exitUsage,
 			[]string{`unknown setting "typo"`, "provisioning", "deactivation.type", "budget.calls_per_second", "full_sync.every", "import.match_on"}, nil},
 		{"number setting as text", authed("apps", "set", "dbx", "budget.calls_per_second=fast"), exitUsage,
-			[]string{`budget.calls_per_second must be a number, got "fast"`}, nil},
+			[]string{`budget.calls_per_second must be auto or a number of calls a second`, `got "fast"`}, nil},
 		{"deactivation type", authed("apps", "set", "dbx", "deactivation.type=delete"), exitUsage,
 			[]string{`deactivation type "delete" is not one of suspend, remove`}, []string{"transfer"}},
 		{"missing CSV", authed("users", "import-csv", filepath.Join(c.dir, "nope.csv")), exitNotFound, []string{"no such file"}, nil},
@@ -153,7 +153,7 @@ func TestCLIAppsShowsEverySetting(t *testing.T) {
 	c.ok("apps", "add", "dbx", "--base-url", "http://127.0.0.1:1", "budget.calls_per_second=5", "full_sync.every=24h",
 		"import.app_sourced=first_name,email", "import.auto_confirm_exact=true")
 	out := c.ok("apps", "show", "dbx")
-	for _, want := range []string{"Base URL:", "http://127.0.0.1:1", "Call budget:", "5 calls a second", "Full sync:", "every 24h",
+	for _, want := range []string{"Base URL:", "http://127.0.0.1:1", "Call rate:", "fixed, 5 calls/s", "Full sync:", "every 24h",
 		"match_on:", "username_or_email", "auto_confirm_exact:", "safeguard_percent:", "20%", "app_sourced:", "first_name, email"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("apps show lacks %q:\n%s", want, out)

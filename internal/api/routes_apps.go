@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
+	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
 )
@@ -17,11 +19,36 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if apps == nil {
-		apps = []app.Instance{}
+	out := make([]appView, 0, len(apps))
+	for _, a := range apps {
+		out = append(out, s.appView(r.Context(), a))
 	}
-	writeJSON(w, http.StatusOK, List[app.Instance]{Items: apps})
+	writeJSON(w, http.StatusOK, List[appView]{Items: out})
 	return nil
+}
+
+// appView is an app as the API shows it: its settings and, once a worker
+// has called it, its call rate now and why (budget.calls_per_second=auto
+// finds it by trial).
+type appView struct {
+	app.Instance
+	Pacing *store.Pace `json:"pacing,omitempty"`
+}
+
+func (s *Server) appView(ctx context.Context, a app.Instance) appView {
+	v := appView{Instance: a}
+	lr, ok := s.st.(engine.LaneReader)
+	if !ok {
+		return v
+	}
+	p, ok, err := engine.PaceOf(ctx, lr, a.ID)
+	if err != nil {
+		s.log.Warn("read call rate failed", "app", a.Name, "err", err)
+	}
+	if ok {
+		v.Pacing = &p
+	}
+	return v
 }
 
 // appInput is what a client may set on an app; settings merge into the current ones.
@@ -61,7 +88,7 @@ func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a)
+	writeJSON(w, http.StatusOK, s.appView(r.Context(), a))
 	return nil
 }
 
@@ -77,14 +104,15 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return appErr(err)
 	}
-	writeJSON(w, http.StatusOK, savedApp{Instance: res.App, Notes: savedNotes(res)})
+	v := s.appView(r.Context(), res.App)
+	writeJSON(w, http.StatusOK, savedApp{appView: v, Notes: savedNotes(res)})
 	return nil
 }
 
 // savedApp is the app as saved, with notes on what saving it did beyond
 // what was asked.
 type savedApp struct {
-	app.Instance
+	appView
 	Notes []string `json:"notes,omitempty"`
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,7 +21,22 @@ func SettingKeys() []string {
 	return keys
 }
 
-var unmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+var (
+	unmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+	keyedType       = reflect.TypeOf((*keyed)(nil)).Elem()
+)
+
+// keyed is a group of settings with a decoder of its own (budget: auto or a
+// number): its keys are named by it, its values judged by its decoder.
+type keyed interface{ SubKeys() []string }
+
+// subKeys lists a keyed group's settings, or nil for any other type.
+func subKeys(t reflect.Type) []string {
+	if !t.Implements(keyedType) {
+		return nil
+	}
+	return reflect.Zero(t).Interface().(keyed).SubKeys()
+}
 
 // walkKeys calls leaf for each setting under t, a struct of settings.
 func walkKeys(t reflect.Type, prefix string, leaf func(string, reflect.Type)) {
@@ -32,6 +48,12 @@ func walkKeys(t reflect.Type, prefix string, leaf func(string, reflect.Type)) {
 		}
 		if group(f.Type) {
 			walkKeys(f.Type, prefix+name+".", leaf)
+			continue
+		}
+		if subs := subKeys(f.Type); subs != nil {
+			for _, sub := range subs {
+				leaf(prefix+name+"."+sub, f.Type)
+			}
 			continue
 		}
 		leaf(prefix+name, f.Type)
@@ -107,10 +129,30 @@ func checkSettings(t reflect.Type, prefix string, in map[string]any, errs *[]err
 				continue
 			}
 			checkSettings(ft, key+".", sub, errs)
+		case subKeys(ft) != nil:
+			checkKeyed(key, subKeys(ft), v, errs)
 		default:
 			if want := wrongType(ft, v); want != "" {
 				*errs = append(*errs, fmt.Errorf("setting %s must be %s, got %s", key, want, shown(v)))
 			}
+		}
+	}
+}
+
+// checkKeyed checks the keys given to a keyed group; its decoder judges the values.
+func checkKeyed(key string, subs []string, v any, errs *[]error) {
+	names := make([]string, len(subs))
+	for i, sub := range subs {
+		names[i] = key + "." + sub
+	}
+	in, isMap := v.(map[string]any)
+	if !isMap {
+		*errs = append(*errs, fmt.Errorf("setting %q is a group of settings, not a value; set one of: %s", key, strings.Join(names, ", ")))
+		return
+	}
+	for k := range in {
+		if !slices.Contains(subs, k) {
+			*errs = append(*errs, fmt.Errorf("unknown setting %q; the settings are: %s", key+"."+k, strings.Join(names, ", ")))
 		}
 	}
 }

@@ -299,3 +299,17 @@ type Pacer interface {
 	Wait(ctx context.Context) error
 	Pause(d time.Duration)
 }
+
+// AnswerObserver is what a Pacer may also be: told, after each call it let
+// go was answered, how long the answer took and its HTTP status, so that it
+// can find the app's rate by trial. (Its 429s also come through Pause.)
+type AnswerObserver interface {
+	Answered(took time.Duration, status int)
+}
+
+// Answered tells p about an answer, if p wants to know.
+func Answered(p Pacer, took time.Duration, status int) {
+	if o, ok := p.(AnswerObserver); ok {
+		o.Answered(took, status)
+	}
+}

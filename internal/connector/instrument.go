@@ -53,6 +53,9 @@ func (p observedPacer) Pause(d time.Duration) {
 	p.Pacer.Pause(d)
 }
 
+// Answered passes answers on to the pacer underneath.
+func (p observedPacer) Answered(took time.Duration, status int) { Answered(p.Pacer, took, status) }
+
 // Instrument wraps c so that every call is timed and its outcome reported.
 func Instrument(c Connector, o CallObserver) Connector { return &observed{Connector: c, o: o} }
 

@@ -8,7 +8,9 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
+	"github.com/roster-dev/roster/internal/store"
 )
 
 // Pacer spaces one app instance's calls: a token bucket at the configured rate,
@@ -112,18 +114,118 @@ type budgetPacer struct {
 	held            func() bool // whether the lane is still this worker's
 }
 
-// budgetLimiter spaces calls evenly at an app's budget, less the headroom.
-type budgetLimiter struct{ *rate.Limiter }
+// budgetLimiter spaces calls evenly at an app's budget: a fixed one less the
+// headroom, or the rate an adaptive controller finds (no headroom: it finds
+// the limit of arrivals itself).
+type budgetLimiter struct {
+	lim *rate.Limiter
 
-func newBudget(perSecond float64) *budgetLimiter {
-	return &budgetLimiter{rate.NewLimiter(rate.Limit(perSecond*budgetHeadroom), 1)}
+	mu    sync.Mutex
+	fixed float64   // the fixed budget; 0 when auto
+	since time.Time // when the fixed budget was set
+	auto  *adaptive // nil when fixed
+	now   func() time.Time
 }
 
-// set follows a changed budget setting.
-func (b *budgetLimiter) set(perSecond float64) {
-	if r := rate.Limit(perSecond * budgetHeadroom); r != b.Limit() {
-		b.SetLimit(r)
+func newBudget(b app.Budget) *budgetLimiter {
+	l := &budgetLimiter{lim: rate.NewLimiter(1, 1), now: time.Now}
+	l.set(b)
+	return l
+}
+
+// set follows a changed budget setting: a new fixed rate, auto with a new
+// cap, or a switch between the two (auto starts afresh).
+func (b *budgetLimiter) set(bu app.Budget) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case !bu.Auto():
+		if b.fixed != bu.CallsPerSecond {
+			b.since = b.now()
+		}
+		b.fixed, b.auto = bu.CallsPerSecond, nil
+	case b.auto == nil:
+		b.fixed, b.auto = 0, newAdaptive(adaptiveConfig{Max: bu.PerSecond()}, b.now)
+	default:
+		b.auto.setMax(bu.PerSecond())
 	}
+	b.sync()
+}
+
+// sync sets the limiter to the rate in force; b.mu is held.
+func (b *budgetLimiter) sync() {
+	r := rate.Limit(b.fixed * budgetHeadroom)
+	if b.auto != nil {
+		r = rate.Limit(b.auto.Rate())
+	}
+	if r != b.lim.Limit() {
+		b.lim.SetLimit(r)
+	}
+}
+
+func (b *budgetLimiter) adaptive() *adaptive {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.auto
+}
+
+// Limit is the rate in force, calls a second.
+func (b *budgetLimiter) Limit() rate.Limit {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sync()
+	return b.lim.Limit()
+}
+
+// Wait lets a call go at the rate in force.
+func (b *budgetLimiter) Wait(ctx context.Context) error {
+	a := b.adaptive()
+	if a != nil {
+		b.mu.Lock()
+		b.sync()
+		b.mu.Unlock()
+	}
+	if err := b.lim.Wait(ctx); err != nil {
+		return err
+	}
+	if a != nil {
+		a.sent()
+	}
+	return nil
+}
+
+// resume starts an auto rate from the pace the fleet saved with the lane.
+func (b *budgetLimiter) resume(p store.Pace) {
+	if a := b.adaptive(); a != nil {
+		a.resume(p)
+		b.mu.Lock()
+		b.sync()
+		b.mu.Unlock()
+	}
+}
+
+// paused tells an auto rate that the app answered 429.
+func (b *budgetLimiter) paused(d time.Duration) {
+	if a := b.adaptive(); a != nil {
+		a.Pause(d)
+	}
+}
+
+// answered tells an auto rate how a call it let go was answered.
+func (b *budgetLimiter) answered(took time.Duration, status int) {
+	if a := b.adaptive(); a != nil {
+		a.answered(took, status)
+	}
+}
+
+// Pace says where the rate stands and why.
+func (b *budgetLimiter) Pace() store.Pace {
+	if a := b.adaptive(); a != nil {
+		return a.Pace()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return store.Pace{Rate: b.fixed, Reason: PaceFixed, Since: b.since}
 }
 
 // Wait passes a call when the app's pause has ended, the budget allows it
@@ -140,6 +242,17 @@ func (p budgetPacer) Wait(ctx context.Context) error {
 	return p.budget(ctx)
 }
 
+// Pause holds every caller back for d and tells the budget, which backs
+// off if it is auto.
+func (p budgetPacer) Pause(d time.Duration) {
+	p.lim.paused(d)
+	p.Pacer.Pause(d)
+}
+
+// Answered implements connector.AnswerObserver: an auto budget learns from
+// each answer.
+func (p budgetPacer) Answered(took time.Duration, status int) { p.lim.answered(took, status) }
+
 // budget waits for the lane's budget, as long as the lane is this worker's.
 func (p budgetPacer) budget(ctx context.Context) error {
 	if !p.held() {
@@ -153,3 +266,16 @@ func (p budgetPacer) budget(ctx context.Context) error {
 	}
 	return nil
 }
+
+// AppPacer paces one app instance's calls at its budget (fixed or auto) on
+// its own, outside a fleet's lanes: for benchmarks and tools that call an
+// app directly. It is a connector.Pacer and a connector.AnswerObserver.
+type AppPacer struct{ budgetPacer }
+
+// NewAppPacer returns a pacer for budget b.
+func NewAppPacer(b app.Budget) *AppPacer {
+	return &AppPacer{budgetPacer{Pacer: NewPacer(0), lim: newBudget(b), held: func() bool { return true }}}
+}
+
+// Pace says where the rate stands and why.
+func (p *AppPacer) Pace() store.Pace { return p.lim.Pace() }

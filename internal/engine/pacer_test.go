@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/connector"
 )
 
@@ -17,7 +18,7 @@ func TestPacerHoldsQueuedCallsUntilRetryAfter(t *testing.T) {
 		p    connector.Pacer
 	}{
 		{"the engine's rate", NewPacer(2)},
-		{"a fleet lane's budget", budgetPacer{Pacer: NewPacer(0), lim: newBudget(2 / budgetHeadroom), held: func() bool { return true }}},
+		{"a fleet lane's budget", budgetPacer{Pacer: NewPacer(0), lim: newBudget(app.Budget{CallsPerSecond: 2 / budgetHeadroom}), held: func() bool { return true }}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -182,9 +182,48 @@ func (w *Worker) renew(ctx context.Context, l *lane, a app.Instance) bool {
 		return false
 	}
 	l.app.Store(&a)
-	l.lim.set(a.Settings.Budget.PerSecond())
+	l.lim.set(a.Settings.Budget)
 	l.validUntil.Store(start.Add(w.validFor()).UnixNano())
+	w.savePace(ctx, a, l)
 	return true
+}
+
+// savePace keeps the lane's pace in the database, where a next holder of
+// the lane starts from it and every process of the fleet can show it.
+func (w *Worker) savePace(ctx context.Context, a app.Instance, l *lane) {
+	p := l.lim.Pace()
+	p.At = time.Now()
+	if err := w.st.SetPace(ctx, a.ID, w.owner, p); err != nil {
+		w.log.Warn("save call rate failed", "app", a.Name, "err", err)
+	}
+}
+
+// lastPace is the pace the fleet last saved for the app, if any.
+func (w *Worker) lastPace(ctx context.Context, appID int64) store.Pace {
+	lanes, err := w.st.Lanes(ctx)
+	if err != nil {
+		w.log.Warn("read saved call rates failed", "err", err)
+		return store.Pace{}
+	}
+	for _, l := range lanes {
+		if l.AppID == appID {
+			return l.Pace
+		}
+	}
+	return store.Pace{}
+}
+
+// Paces reports the call rate of each app this worker holds the lane of,
+// live, by app name: where it stands and why. (Every process reads the
+// whole fleet's, a tick old, from the store's Lanes.)
+func (w *Worker) Paces() map[string]store.Pace {
+	out := map[string]store.Pace{}
+	for _, l := range w.heldLanes() {
+		p := l.lim.Pace()
+		p.At = time.Now()
+		out[l.app.Load().Name] = p
+	}
+	return out
 }
 
 // validFor is how long after a renewal began this worker keeps calling: a
@@ -228,12 +267,14 @@ func (w *Worker) take(ctx, hard context.Context, a app.Instance) bool {
 	} else if n > 0 {
 		w.log.Info("took back work a previous lane holder left", "app", a.Name, "items", n)
 	}
-	l := &lane{lim: newBudget(a.Settings.Budget.PerSecond()), done: make(chan struct{})}
+	l := &lane{lim: newBudget(a.Settings.Budget), done: make(chan struct{})}
+	l.lim.resume(w.lastPace(ctx, a.ID))
 	l.app.Store(&a)
 	l.validUntil.Store(start.Add(w.validFor()).UnixNano())
 	w.mu.Lock()
 	w.lanes[a.ID] = l
 	w.mu.Unlock()
+	w.savePace(ctx, a, l)
 	w.log.Info("lane taken", "app", a.Name, "owner", w.owner)
 	w.runners.Add(1)
 	go w.work(hard, l)
@@ -255,7 +296,7 @@ func (w *Worker) work(hard context.Context, l *lane) {
 			w.sleep(hard, l)
 		}
 	}
-	w.release(a)
+	w.release(a, l)
 }
 
 // sleep waits for more work: Idle, or less if the lane stops meanwhile.
@@ -270,9 +311,10 @@ func (w *Worker) sleep(ctx context.Context, l *lane) {
 }
 
 // release hands back any leases the runner still holds and frees the lane after its cooldown.
-func (w *Worker) release(a *app.Instance) {
+func (w *Worker) release(a *app.Instance, l *lane) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	w.savePace(ctx, *a, l)
 	if _, err := w.st.ReleaseWork(ctx, a.ID, w.owner); err != nil {
 		w.log.Warn("hand back work failed", "app", a.Name, "err", err)
 	}

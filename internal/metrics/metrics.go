@@ -64,6 +64,9 @@ func New(src Source, log *slog.Logger) *Metrics {
 	if src != nil {
 		m.reg.MustRegister(&queueCollector{src: src, log: log})
 	}
+	if ps, ok := src.(paceSource); ok {
+		m.reg.MustRegister(&paceCollector{src: ps, log: log})
+	}
 	return m
 }
 

@@ -100,6 +100,8 @@ func checkAfter(t *testing.T, fams map[string]*dto.MetricFamily, s *emu.Server) 
 			{"roster_operations_total", []string{"app", app, "op", "account.create", "outcome", "success"}, func(v float64) bool { return v == 200 }},
 			{"roster_work_items_total", []string{"app", app, "result", "done"}, func(v float64) bool { return v >= 200 }},
 			{"roster_remote_call_duration_seconds", []string{"app", app, "op", "add_members", "outcome", "ok"}, func(v float64) bool { return v >= 1 }},
+			{"roster_app_call_rate", []string{"app", app, "mode", "fixed"}, func(v float64) bool { return v == 500 }},
+			{"roster_app_call_rate_reason", []string{"app", app, "reason", "fixed"}, func(v float64) bool { return v > 1e9 }},
 		} {
 			if v := value(fams, tc.family, tc.labels...); !tc.want(v) {
 				t.Errorf("%s%v = %v", tc.family, tc.labels, v)

@@ -431,6 +431,19 @@ type Lane struct {
 	Owner string    `json:"owner"` // "" when released
 	Until time.Time `json:"until"` // nobody else may take it before
 	Since time.Time `json:"since"` // when Owner took it
+	Pace  Pace      `json:"pace"`  // the app's call rate, as its holder last saved it
+}
+
+// Pace is where an app's call rate stands and why, kept with its lane so
+// that the rate an auto budget found is one per app across a fleet: a new
+// holder of the lane starts from it, and every process can show it.
+type Pace struct {
+	Auto    bool      `json:"auto"`             // found by trial (budget.calls_per_second=auto)
+	Rate    float64   `json:"calls_per_second"` // the rate in force
+	Reason  string    `json:"reason"`           // e.g. "slow start", "backed off after 429"
+	Since   time.Time `json:"since"`            // when the reason began
+	Last429 time.Time `json:"last_429"`         // the app's last 429; zero if none
+	At      time.Time `json:"at"`               // when the holder saved it; zero if never
 }
 
 // QueueStat summarises one app's work items for monitoring.
@@ -459,6 +472,8 @@ type Fleet interface {
 	// the next holder's calls never share a second with the last holder's.
 	ReleaseLane(ctx context.Context, appID int64, owner string, cooldown time.Duration) error
 	Lanes(ctx context.Context) ([]Lane, error)
+	// SetPace saves the app's pace with its lane while owner holds it.
+	SetPace(ctx context.Context, appID int64, owner string, p Pace) error
 	// ReleaseWork hands back the items of an app (0: every app) leased to
 	// owner, so that any worker can claim them at once.
 	ReleaseWork(ctx context.Context, appID int64, owner string) (int, error)

@@ -251,7 +251,11 @@ func (c *Client) once(ctx context.Context, route string, body []byte) ([]byte, e
 		// The answer was lost mid-way: the call may or may not have run.
 		return nil, transportError(route, err)
 	}
-	c.log.Debug("dropbox: call", "route", route, "status", resp.StatusCode, "took", time.Since(start))
+	took := time.Since(start)
+	if c.pacer != nil {
+		connector.Answered(c.pacer, took, resp.StatusCode)
+	}
+	c.log.Debug("dropbox: call", "route", route, "status", resp.StatusCode, "took", took)
 	if resp.StatusCode == http.StatusOK {
 		return raw, nil
 	}

@@ -35,6 +35,7 @@ func (s *Server) adminTable() []adminRoute {
 		{"POST /_emulator/tokens/expire", "make a token expired {token}", s.adminExpire},
 		{"GET /_emulator/faults", "current faults", s.adminFaults},
 		{"PUT /_emulator/faults", "set faults {spec}", s.adminSetFaults},
+		{"PUT /_emulator/write_limit", "change only the write limit of every team {writes_per_second} (0: none; burst one second)", s.adminSetWriteLimit},
 		{"GET /_emulator/stats", "calls per route and per-team counters", s.adminStats},
 		{"DELETE /_emulator/stats", "reset the counters", s.adminResetStats},
 		{"GET /_emulator/clock", "the emulator's clock", s.adminClock},
@@ -297,6 +298,24 @@ func (s *Server) adminSetFaults(w http.ResponseWriter, r *http.Request) {
 	}
 	s.SetFaults(f)
 	writeJSON(w, http.StatusOK, map[string]string{"spec": f.String()})
+}
+
+func (s *Server) adminSetWriteLimit(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		PerSecond *float64 `json:"writes_per_second"`
+	}
+	if !readAdmin(w, r, &body) {
+		return
+	}
+	if body.PerSecond == nil {
+		adminErr(w, http.StatusBadRequest, "writes_per_second is missing (0 removes the limit)")
+		return
+	}
+	if err := s.SetWriteLimit(*body.PerSecond); err != nil {
+		adminErr(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"spec": s.Faults().String()})
 }
 
 func (s *Server) adminStats(w http.ResponseWriter, _ *http.Request) {

@@ -360,5 +360,18 @@ func (fs *faultState) asyncAdd() int { return fs.get().AsyncAdd }
 // SetFaults replaces the injected faults.
 func (s *Server) SetFaults(f Faults) { s.faults.set(f) }
 
+// SetWriteLimit changes each team's write limit, and only it, mid-run: a
+// token bucket of perSecond writes a second holding one second's worth
+// (0: unlimited). A client is not told; it sees 429s with Retry-After.
+func (s *Server) SetWriteLimit(perSecond float64) error {
+	if math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond < 0 {
+		return fmt.Errorf("a write limit must be 0 (none) or a number of writes a second, got %v", perSecond)
+	}
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.f.WritesPerSec, s.faults.f.WriteBurst = perSecond, 0
+	return nil
+}
+
 // Faults returns the injected faults.
 func (s *Server) Faults() Faults { return s.faults.get() }

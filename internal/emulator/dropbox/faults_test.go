@@ -231,3 +231,53 @@ func TestFaultAsyncAddAndJobPolls(t *testing.T) {
 	e.expectResp(t, e.post("members/add/job_status/get_v2", job), 200, `{".tag":"in_progress"}`)
 	e.expectResp(t, e.post("members/add/job_status/get_v2", job), 200, `{".tag":"complete","complete":[{".tag":"success","profile":"*"},{".tag":"success","profile":"*"}]}`)
 }
+
+// The write limit changes mid-run through the admin endpoint, alone (other
+// faults stay), with a burst of one second; writes over it get Dropbox's
+// 429 with Retry-After; bad values are refused.
+func TestWriteLimitChangedMidRun(t *testing.T) {
+	e := newStdEnv(t)
+	e.srv.SetFaults(Faults{Latency: time.Millisecond, Seed: 3})
+	welcome := `{".tag":"email","email":"bob@acme.example"}`
+	burst := func() (ok, limited int) {
+		for range 12 {
+			switch r := e.post("members/send_welcome_email", welcome); r.status {
+			case 200:
+				ok++
+			case 429:
+				limited++
+				if r.header.Get("Retry-After") == "" || !strings.Contains(r.body, `"too_many_requests"`) {
+					t.Fatalf("429 without Retry-After or Dropbox's body: %s %v", r, r.header)
+				}
+			default:
+				t.Fatalf("write answered %s", r)
+			}
+		}
+		return ok, limited
+	}
+	if ok, _ := burst(); ok != 12 {
+		t.Fatalf("%d of 12 writes went through with no limit", ok)
+	}
+	for _, tc := range []struct {
+		body       string
+		status     int
+		okLo, okHi int // of 12 writes at once: the one-second burst (the bucket starts full)
+	}{
+		{`{"writes_per_second":5}`, 200, 5, 6},
+		{`{"writes_per_second":0}`, 200, 12, 12},
+		{`{"writes_per_second":-1}`, 400, 12, 12},
+		{`{"writes":5}`, 400, 12, 12},
+		{`{}`, 400, 12, 12},
+	} {
+		r := e.admin("PUT", "/write_limit", tc.body)
+		if r.status != tc.status {
+			t.Fatalf("PUT write_limit %s: %s", tc.body, r)
+		}
+		if tc.status == 200 && !strings.Contains(r.body, "latency=1ms") {
+			t.Fatalf("the other faults were lost: %s", r)
+		}
+		if ok, limited := burst(); ok < tc.okLo || ok > tc.okHi || ok+limited != 12 {
+			t.Fatalf("after %s: %d went through, %d answered 429; want %d to %d through", tc.body, ok, limited, tc.okLo, tc.okHi)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -98,9 +99,22 @@ func (s *DB) ReleaseLane(ctx context.Context, appID int64, owner string, cooldow
 	})
 }
 
+// SetPace saves the app's pace with its lane, if owner still holds it.
+func (s *DB) SetPace(ctx context.Context, appID int64, owner string, p store.Pace) error {
+	js, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("save pace of app %d: %w", appID, err)
+	}
+	_, err = s.db.ExecContext(ctx, s.q(`UPDATE app_lanes SET pace = ? WHERE app_id = ? AND owner = ?`), string(js), appID, owner)
+	if err != nil {
+		return fmt.Errorf("save pace of app %d: %w", appID, err)
+	}
+	return nil
+}
+
 // Lanes lists every lane, held or not.
 func (s *DB) Lanes(ctx context.Context) ([]store.Lane, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT app_id, owner, lease_until, since FROM app_lanes ORDER BY app_id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT app_id, owner, lease_until, since, pace FROM app_lanes ORDER BY app_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list lanes: %w", err)
 	}
@@ -109,8 +123,14 @@ func (s *DB) Lanes(ctx context.Context) ([]store.Lane, error) {
 	for rows.Next() {
 		var l store.Lane
 		var until, since int64
-		if err := rows.Scan(&l.AppID, &l.Owner, &until, &since); err != nil {
+		var pace string
+		if err := rows.Scan(&l.AppID, &l.Owner, &until, &since, &pace); err != nil {
 			return nil, err
+		}
+		if pace != "" {
+			if err := json.Unmarshal([]byte(pace), &l.Pace); err != nil {
+				return nil, fmt.Errorf("pace of app %d: %w", l.AppID, err)
+			}
 		}
 		l.Until, l.Since = fromNanos(until), fromNanos(since)
 		out = append(out, l)

@@ -23,6 +23,7 @@ func laneTests() []struct {
 		{"FleetHeartbeats", testFleetHeartbeats},
 		{"WorkHandBack", testWorkHandBack},
 		{"QueueStats", testQueueStats},
+		{"LanePace", testLanePace},
 	}
 }
 
@@ -260,5 +261,46 @@ func failAndTask(t *testing.T, s Store, items []store.WorkItem) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The pace saved with a lane is the holder's alone to write, survives the
+// lane changing hands (the next holder starts from it) and reads back whole.
+func testLanePace(t *testing.T, s Store) {
+	ctx := t.Context()
+	a := mustApp(t, s, "paced")
+	at := time.Unix(1_800_000_000, 0).UTC()
+	p := store.Pace{Auto: true, Rate: 42.5, Reason: "backed off after 429", Since: at, Last429: at.Add(-time.Second), At: at}
+	if ok, err := s.AcquireLane(ctx, a.ID, "w1", time.Hour); !ok || err != nil {
+		t.Fatalf("acquire: %v %v", ok, err)
+	}
+	if err := s.SetPace(ctx, a.ID, "w1", p); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPace(ctx, a.ID, "w2", store.Pace{Rate: 1}); err != nil { // not the holder: no effect
+		t.Fatal(err)
+	}
+	if err := s.ReleaseLane(ctx, a.ID, "w1", 0); err != nil {
+		t.Fatal(err)
+	}
+	lanes, err := s.Lanes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *store.Lane
+	for i := range lanes {
+		if lanes[i].AppID == a.ID {
+			got = &lanes[i]
+		}
+	}
+	if got == nil {
+		t.Fatalf("no lane for the app in %+v", lanes)
+	}
+	if !got.Pace.Since.Equal(p.Since) || !got.Pace.Last429.Equal(p.Last429) || !got.Pace.At.Equal(p.At) {
+		t.Fatalf("pace times %+v, want %+v", got.Pace, p)
+	}
+	got.Pace.Since, got.Pace.Last429, got.Pace.At = p.Since, p.Last429, p.At
+	if got.Pace != p {
+		t.Fatalf("pace %+v, want %+v", got.Pace, p)
 	}
 }
