@@ -61,7 +61,7 @@ func testBox(t testing.TB) *secret.Box {
 	return box
 }
 
-func newEnv(t testing.TB, open func(testing.TB) *sqlstore.DB) *env {
+func newEnv(t testing.TB, open func(testing.TB) *sqlstore.DB, tune ...func(*Options)) *env {
 	t.Helper()
 	e := &env{st: open(t), box: testBox(t)}
 	var err error
@@ -78,7 +78,11 @@ func newEnv(t testing.TB, open func(testing.TB) *sqlstore.DB) *env {
 	eng := engine.New(e.st, connect, log, engine.Config{BaseBackoff: 1, MaxAttempts: 2})
 	// Syncs run as in an API-only process of a fleet: only while no worker holds the app's lane.
 	run := engine.LaneRunner{Engine: eng, Fleet: e.st}
-	e.ui, err = New(e.st, e.box, log, Options{Engine: eng, Runner: run, Connect: connect, Importer: importer.New(e.st, connect, log)})
+	opt := Options{Engine: eng, Runner: run, Connect: connect, Importer: importer.New(e.st, connect, log)}
+	for _, f := range tune {
+		f(&opt)
+	}
+	e.ui, err = New(e.st, e.box, log, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

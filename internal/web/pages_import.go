@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -78,19 +79,31 @@ func (s *Server) runImport(w http.ResponseWriter, r *http.Request) error {
 		s.redirect(w, r, importURL(name), "error", "Tick the box to confirm the missing members are really gone from Dropbox.")
 		return nil
 	}
-	opt := importer.Options{Plan: r.PostForm.Get("plan") == "1", AllowVanished: allow}
-	res, err := s.svc.RunImport(r.Context(), actorOf(r), name, opt)
-	var sg *importer.SafeguardError
-	switch {
-	case errors.As(err, &sg):
-		return s.importStopped(w, r, name, sg)
-	case errors.Is(err, directory.ErrNotFound), errors.Is(err, service.ErrNoImporter):
+	a, err := s.st.GetApp(r.Context(), name)
+	if err != nil {
 		return err
-	case err != nil:
-		return s.actionFailed(w, r, importURL(name), remoteOr(err))
 	}
-	s.redirect(w, r, importURL(name), "ok", importSummary(res))
-	return nil
+	if !s.svc.HasImporter() {
+		return service.ErrNoImporter
+	}
+	plan := r.PostForm.Get("plan") == "1"
+	what := "Import from " + a.Name
+	if plan {
+		what = "Preview the import from " + a.Name
+	}
+	j := &job{What: what, App: a.Name, Back: importURL(a.Name)}
+	return s.startJob(w, r, j, func(ctx context.Context, j *job) jobOutcome {
+		opt := importer.Options{Plan: plan, AllowVanished: allow, Progress: j.progress}
+		res, err := s.svc.RunImport(ctx, j.Actor, name, opt)
+		var sg *importer.SafeguardError
+		switch {
+		case errors.As(err, &sg):
+			return jobOutcome{Page: func(w http.ResponseWriter, r *http.Request) error { return s.importStopped(w, r, name, sg) }}
+		case err != nil:
+			return s.failedOutcome(remoteOr(err))
+		}
+		return jobOutcome{Kind: "ok", Msg: importSummary(res), To: importURL(name) + "?state=review"}
+	})
 }
 
 // importStopped shows the import page with why the import safeguard

@@ -29,6 +29,8 @@ type page struct {
 	Error  string   // a problem with what was submitted
 	Errors []string // each problem on its own, when there are several
 	Data   any
+	// Refresh reloads the page after this many seconds (a job's progress).
+	Refresh int
 }
 
 type flash struct{ Kind, Msg string }

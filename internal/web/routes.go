@@ -40,6 +40,8 @@ func routes() []route {
 		{"POST", "/apps/{name}/test", (*Server).testConnection, false},
 		{"GET", "/apps/{name}/plan", (*Server).planPage, false},
 		{"POST", "/apps/{name}/apply", (*Server).apply, false},
+		{"POST", "/apps/{name}/sync", (*Server).syncNow, false},
+		{"GET", "/jobs/{id}", (*Server).jobPage, false},
 		{"POST", "/apps/{name}/release", (*Server).releaseHeld, false},
 		{"POST", "/apps/{name}/reapply", (*Server).reapply, false},
 		{"GET", "/apps/{name}/pending", (*Server).pendingPage, false},
