@@ -75,6 +75,10 @@ type UserTable interface {
 	AccountStates(ctx context.Context, appID int64) (AccountStates, error)
 	// CountAppUsers counts an app's app users (from imports) by state.
 	CountAppUsers(ctx context.Context, appID int64) (map[string]int, error)
+	// ContestedUsers counts, for each directory user whom more than one of
+	// the app's app users is matched or linked to, how many are: such
+	// matches conflict and cannot all be right.
+	ContestedUsers(ctx context.Context, appID int64) (map[int64]int, error)
 	// CountLog counts the log entries matching f (its Limit and Before ignored).
 	CountLog(ctx context.Context, f audit.Filter) (int, error)
 }

@@ -57,7 +57,7 @@ func TestImportRunsAsAJob(t *testing.T) {
 		if p.status != http.StatusSeeOther || p.location != "/apps/dropbox/import?state=review" {
 			t.Fatalf("the finished job went to %d %q", p.status, p.location)
 		}
-		if body := c.get(p.location).body; !strings.Contains(body, "Imported: 40 member(s)") {
+		if body := c.get(p.location).body; !strings.Contains(body, "Imported: 41 member(s)") {
 			t.Fatalf("review page after the job lacks its summary:\n%s", body)
 		}
 		if r := c.get("/jobs/0123abcd"); r.status != http.StatusNotFound || !strings.Contains(r.body, "if it was restarted, the job was lost") {

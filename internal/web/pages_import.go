@@ -22,19 +22,25 @@ import (
 type importRow struct {
 	store.AppUser
 	User string // the matched or linked directory user's username
+	// Contested: another app user is matched or linked to the same
+	// directory user; the match cannot be confirmed as it is.
+	Contested bool
+}
+
+type importTab struct {
+	State, Label string
+	Count        int
 }
 
 type importView struct {
 	App      app.Instance
 	State    string
-	States   []string
+	Tabs     []importTab
 	Rows     []importRow
 	Next     string
 	Stopped  string // why a run was stopped by the import safeguard
 	PlanOnly bool
 }
-
-var importStates = []string{"", store.AppUserUnmatched, store.AppUserMatched, store.AppUserConfirmed, store.AppUserIgnored}
 
 const importPageSize = 200
 
@@ -45,7 +51,7 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.importView(r, a, r.URL.Query().Get("state"))
+	v, err := s.importView(r, a, r.URL.Query().Get("state"), r.URL.Query().Has("state"))
 	if err != nil {
 		return err
 	}
@@ -53,21 +59,39 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) importView(r *http.Request, a app.Instance, state string) (importView, error) {
-	v := importView{App: a, State: state, States: importStates}
+// importView lists one tab of the review. Without a state asked for, it
+// opens on "needs review" when anything does.
+func (s *Server) importView(r *http.Request, a app.Instance, state string, asked bool) (importView, error) {
+	v := importView{App: a, State: state}
 	if err := importer.CheckState(state); err != nil {
 		return v, err
 	}
+	counts, err := s.st.CountAppUsers(r.Context(), a.ID)
+	if err != nil {
+		return v, err
+	}
+	review := counts[store.AppUserMatched] + counts[store.AppUserUnmatched]
+	all := review + counts[store.AppUserConfirmed] + counts[store.AppUserIgnored]
+	v.Tabs = []importTab{{store.AppUserReview, "needs review", review}, {store.AppUserMatched, "matched", counts[store.AppUserMatched]},
+		{store.AppUserUnmatched, "unmatched", counts[store.AppUserUnmatched]}, {store.AppUserConfirmed, "confirmed", counts[store.AppUserConfirmed]},
+		{store.AppUserIgnored, "ignored", counts[store.AppUserIgnored]}, {"", "all", all}}
+	if !asked && review > 0 {
+		v.State = store.AppUserReview
+	}
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	rows, err := s.svc.ImportRows(r.Context(), a, state, store.Page{After: after, Limit: importPageSize})
+	rows, err := s.svc.ImportRows(r.Context(), a, v.State, store.Page{After: after, Limit: importPageSize})
+	if err != nil {
+		return v, err
+	}
+	contested, err := s.st.ContestedUsers(r.Context(), a.ID)
 	if err != nil {
 		return v, err
 	}
 	for _, row := range rows {
-		v.Rows = append(v.Rows, importRow{row.AppUser, row.Username})
+		v.Rows = append(v.Rows, importRow{row.AppUser, row.Username, row.State == store.AppUserMatched && contested[row.UserID] > 1})
 	}
 	if len(rows) == importPageSize {
-		v.Next = url.Values{"state": {state}, "after": {strconv.FormatInt(rows[len(rows)-1].ID, 10)}}.Encode()
+		v.Next = url.Values{"state": {v.State}, "after": {strconv.FormatInt(rows[len(rows)-1].ID, 10)}}.Encode()
 	}
 	return v, nil
 }
@@ -113,7 +137,7 @@ func (s *Server) importStopped(w http.ResponseWriter, r *http.Request, name stri
 	if err != nil {
 		return err
 	}
-	v, err := s.importView(r, a, "")
+	v, err := s.importView(r, a, "", true)
 	if err != nil {
 		return err
 	}
@@ -173,6 +197,9 @@ func (s *Server) reviewFailed(w http.ResponseWriter, r *http.Request, err error)
 
 func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
+	if err := s.uncontested(r, name, refs(r)); err != nil {
+		return s.reviewFailed(w, r, err)
+	}
 	rv, err := s.svc.ConfirmImport(r.Context(), actorOf(r), name, refs(r))
 	if err != nil {
 		return s.reviewFailed(w, r, err)
@@ -203,5 +230,33 @@ func (s *Server) linkImport(w http.ResponseWriter, r *http.Request) error {
 		return s.reviewFailed(w, r, err)
 	}
 	s.redirect(w, r, importURL(name), "ok", fmt.Sprintf("%s linked to %s. Nothing was sent to Dropbox.", row.Email, user))
+	return nil
+}
+
+// uncontested refuses to confirm a match whose directory user another app
+// user is matched or linked to as well: at most one of them is right, so
+// the admin links each to its user (or ignores it) instead.
+func (s *Server) uncontested(r *http.Request, appName string, refs []string) error {
+	a, err := s.st.GetApp(r.Context(), appName)
+	if err != nil {
+		return err
+	}
+	contested, err := s.st.ContestedUsers(r.Context(), a.ID)
+	if err != nil || len(contested) == 0 {
+		return err
+	}
+	var bad []string
+	for _, ref := range refs {
+		row, err := s.svc.ImportRow(r.Context(), a.Name, ref)
+		if err != nil {
+			return err
+		}
+		if row.State == store.AppUserMatched && contested[row.UserID] > 1 {
+			bad = append(bad, fmt.Sprintf("%s (matched to %s, as %d members are)", row.Email, row.Username, contested[row.UserID]))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: nothing was confirmed: %s cannot be confirmed as matched; link each member to its own directory user, or ignore it", directory.ErrConflict, strings.Join(bad, ", "))
+	}
 	return nil
 }

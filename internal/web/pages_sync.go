@@ -182,34 +182,69 @@ func (s *Server) renderPlan(w http.ResponseWriter, r *http.Request, v planView, 
 type appSummary struct {
 	App      app.Instance
 	Members  int
+	States   store.AccountStates
 	Pending  int
 	Tasks    int
+	Failures int // failures logged in the last 24 hours
 	LastSync *audit.Entry
 	Held     int // off-boardings the deletion guard holds
 	// Scheduled removals wait for their grace period; NextDue is the first.
 	Scheduled int
 	NextDue   time.Time
+	Rate      engine.RateState
+	Queue     store.QueueStat
+	Worker    workerHealth
+}
+
+// workerHealth says whether a worker is working the app: the holder of its
+// lane, and whether its lease is still renewed.
+type workerHealth struct {
+	State string // working, stalled, none
+	Owner string
+	Until time.Time
+	Text  string
 }
 
 type dashView struct {
 	Apps  []appSummary
 	Tasks int
+	Jobs  []jobState
 	Log   []audit.Entry
 }
+
+const failureWindow = 24 * time.Hour
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	apps, err := s.st.ListApps(r.Context())
 	if err != nil {
 		return err
 	}
+	lanes, err := s.st.Lanes(r.Context())
+	if err != nil {
+		return err
+	}
+	stats, err := s.st.QueueStats(r.Context())
+	if err != nil {
+		return err
+	}
 	var v dashView
+	now := s.opt.Now()
 	for _, a := range apps {
 		sum, err := s.summary(r, a)
 		if err != nil {
 			return err
 		}
+		for _, q := range stats {
+			if q.AppID == a.ID {
+				sum.Queue = q
+			}
+		}
+		sum.Worker = healthOf(a, lanes, now)
 		v.Apps = append(v.Apps, sum)
 		v.Tasks += sum.Tasks
+	}
+	for _, j := range s.jobs.running() {
+		v.Jobs = append(v.Jobs, j.state(now))
 	}
 	if v.Log, err = s.st.ListLog(r.Context(), audit.Filter{Limit: 15}); err != nil {
 		return err
@@ -218,12 +253,39 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// healthOf reads the app's lane: the worker holding it works the app.
+func healthOf(a app.Instance, lanes []store.Lane, now time.Time) workerHealth {
+	for _, l := range lanes {
+		if l.AppID != a.ID || l.Owner == "" {
+			continue
+		}
+		h := workerHealth{Owner: l.Owner, Until: l.Until}
+		if l.Until.After(now) {
+			h.State, h.Text = "working", "worked by "+l.Owner
+		} else {
+			h.State, h.Text = "stalled", l.Owner+" stopped renewing its hold on the app at "+l.Until.Local().Format("15:04:05")+"; another worker takes it over"
+		}
+		return h
+	}
+	switch {
+	case !a.Settings.Provisioning:
+		return workerHealth{State: "off", Text: "no worker: provisioning is off"}
+	case !a.HasToken:
+		return workerHealth{State: "off", Text: "no worker: not connected"}
+	}
+	return workerHealth{State: "none", Text: "no worker holds the app; is roster serve running with workers?"}
+}
+
 const pendingShown = 1000
 
 func (s *Server) summary(r *http.Request, a app.Instance) (appSummary, error) {
-	sum := appSummary{App: a}
+	sum := appSummary{App: a, Rate: s.svc.RateState(a.ID)}
 	var err error
-	if sum.Members, err = s.st.CountAccounts(r.Context(), a.ID); err != nil {
+	if sum.States, err = s.st.AccountStates(r.Context(), a.ID); err != nil {
+		return sum, err
+	}
+	sum.Members = sum.States.Active + sum.States.Invited + sum.States.Suspended
+	if sum.Failures, err = s.st.CountLog(r.Context(), audit.Filter{App: a.Name, Outcome: audit.Failure, Since: s.opt.Now().Add(-failureWindow)}); err != nil {
 		return sum, err
 	}
 	work, err := s.st.PendingWork(r.Context(), a.ID, pendingShown)

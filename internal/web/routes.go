@@ -11,6 +11,8 @@ func routes() []route {
 
 		{"GET", "/users", (*Server).usersPage, false},
 		{"GET", "/users/new", (*Server).newUserPage, false},
+		{"GET", "/users.csv", (*Server).usersCSV, false},
+		{"GET", "/suggest/users", (*Server).suggestUsers, false},
 		{"POST", "/users", (*Server).createUser, false},
 		{"GET", "/users/{username}", (*Server).userPage, false},
 		{"POST", "/users/{username}", (*Server).updateUser, false},

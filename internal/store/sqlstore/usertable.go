@@ -240,3 +240,24 @@ func (s *DB) CountLog(ctx context.Context, f audit.Filter) (int, error) {
 	err := s.db.QueryRowContext(ctx, s.q(query), args...).Scan(&n)
 	return n, err
 }
+
+// ContestedUsers counts the app users matched or linked to each directory
+// user that more than one of them claims.
+func (s *DB) ContestedUsers(ctx context.Context, appID int64) (map[int64]int, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT user_id, COUNT(*) FROM app_users
+		WHERE app_id = ? AND user_id IS NOT NULL AND user_id <> 0 AND state IN ('matched', 'confirmed') GROUP BY user_id HAVING COUNT(*) > 1`), appID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
