@@ -323,15 +323,6 @@ func (s *Server) summary(r *http.Request, a app.Instance) (appSummary, error) {
 	return sum, nil
 }
 
-func (s *Server) groupPushPage(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return err
-	}
-	s.render(w, r, http.StatusOK, "grouppush", page{Title: "Group push: " + a.Name, Nav: "apps", Data: a})
-	return nil
-}
-
 // syncNow runs the app's queued work now, as a job: the dashboard's "Sync
 // now". What the deletion guard holds stays held (the plan page releases it).
 func (s *Server) syncNow(w http.ResponseWriter, r *http.Request) error {

@@ -48,6 +48,8 @@ func routes() []route {
 		{"POST", "/apps/{name}/reapply", (*Server).reapply, false},
 		{"GET", "/apps/{name}/pending", (*Server).pendingPage, false},
 		{"GET", "/apps/{name}/groups", (*Server).groupPushPage, false},
+		{"POST", "/apps/{name}/groups/push", (*Server).pushGroups, false},
+		{"POST", "/apps/{name}/groups/unpush", (*Server).unpushGroups, false},
 		{"GET", "/apps/{name}/import", (*Server).importPage, false},
 		{"POST", "/apps/{name}/import/run", (*Server).runImport, false},
 		{"POST", "/apps/{name}/import/confirm", (*Server).confirmImport, false},
