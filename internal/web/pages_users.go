@@ -111,6 +111,7 @@ type userView struct {
 	Access      []appAccess
 	Apps        []app.Instance
 	Roles       []string
+	Groups      []string // the groups the user is in
 }
 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
@@ -140,6 +141,11 @@ func (s *Server) userView(r *http.Request, u directory.User, form userForm) (use
 	if v.Apps, err = s.st.ListApps(r.Context()); err != nil {
 		return v, err
 	}
+	groups, err := s.st.UserGroups(r.Context(), []int64{u.ID})
+	if err != nil {
+		return v, err
+	}
+	v.Groups = groups[u.ID]
 	for _, a := range v.Apps {
 		acc, err := s.access(r, a, u.ID)
 		if err != nil {

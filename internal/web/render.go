@@ -31,6 +31,7 @@ type page struct {
 	Data   any
 	// Refresh reloads the page after this many seconds (a job's progress).
 	Refresh int
+	Tasks   int // open tasks, counted in the navigation
 }
 
 type flash struct{ Kind, Msg string }
@@ -118,6 +119,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		if p.CSRF == "" {
 			p.CSRF = se.csrf
 		}
+		p.Tasks = s.openTasks(r)
 	}
 	if p.Flash == nil {
 		p.Flash = s.takeFlash(w, r)
@@ -138,6 +140,21 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// openTasks counts the tasks of every app for the navigation; a failure
+// to count only leaves the count out.
+func (s *Server) openTasks(r *http.Request) int {
+	stats, err := s.st.QueueStats(r.Context())
+	if err != nil {
+		s.log.Warn("count tasks", "err", err)
+		return 0
+	}
+	n := 0
+	for _, q := range stats {
+		n += q.Tasks
+	}
+	return n
 }
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {

@@ -40,6 +40,8 @@ func routes() []route {
 		{"GET", "/oauth/callback", (*Server).oauthCallback, false},
 		{"POST", "/apps/{name}/token", (*Server).saveToken, false},
 		{"POST", "/apps/{name}/test", (*Server).testConnection, false},
+		{"GET", "/apps/{name}/assignments", (*Server).assignmentsPage, false},
+		{"POST", "/apps/{name}/assignments", (*Server).assignFromApp, false},
 		{"GET", "/apps/{name}/plan", (*Server).planPage, false},
 		{"POST", "/apps/{name}/apply", (*Server).apply, false},
 		{"POST", "/apps/{name}/sync", (*Server).syncNow, false},
@@ -58,6 +60,7 @@ func routes() []route {
 
 		{"GET", "/tasks", (*Server).tasksPage, false},
 		{"POST", "/tasks/retry", (*Server).retryTask, false},
+		{"POST", "/tasks/retry-all", (*Server).retryAllTasks, false},
 		{"POST", "/tasks/dismiss", (*Server).dismissTask, false},
 		{"GET", "/log", (*Server).logPage, false},
 	}
