@@ -226,3 +226,14 @@ func backends(t *testing.T, fn func(*testing.T, func(testing.TB) *sqlstore.DB)) 
 func storePage() store.Page { return store.Page{Limit: 100} }
 
 func storeAssign(group string) store.AssignmentFilter { return store.AssignmentFilter{Group: group} }
+
+// hcHeader fetches path and returns one header of the answer.
+func (c *client) hcHeader(path, name string) string {
+	c.t.Helper()
+	res, err := c.hc.Get(c.base + path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	return res.Header.Get(name)
+}
