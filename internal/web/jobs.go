@@ -19,9 +19,9 @@ import (
 // progress page says.
 
 const (
-	jobsKept   = 200              // finished jobs remembered, newest first
-	jobTimeout = 2 * time.Hour    // a job is cancelled after this
-	jobRefresh = 1 * time.Second  // how often the progress page reloads
+	jobsKept   = 200             // finished jobs remembered, newest first
+	jobTimeout = 2 * time.Hour   // a job is cancelled after this
+	jobRefresh = 1 * time.Second // how often the progress page reloads
 	jobWaitDef = 1500 * time.Millisecond
 )
 

@@ -88,7 +88,7 @@ func (s *Server) importView(r *http.Request, a app.Instance, state string, asked
 		return v, err
 	}
 	for _, row := range rows {
-		v.Rows = append(v.Rows, importRow{row.AppUser, row.Username, row.State == store.AppUserMatched && contested[row.UserID] > 1})
+		v.Rows = append(v.Rows, importRow{row.AppUser, row.Username, isContested(row.AppUser, contested)})
 	}
 	if len(rows) == importPageSize {
 		v.Next = url.Values{"state": {v.State}, "after": {strconv.FormatInt(rows[len(rows)-1].ID, 10)}}.Encode()
@@ -251,7 +251,7 @@ func (s *Server) uncontested(r *http.Request, appName string, refs []string) err
 		if err != nil {
 			return err
 		}
-		if row.State == store.AppUserMatched && contested[row.UserID] > 1 {
+		if isContested(row.AppUser, contested) {
 			bad = append(bad, fmt.Sprintf("%s (matched to %s, as %d members are)", row.Email, row.Username, contested[row.UserID]))
 		}
 	}
@@ -259,4 +259,11 @@ func (s *Server) uncontested(r *http.Request, appName string, refs []string) err
 		return fmt.Errorf("%w: nothing was confirmed: %s cannot be confirmed as matched; link each member to its own directory user, or ignore it", directory.ErrConflict, strings.Join(bad, ", "))
 	}
 	return nil
+}
+
+// isContested says whether an app user's match is a partial (or ambiguous)
+// one whose directory user other app users claim too: an exact match of the
+// same user stays confirmable, the guesses beside it do not.
+func isContested(au store.AppUser, contested map[int64]int) bool {
+	return au.State == store.AppUserMatched && au.Match != importer.MatchExact && contested[au.UserID] > 1
 }
