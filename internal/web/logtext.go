@@ -88,9 +88,7 @@ func detailLines(d map[string]any) []detailLine {
 				out = append(out, diffLines(k+".", b, a)...)
 				continue
 			}
-			for _, l := range flatten(k+".", m) {
-				out = append(out, l)
-			}
+			out = append(out, flatten(k+".", m)...)
 			continue
 		}
 		out = append(out, detailLine{Key: k, Value: short(v)})

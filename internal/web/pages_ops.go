@@ -28,9 +28,17 @@ func (s *Server) tasksPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	apps, err := s.st.ListApps(r.Context())
+	if err != nil {
+		return err
+	}
+	kinds := map[string]string{}
+	for _, a := range apps {
+		kinds[a.Name] = a.Kind
+	}
 	rows := make([]taskRow, len(tasks))
 	for i, t := range tasks {
-		rows[i] = taskRow{Task: t, Help: explainTask(t.LastError, t.Attempts), Of: t.User}
+		rows[i] = taskRow{Task: t, Help: explainTask(s.opt.Kinds, kinds[t.App], t.LastError, t.Attempts), Of: t.User}
 		if t.Group != "" {
 			rows[i].Of = "group " + t.Group
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/connectors"
 	"github.com/roster-dev/roster/internal/directory"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
@@ -63,7 +64,7 @@ func TestTasksExplainAndRetryAll(t *testing.T) {
 		c := e.client(t).signin()
 		body := c.get("/tasks").body
 		for _, want := range []string{"Out of licences", "Add seats (or free some) in the Dropbox admin console, then Retry.",
-			`aria-label="Retry alice in dropbox"`, `aria-label="Dismiss bob in dropbox"`, "Retry all 2", `<span class="badge" aria-label="2 open">2</span>`} {
+			`aria-label="Retry alice in dropbox"`, `aria-label="Dismiss bob in dropbox"`, "Retry all (2)", `<span class="badge" aria-label="2 open">2</span>`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("tasks page lacks %q", want)
 			}
@@ -83,17 +84,21 @@ func TestTasksExplainAndRetryAll(t *testing.T) {
 }
 
 func TestExplainTask(t *testing.T) {
+	kinds := connectors.Registry()
 	for _, tc := range []struct{ err, want string }{
 		{"add_members: permanent (team_license_limit): al@x", "Out of licences"},
 		{"set_profile: auth (expired_access_token)", "Reconnect the app"},
 		{"create_group: conflict (group_name_already_used)", "link existing"},
 		{"remove: permanent (transfer_dest_user_not_found)", "Off-boarding"},
-		{"something new", "Read the last error"},
+		{"something new", "It failed 3 times"},
 	} {
-		h := explainTask(tc.err, 3)
+		h := explainTask(kinds, app.KindDropbox, tc.err, 3)
 		if !strings.Contains(h.Why+" "+h.Fix, tc.want) {
 			t.Errorf("%q: %+v, want %q", tc.err, h, tc.want)
 		}
+	}
+	if h := explainTask(kinds, "no-such-kind", "add_members: permanent (team_license_limit)", 1); h.Why != "The app refused the change for good." {
+		t.Errorf("a kind that is not known explains: %+v", h)
 	}
 }
 
