@@ -11,6 +11,7 @@ import (
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
+	"github.com/roster-dev/roster/internal/importer"
 	"github.com/roster-dev/roster/internal/store"
 	"github.com/roster-dev/roster/internal/store/sqlstore"
 )
@@ -97,4 +98,22 @@ func TestImportReviewTabsAndConflicts(t *testing.T) {
 			t.Fatal("asking for all does not open all")
 		}
 	})
+}
+
+// An import's summary says each problem once, naming a few members.
+func TestImportSummaryGroupsProblems(t *testing.T) {
+	var res importer.Result
+	for i := range 5 {
+		res.Problems = append(res.Problems, importer.Problem{Email: fmt.Sprintf("m%d@x", i), Reason: "already linked"})
+	}
+	res.Problems = append(res.Problems, importer.Problem{Email: "z@x", Reason: "no email"})
+	got := importSummary(res)
+	for _, want := range []string{"5 member(s): already linked (m0@x, m1@x, m2@x and 2 more).", "1 member(s): no email (z@x)."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary %q lacks %q", got, want)
+		}
+	}
+	if strings.Count(got, "already linked") != 1 {
+		t.Errorf("a problem is repeated: %q", got)
+	}
 }

@@ -156,6 +156,9 @@ func remoteOr(err error) error {
 	return explain(err)
 }
 
+// problemsNamed is how many members an import's summary names per problem.
+const problemsNamed = 3
+
 func importSummary(res importer.Result) string {
 	verb := "Imported"
 	if res.Plan {
@@ -166,8 +169,22 @@ func importSummary(res importer.Result) string {
 	if res.Safeguard != "" {
 		msg += " " + res.Safeguard
 	}
+	// Problems with one reason are said once, naming a few of the members.
+	var reasons []string
+	byReason := map[string][]string{}
 	for _, p := range res.Problems {
-		msg += fmt.Sprintf(" %s: %s.", p.Email, p.Reason)
+		if _, ok := byReason[p.Reason]; !ok {
+			reasons = append(reasons, p.Reason)
+		}
+		byReason[p.Reason] = append(byReason[p.Reason], p.Email)
+	}
+	for _, why := range reasons {
+		who := byReason[why]
+		names := strings.Join(who[:min(len(who), problemsNamed)], ", ")
+		if len(who) > problemsNamed {
+			names += fmt.Sprintf(" and %d more", len(who)-problemsNamed)
+		}
+		msg += fmt.Sprintf(" %d member(s): %s (%s).", len(who), why, names)
 	}
 	return msg
 }
