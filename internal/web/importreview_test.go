@@ -104,16 +104,16 @@ func TestImportReviewTabsAndConflicts(t *testing.T) {
 func TestImportSummaryGroupsProblems(t *testing.T) {
 	var res importer.Result
 	for i := range 5 {
-		res.Problems = append(res.Problems, importer.Problem{Email: fmt.Sprintf("m%d@x", i), Reason: "already linked"})
+		res.Problems = append(res.Problems, importer.Problem{Email: fmt.Sprintf("m%d@x", i), Reason: "the user is taken"})
 	}
 	res.Problems = append(res.Problems, importer.Problem{Email: "z@x", Reason: "no email"})
 	got := importSummary(res)
-	for _, want := range []string{"5 member(s): already linked (m0@x, m1@x, m2@x and 2 more).", "1 member(s): no email (z@x)."} {
+	for _, want := range []string{"5 member(s): the user is taken (m0@x, m1@x, m2@x and 2 more).", "1 member(s): no email (z@x)."} {
 		if !strings.Contains(got, want) {
 			t.Errorf("summary %q lacks %q", got, want)
 		}
 	}
-	if strings.Count(got, "already linked") != 1 {
+	if strings.Count(got, "the user is taken") != 1 {
 		t.Errorf("a problem is repeated: %q", got)
 	}
 }
