@@ -60,9 +60,10 @@ const detailValueMax = 120
 
 // detailLines shows a log entry's detail readably: a before and after pair
 // (whole settings, as app.update logs them) as only the keys that changed,
-// before → after; a [old, new] pair (user.update) the same way; anything
-// else as key: value, nested maps flattened to dotted keys.
-func detailLines(d map[string]any) []detailLine {
+// before → after; with pairs, a [old, new] list (as user.update and
+// account.update log each field) the same way; anything else as key: value,
+// nested maps flattened to dotted keys.
+func detailLines(d map[string]any, pairs bool) []detailLine {
 	var out []detailLine
 	if b, a, ok := beforeAfter(d); ok {
 		out = append(out, diffLines("", b, a)...)
@@ -79,7 +80,7 @@ func detailLines(d map[string]any) []detailLine {
 				continue
 			}
 		}
-		if pair, ok := v.([]any); ok && len(pair) == 2 && scalar(pair[0]) && scalar(pair[1]) {
+		if pair, ok := v.([]any); ok && pairs && len(pair) == 2 && scalar(pair[0]) && scalar(pair[1]) {
 			out = append(out, detailLine{Key: k, Before: short(pair[0]), After: short(pair[1]), Changed: true})
 			continue
 		}
@@ -188,5 +189,8 @@ func short(v any) string {
 	return s
 }
 
-// entryLines is detailLines of an entry, for templates.
-func entryLines(e audit.Entry) []detailLine { return detailLines(e.Detail) }
+// entryLines is detailLines of an entry, for templates: the changes of an
+// update are [old, new] pairs.
+func entryLines(e audit.Entry) []detailLine {
+	return detailLines(e.Detail, strings.HasSuffix(e.Action, ".update"))
+}

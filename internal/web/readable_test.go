@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/connectors"
 	"github.com/roster-dev/roster/internal/directory"
 	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
@@ -156,5 +157,40 @@ func TestAccessibleLayout(t *testing.T) {
 	}
 	if r := c.post("/apps/dropbox/assignments", "/apps/dropbox/assignments", url.Values{"kind": {"group"}, "who": {"Nobody"}, "role": {"member"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `value="Nobody"`) {
 		t.Fatalf("assigning an unknown group: %d", r.status)
+	}
+}
+
+func TestLogDetailLines(t *testing.T) {
+	long := strings.Repeat("é", 200)
+	for _, tc := range []struct {
+		name   string
+		action string
+		detail map[string]any
+		want   []string // key: value, or key: before → after
+	}{
+		{"settings: only what changed", "app.update", map[string]any{
+			"before": map[string]any{"provisioning": false, "deletion_guard": map[string]any{"percent": 20.0, "min": 10.0}},
+			"after":  map[string]any{"provisioning": true, "deletion_guard": map[string]any{"percent": 20.0, "min": 5.0}}},
+			[]string{"deletion_guard.min: 10 → 5", "provisioning: false → true"}},
+		{"an update's field pairs", "user.update", map[string]any{"first_name": []any{"Al", "Alan"}, "email": []any{"", "a@x"}},
+			[]string{"email: (empty) → a@x", "first_name: Al → Alan"}},
+		{"a list of two is no change elsewhere", "app_group.add_members", map[string]any{"members": []any{"m1", "m2"}},
+			[]string{"members: [m1, m2]"}},
+		{"nested maps flatten", "app.create", map[string]any{"base_url": map[string]any{"before": "a", "after": "b"}, "kind": "dropbox"},
+			[]string{"base_url: a → b", "kind: dropbox"}},
+		{"long values are cut", "import.run", map[string]any{"note": long},
+			[]string{"note: " + strings.Repeat("é", detailValueMax) + "…"}},
+	} {
+		var got []string
+		for _, l := range entryLines(audit.Entry{Action: tc.action, Detail: tc.detail}) {
+			if l.Changed {
+				got = append(got, l.Key+": "+l.Before+" → "+l.After)
+			} else {
+				got = append(got, l.Key+": "+l.Value)
+			}
+		}
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -49,13 +49,12 @@ var funcs = template.FuncMap{
 		}
 		return time.Since(t).Round(time.Second).String() + " ago"
 	},
-	"join":        strings.Join,
-	"actionName":  actionName,
-	"lines":       entryLines,
-	"detailLines": detailLines,
-	"changeKey":   service.ChangeKey,
-	"q":           url.QueryEscape,
-	"p":           url.PathEscape,
+	"join":       strings.Join,
+	"actionName": actionName,
+	"lines":      entryLines,
+	"changeKey":  service.ChangeKey,
+	"q":          url.QueryEscape,
+	"p":          url.PathEscape,
 	"has": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {
