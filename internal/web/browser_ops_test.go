@@ -23,6 +23,10 @@ import (
 // the narrow one first checked for a page that scrolls sideways as a whole.
 func (b *browser) shotBoth(name string) {
 	b.t.Helper()
+	// At 1400 px every table fits: no scroll box has to scroll.
+	if over := get(b, chromedp.Evaluate[int](`Array.from(document.querySelectorAll(".scroll")).filter(function (s) { return s.scrollWidth > s.clientWidth + 1; }).length`)); over > 0 {
+		b.t.Errorf("%s at 1400 px: %d table(s) wider than the page", name, over)
+	}
 	b.shot(name + "-1400")
 	b.do(chromedp.EmulateViewport(600, 1200))
 	defer b.do(chromedp.EmulateViewport(1400, 900))
