@@ -79,3 +79,26 @@ func TestShortJobAnswersAtOnce(t *testing.T) {
 		t.Fatalf("dashboard after sync now:\n%s", body)
 	}
 }
+
+// The registry forgets the oldest finished jobs beyond its limit, never a
+// running one.
+func TestJobRegistryKeepsRunningJobs(t *testing.T) {
+	g := newJobRegistry()
+	running := &job{ID: "running"}
+	g.add(running)
+	for i := range jobsKept + 10 {
+		g.add(&job{ID: fmt.Sprint("done-", i), done: true})
+	}
+	if _, ok := g.get("running"); !ok {
+		t.Fatal("a running job was forgotten")
+	}
+	if _, ok := g.get("done-0"); ok {
+		t.Fatal("the oldest finished job was kept beyond the limit")
+	}
+	if _, ok := g.get(fmt.Sprint("done-", jobsKept+9)); !ok {
+		t.Fatal("the newest finished job was forgotten")
+	}
+	if len(g.byID) != jobsKept || len(g.running()) != 1 {
+		t.Fatalf("kept %d jobs, %d running", len(g.byID), len(g.running()))
+	}
+}

@@ -199,7 +199,7 @@ type appSummary struct {
 // workerHealth says whether a worker is working the app: the holder of its
 // lane, and whether its lease is still renewed.
 type workerHealth struct {
-	State string // working, stalled, none
+	State string // working, stalled, none or off
 	Owner string
 	Until time.Time
 	Text  string
