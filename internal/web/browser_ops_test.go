@@ -39,6 +39,16 @@ func (b *browser) shotBoth(name string) {
 	}
 }
 
+// fitsNarrow fails the test when the page scrolls sideways as a whole at 600 px.
+func (b *browser) fitsNarrow() {
+	b.t.Helper()
+	b.do(chromedp.EmulateViewport(600, 1200))
+	defer b.do(chromedp.EmulateViewport(1400, 900))
+	if wide := get(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); wide > 600 {
+		b.t.Errorf("%s at 600 px is %d px wide: the page scrolls sideways", b.path(), wide)
+	}
+}
+
 // waitPath waits until the browser is on a page whose path starts with prefix.
 func (b *browser) waitPath(prefix string, within time.Duration) {
 	b.t.Helper()

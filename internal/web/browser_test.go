@@ -445,10 +445,15 @@ func otherPages(b *browser) {
 		{"/log?app=dropbox", "log", "account removed"},
 		{"/apps/dropbox/pending", "pending", "Nobody is waiting"},
 		{"/apps/dropbox/groups", "grouppush", "Push groups"},
+		{"/apps/dropbox", "app-settings", "Off-boarding"},
+		{"/apps/dropbox/plan", "plan", "Plan for dropbox"},
+		{"/groups/Sales", "group", "Members"},
+		{"/apps", "apps", "Add a Dropbox Business team"},
 	} {
 		b.open(p.path)
 		b.expect("main", p.want)
 		b.shot(p.name)
+		b.fitsNarrow()
 	}
 	b.submit(`header .signout button`)
 	b.open("/users")
