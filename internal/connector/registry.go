@@ -53,7 +53,11 @@ type Spec struct {
 	// ValidateSettings checks the kind's own rules on an instance's settings,
 	// given as JSON; nil: none.
 	ValidateSettings func(settings []byte) error
-	Open             func(ctx context.Context, o OpenOptions) (Connector, error)
+	// ExplainFailure says, for the text of an error the app gave (as a task
+	// keeps it), why it failed and how an admin fixes it, in plain words;
+	// ok false when it does not know the error. Nil: it knows none.
+	ExplainFailure func(lastError string) (why, fix string, ok bool)
+	Open           func(ctx context.Context, o OpenOptions) (Connector, error)
 }
 
 // Registry holds the app kinds a binary supports. It is built once at start

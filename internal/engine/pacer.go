@@ -21,6 +21,7 @@ type Pacer struct {
 
 	mu          sync.Mutex
 	pausedUntil time.Time
+	limited     rateLimited // the 429s seen, for RateState
 }
 
 // NewPacer returns a pacer for perSecond calls a second; 0 means no set rate,
@@ -90,6 +91,7 @@ func (p *Pacer) pausedFor() time.Duration {
 func (p *Pacer) Pause(d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.limited.record(time.Now())
 	if until := time.Now().Add(d); until.After(p.pausedUntil) {
 		p.pausedUntil = until
 	}

@@ -84,3 +84,28 @@ func TestPacerHonoursAPauseExtendedWhileWaiting(t *testing.T) {
 		}
 	}
 }
+
+// The pacer counts the 429s it is told about and says when calls resume.
+func TestPacerRateState(t *testing.T) {
+	p := NewPacer(0)
+	if st := p.RateState(); st.Total != 0 || !st.ResumeAt.IsZero() {
+		t.Fatalf("fresh pacer: %+v", st)
+	}
+	p.Pause(time.Minute)
+	p.Pause(time.Second)
+	st := p.RateState()
+	if st.Total != 2 || st.LastHour != 2 || st.Last.IsZero() {
+		t.Fatalf("after two 429s: %+v", st)
+	}
+	if d := time.Until(st.ResumeAt); d < 50*time.Second || d > time.Minute {
+		t.Fatalf("resume in %s, want about a minute (the longer pause)", d)
+	}
+	var e Engine
+	e.pacers = map[int64]*Pacer{7: p}
+	if got := e.RateState(7); got.Total != 2 {
+		t.Fatalf("engine's view: %+v", got)
+	}
+	if got := e.RateState(8); got.Total != 0 {
+		t.Fatalf("an app without calls: %+v", got)
+	}
+}

@@ -45,6 +45,9 @@ type Options struct {
 	Plan          bool        // report only; write nothing
 	AllowVanished bool        // pass the import safeguard
 	By            store.Actor // who asked, for the system log; default Actor
+	// Progress, when set, is told how many members have been listed so
+	// far, after each page from the app: a long import can show it.
+	Progress func(members int)
 }
 
 // Problem is a member the import could not take as asked.

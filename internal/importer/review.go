@@ -15,10 +15,10 @@ import (
 // "" lists all.
 func CheckState(state string) error {
 	switch state {
-	case "", store.AppUserUnmatched, store.AppUserMatched, store.AppUserConfirmed, store.AppUserIgnored:
+	case "", store.AppUserUnmatched, store.AppUserMatched, store.AppUserConfirmed, store.AppUserIgnored, store.AppUserReview:
 		return nil
 	}
-	return fmt.Errorf("%w: state %q is not one of unmatched, matched, confirmed, ignored", directory.ErrInvalid, state)
+	return fmt.Errorf("%w: state %q is not one of unmatched, matched, confirmed, ignored, review (matched or unmatched)", directory.ErrInvalid, state)
 }
 
 // Reviewed says what a confirmation did.

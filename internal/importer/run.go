@@ -44,7 +44,7 @@ func (im *Importer) Run(ctx context.Context, a app.Instance, opt Options) (Resul
 	if err != nil {
 		return res, err
 	}
-	w, err := im.evaluate(ctx, sn, a, &res)
+	w, err := im.evaluate(ctx, sn, a, &res, opt.Progress)
 	if err != nil {
 		return res, err
 	}
@@ -100,7 +100,7 @@ func (im *Importer) logRun(ctx context.Context, opt Options, a app.Instance, res
 // evaluate lists the team and matches every member, a page at a time, and
 // decides what the import does, writing nothing. Removed members are left
 // out: they are no longer in the team.
-func (im *Importer) evaluate(ctx context.Context, sn *snapshot, a app.Instance, res *Result) (*work, error) {
+func (im *Importer) evaluate(ctx context.Context, sn *snapshot, a app.Instance, res *Result, progress func(int)) (*work, error) {
 	conn, err := im.connect(ctx, a, &pauses{})
 	if err != nil {
 		return nil, err
@@ -109,6 +109,9 @@ func (im *Importer) evaluate(ctx context.Context, sn *snapshot, a app.Instance, 
 	if err := conn.ListMembers(ctx, false, func(ms []connector.Member) error {
 		for i := range ms {
 			w.member(sn, a, &ms[i], res)
+		}
+		if progress != nil {
+			progress(res.Members)
 		}
 		return nil
 	}); err != nil {

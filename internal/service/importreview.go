@@ -23,6 +23,9 @@ type Importer interface {
 // ErrNoImporter says that this server runs no importer.
 var ErrNoImporter = fmt.Errorf("%w: this server runs no importer", directory.ErrInvalid)
 
+// HasImporter says whether imports can run here.
+func (s *Service) HasImporter() bool { return s.opt.Importer != nil }
+
 // importer returns the importer and the app it works on.
 func (s *Service) importer(ctx context.Context, by store.Actor, action, appName string) (Importer, app.Instance, error) {
 	if err := s.allow(ctx, by, action, appName); err != nil {

@@ -13,6 +13,9 @@ const (
 	AppUserMatched   = "matched"
 	AppUserConfirmed = "confirmed"
 	AppUserIgnored   = "ignored"
+	// AppUserReview is no state of its own: it lists the app users that
+	// need an admin's review, those matched or unmatched.
+	AppUserReview = "review"
 )
 
 // AppUser is a member an import found in the app, with its match.

@@ -21,7 +21,7 @@ import (
 
 // concrete fills a route pattern's wildcards.
 func concrete(pattern string) string {
-	r := strings.NewReplacer("{username}", "alice", "{name}", "dropbox", "{action}", "suspend", "{$}", "")
+	r := strings.NewReplacer("{username}", "alice", "{name}", "dropbox", "{action}", "suspend", "{id}", "nojob", "{$}", "")
 	return r.Replace(pattern)
 }
 

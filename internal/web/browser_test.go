@@ -407,8 +407,9 @@ func reviewImport(t *testing.T, b *browser, e *env, acme *emu.Team) {
 	b.shot("import")
 	b.submit(`tr[data-email="legacy@acme.example"] button.confirm`)
 	b.expect("#flash", "Confirmed: 1 linked")
-	b.expect(`tr[data-email="legacy@acme.example"] .state`, "confirmed")
 	b.submit(`tr[data-email="newbie@acme.example"] button.ignore`)
+	b.open("/apps/dropbox/import?state=")
+	b.expect(`tr[data-email="legacy@acme.example"] .state`, "confirmed")
 	b.expect(`tr[data-email="newbie@acme.example"] .state`, "ignored")
 	a, _ := e.st.GetApp(bg, "dropbox")
 	u, _ := e.st.GetUser(bg, "legacy")
@@ -441,13 +442,18 @@ func otherPages(b *browser) {
 		{"/users", "users", "alice"},
 		{"/groups", "groups", "Sales"},
 		{"/tasks", "tasks", "No open tasks"},
-		{"/log?app=dropbox", "log", "account.remove"},
+		{"/log?app=dropbox", "log", "account removed"},
 		{"/apps/dropbox/pending", "pending", "Nobody is waiting"},
-		{"/apps/dropbox/groups", "grouppush", "issue 6"},
+		{"/apps/dropbox/groups", "grouppush", "Push groups"},
+		{"/apps/dropbox", "app-settings", "Off-boarding"},
+		{"/apps/dropbox/plan", "plan", "Plan for dropbox"},
+		{"/groups/Sales", "group", "Members"},
+		{"/apps", "apps", "Add a Dropbox Business team"},
 	} {
 		b.open(p.path)
 		b.expect("main", p.want)
 		b.shot(p.name)
+		b.fitsNarrow()
 	}
 	b.submit(`header .signout button`)
 	b.open("/users")

@@ -61,7 +61,7 @@ func testBox(t testing.TB) *secret.Box {
 	return box
 }
 
-func newEnv(t testing.TB, open func(testing.TB) *sqlstore.DB) *env {
+func newEnv(t testing.TB, open func(testing.TB) *sqlstore.DB, tune ...func(*Options)) *env {
 	t.Helper()
 	e := &env{st: open(t), box: testBox(t)}
 	var err error
@@ -78,7 +78,11 @@ func newEnv(t testing.TB, open func(testing.TB) *sqlstore.DB) *env {
 	eng := engine.New(e.st, connect, log, engine.Config{BaseBackoff: 1, MaxAttempts: 2})
 	// Syncs run as in an API-only process of a fleet: only while no worker holds the app's lane.
 	run := engine.LaneRunner{Engine: eng, Fleet: e.st}
-	e.ui, err = New(e.st, e.box, log, Options{Engine: eng, Runner: run, Connect: connect, Importer: importer.New(e.st, connect, log)})
+	opt := Options{Engine: eng, Runner: run, Connect: connect, Importer: importer.New(e.st, connect, log)}
+	for _, f := range tune {
+		f(&opt)
+	}
+	e.ui, err = New(e.st, e.box, log, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,3 +226,14 @@ func backends(t *testing.T, fn func(*testing.T, func(testing.TB) *sqlstore.DB)) 
 func storePage() store.Page { return store.Page{Limit: 100} }
 
 func storeAssign(group string) store.AssignmentFilter { return store.AssignmentFilter{Group: group} }
+
+// hcHeader fetches path and returns one header of the answer.
+func (c *client) hcHeader(path, name string) string {
+	c.t.Helper()
+	res, err := c.hc.Get(c.base + path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	return res.Header.Get(name)
+}

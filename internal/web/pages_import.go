@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,19 +22,25 @@ import (
 type importRow struct {
 	store.AppUser
 	User string // the matched or linked directory user's username
+	// Contested: another app user is matched or linked to the same
+	// directory user; the match cannot be confirmed as it is.
+	Contested bool
+}
+
+type importTab struct {
+	State, Label string
+	Count        int
 }
 
 type importView struct {
 	App      app.Instance
 	State    string
-	States   []string
+	Tabs     []importTab
 	Rows     []importRow
 	Next     string
 	Stopped  string // why a run was stopped by the import safeguard
 	PlanOnly bool
 }
-
-var importStates = []string{"", store.AppUserUnmatched, store.AppUserMatched, store.AppUserConfirmed, store.AppUserIgnored}
 
 const importPageSize = 200
 
@@ -44,7 +51,7 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.importView(r, a, r.URL.Query().Get("state"))
+	v, err := s.importView(r, a, r.URL.Query().Get("state"), r.URL.Query().Has("state"))
 	if err != nil {
 		return err
 	}
@@ -52,21 +59,39 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) importView(r *http.Request, a app.Instance, state string) (importView, error) {
-	v := importView{App: a, State: state, States: importStates}
+// importView lists one tab of the review. Without a state asked for, it
+// opens on "needs review" when anything does.
+func (s *Server) importView(r *http.Request, a app.Instance, state string, asked bool) (importView, error) {
+	v := importView{App: a, State: state}
 	if err := importer.CheckState(state); err != nil {
 		return v, err
 	}
+	counts, err := s.st.CountAppUsers(r.Context(), a.ID)
+	if err != nil {
+		return v, err
+	}
+	review := counts[store.AppUserMatched] + counts[store.AppUserUnmatched]
+	all := review + counts[store.AppUserConfirmed] + counts[store.AppUserIgnored]
+	v.Tabs = []importTab{{store.AppUserReview, "needs review", review}, {store.AppUserMatched, "matched", counts[store.AppUserMatched]},
+		{store.AppUserUnmatched, "unmatched", counts[store.AppUserUnmatched]}, {store.AppUserConfirmed, "confirmed", counts[store.AppUserConfirmed]},
+		{store.AppUserIgnored, "ignored", counts[store.AppUserIgnored]}, {"", "all", all}}
+	if !asked && review > 0 {
+		v.State = store.AppUserReview
+	}
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	rows, err := s.svc.ImportRows(r.Context(), a, state, store.Page{After: after, Limit: importPageSize})
+	rows, err := s.svc.ImportRows(r.Context(), a, v.State, store.Page{After: after, Limit: importPageSize})
+	if err != nil {
+		return v, err
+	}
+	contested, err := s.st.ContestedUsers(r.Context(), a.ID)
 	if err != nil {
 		return v, err
 	}
 	for _, row := range rows {
-		v.Rows = append(v.Rows, importRow{row.AppUser, row.Username})
+		v.Rows = append(v.Rows, importRow{row.AppUser, row.Username, isContested(row.AppUser, contested)})
 	}
 	if len(rows) == importPageSize {
-		v.Next = url.Values{"state": {state}, "after": {strconv.FormatInt(rows[len(rows)-1].ID, 10)}}.Encode()
+		v.Next = url.Values{"state": {v.State}, "after": {strconv.FormatInt(rows[len(rows)-1].ID, 10)}}.Encode()
 	}
 	return v, nil
 }
@@ -78,19 +103,31 @@ func (s *Server) runImport(w http.ResponseWriter, r *http.Request) error {
 		s.redirect(w, r, importURL(name), "error", "Tick the box to confirm the missing members are really gone from Dropbox.")
 		return nil
 	}
-	opt := importer.Options{Plan: r.PostForm.Get("plan") == "1", AllowVanished: allow}
-	res, err := s.svc.RunImport(r.Context(), actorOf(r), name, opt)
-	var sg *importer.SafeguardError
-	switch {
-	case errors.As(err, &sg):
-		return s.importStopped(w, r, name, sg)
-	case errors.Is(err, directory.ErrNotFound), errors.Is(err, service.ErrNoImporter):
+	a, err := s.st.GetApp(r.Context(), name)
+	if err != nil {
 		return err
-	case err != nil:
-		return s.actionFailed(w, r, importURL(name), remoteOr(err))
 	}
-	s.redirect(w, r, importURL(name), "ok", importSummary(res))
-	return nil
+	if !s.svc.HasImporter() {
+		return service.ErrNoImporter
+	}
+	plan := r.PostForm.Get("plan") == "1"
+	what := "Import from " + a.Name
+	if plan {
+		what = "Preview the import from " + a.Name
+	}
+	j := &job{What: what, App: a.Name, Back: importURL(a.Name)}
+	return s.startJob(w, r, j, func(ctx context.Context, j *job) jobOutcome {
+		opt := importer.Options{Plan: plan, AllowVanished: allow, Progress: j.progress}
+		res, err := s.svc.RunImport(ctx, j.Actor, name, opt)
+		var sg *importer.SafeguardError
+		switch {
+		case errors.As(err, &sg):
+			return jobOutcome{Page: func(w http.ResponseWriter, r *http.Request) error { return s.importStopped(w, r, name, sg) }}
+		case err != nil:
+			return s.failedOutcome(remoteOr(err))
+		}
+		return jobOutcome{Kind: "ok", Msg: importSummary(res), To: importURL(name) + "?state=review"}
+	})
 }
 
 // importStopped shows the import page with why the import safeguard
@@ -100,7 +137,7 @@ func (s *Server) importStopped(w http.ResponseWriter, r *http.Request, name stri
 	if err != nil {
 		return err
 	}
-	v, err := s.importView(r, a, "")
+	v, err := s.importView(r, a, "", true)
 	if err != nil {
 		return err
 	}
@@ -119,6 +156,9 @@ func remoteOr(err error) error {
 	return explain(err)
 }
 
+// problemsNamed is how many members an import's summary names per problem.
+const problemsNamed = 3
+
 func importSummary(res importer.Result) string {
 	verb := "Imported"
 	if res.Plan {
@@ -129,8 +169,22 @@ func importSummary(res importer.Result) string {
 	if res.Safeguard != "" {
 		msg += " " + res.Safeguard
 	}
+	// Problems with one reason are said once, naming a few of the members.
+	var reasons []string
+	byReason := map[string][]string{}
 	for _, p := range res.Problems {
-		msg += fmt.Sprintf(" %s: %s.", p.Email, p.Reason)
+		if _, ok := byReason[p.Reason]; !ok {
+			reasons = append(reasons, p.Reason)
+		}
+		byReason[p.Reason] = append(byReason[p.Reason], p.Email)
+	}
+	for _, why := range reasons {
+		who := byReason[why]
+		names := strings.Join(who[:min(len(who), problemsNamed)], ", ")
+		if len(who) > problemsNamed {
+			names += fmt.Sprintf(" and %d more", len(who)-problemsNamed)
+		}
+		msg += fmt.Sprintf(" %d member(s): %s (%s).", len(who), why, names)
 	}
 	return msg
 }
@@ -160,6 +214,9 @@ func (s *Server) reviewFailed(w http.ResponseWriter, r *http.Request, err error)
 
 func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
+	if err := s.uncontested(r, name, refs(r)); err != nil {
+		return s.reviewFailed(w, r, err)
+	}
 	rv, err := s.svc.ConfirmImport(r.Context(), actorOf(r), name, refs(r))
 	if err != nil {
 		return s.reviewFailed(w, r, err)
@@ -191,4 +248,39 @@ func (s *Server) linkImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.redirect(w, r, importURL(name), "ok", fmt.Sprintf("%s linked to %s. Nothing was sent to Dropbox.", row.Email, user))
 	return nil
+}
+
+// uncontested refuses to confirm a match whose directory user another app
+// user is matched or linked to as well: at most one of them is right, so
+// the admin links each to its user (or ignores it) instead.
+func (s *Server) uncontested(r *http.Request, appName string, refs []string) error {
+	a, err := s.st.GetApp(r.Context(), appName)
+	if err != nil {
+		return err
+	}
+	contested, err := s.st.ContestedUsers(r.Context(), a.ID)
+	if err != nil || len(contested) == 0 {
+		return err
+	}
+	var bad []string
+	for _, ref := range refs {
+		row, err := s.svc.ImportRow(r.Context(), a.Name, ref)
+		if err != nil {
+			return err
+		}
+		if isContested(row.AppUser, contested) {
+			bad = append(bad, fmt.Sprintf("%s (matched to %s, as %d members are)", row.Email, row.Username, contested[row.UserID]))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: nothing was confirmed: %s cannot be confirmed as matched; link each member to its own directory user, or ignore it", directory.ErrConflict, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// isContested says whether an app user's match is a partial (or ambiguous)
+// one whose directory user other app users claim too: an exact match of the
+// same user stays confirmable, the guesses beside it do not.
+func isContested(au store.AppUser, contested map[int64]int) bool {
+	return au.State == store.AppUserMatched && au.Match != importer.MatchExact && contested[au.UserID] > 1
 }

@@ -17,12 +17,51 @@ import (
 	"github.com/roster-dev/roster/internal/store"
 )
 
+type taskRow struct {
+	service.Task
+	Help taskHelp
+	Of   string // "alice" or "group Sales"
+}
+
 func (s *Server) tasksPage(w http.ResponseWriter, r *http.Request) error {
 	tasks, err := s.svc.Tasks(r.Context(), "")
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "tasks", page{Title: "Tasks", Nav: "tasks", Data: tasks})
+	apps, err := s.st.ListApps(r.Context())
+	if err != nil {
+		return err
+	}
+	kinds := map[string]string{}
+	for _, a := range apps {
+		kinds[a.Name] = a.Kind
+	}
+	rows := make([]taskRow, len(tasks))
+	for i, t := range tasks {
+		rows[i] = taskRow{Task: t, Help: explainTask(s.opt.Kinds, kinds[t.App], t.LastError, t.Attempts), Of: t.User}
+		if t.Group != "" {
+			rows[i].Of = "group " + t.Group
+		}
+	}
+	s.render(w, r, http.StatusOK, "tasks", page{Title: "Tasks", Nav: "tasks", Data: rows})
+	return nil
+}
+
+// retryAllTasks queues every open task again (of one app, when named): for
+// when a common cause, such as the licence limit, is fixed.
+func (s *Server) retryAllTasks(w http.ResponseWriter, r *http.Request) error {
+	tasks, err := s.svc.Tasks(r.Context(), r.PostForm.Get("app"))
+	if err != nil {
+		return s.actionFailed(w, r, "/tasks", err)
+	}
+	n := 0
+	for _, t := range tasks {
+		if err := s.svc.RetryTask(r.Context(), actorOf(r), service.TaskTarget{App: t.App, User: t.User, Group: t.Group}); err != nil {
+			return s.actionFailed(w, r, "/tasks", fmt.Errorf("%d task(s) queued again, then: %w", n, err))
+		}
+		n++
+	}
+	s.redirect(w, r, "/tasks", "ok", fmt.Sprintf("%d task(s) queued again; they run at the next sync.", n))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/audit"
+	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/store"
@@ -90,33 +92,49 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.renderPlan(w, r, v, http.StatusUnprocessableEntity, "Tick the box to confirm you reviewed the suspensions and removals below.")
 	}
-	res, err := s.svc.ApplyPlan(r.Context(), actorOf(r), shown, allow)
+	j := &job{What: "Apply the plan of " + a.Name, App: a.Name, AppID: a.ID, Back: appURL(a.Name) + "/plan"}
+	return s.startJob(w, r, j, func(ctx context.Context, j *job) jobOutcome {
+		res, err := s.svc.ApplyPlan(ctx, j.Actor, shown, allow)
+		return s.applied(a, shown.Full, res, err)
+	})
+}
+
+// applied is the outcome of applying a plan, as a job's outcome.
+func (s *Server) applied(a app.Instance, full bool, res service.Applied, err error) jobOutcome {
 	var se *service.StaleError
-	if errors.As(err, &se) {
-		return s.stalePlan(w, r, a, se)
-	}
 	var g *engine.GuardError
-	if errors.As(err, &g) {
-		v, err := s.plan(r, a, shown.Full)
-		if err != nil {
-			return err
-		}
-		v.Stopped = g
-		return s.renderPlan(w, r, v, http.StatusConflict, "")
-	}
-	if err != nil {
-		return s.actionFailed(w, r, appURL(a.Name)+"/plan", err)
-	}
-	if res.Elsewhere != nil { // the queued work is that worker's: nothing failed
-		s.redirect(w, r, appURL(a.Name)+"/plan", "ok", "Queued. "+res.Elsewhere.Error()+".")
-		return nil
+	switch {
+	case errors.As(err, &se):
+		return jobOutcome{Page: func(w http.ResponseWriter, r *http.Request) error { return s.stalePlan(w, r, a, se) }}
+	case errors.As(err, &g):
+		return jobOutcome{Page: func(w http.ResponseWriter, r *http.Request) error {
+			v, err := s.plan(r, a, full)
+			if err != nil {
+				return err
+			}
+			v.Stopped = g
+			return s.renderPlan(w, r, v, http.StatusConflict, "")
+		}}
+	case err != nil:
+		return s.failedOutcome(err)
+	case res.Elsewhere != nil: // the queued work is that worker's: nothing failed
+		return jobOutcome{Kind: "ok", Msg: "Queued. " + res.Elsewhere.Error() + "."}
 	}
 	msg := syncSummary(res.Stats)
 	if len(res.Made) > 0 {
 		msg = fmt.Sprintf("%d of the changes shown were already made by a worker meanwhile; the rest were applied. ", len(res.Made)) + msg
 	}
-	s.redirect(w, r, appURL(a.Name)+"/plan", "ok", msg)
-	return nil
+	return jobOutcome{Kind: "ok", Msg: msg}
+}
+
+// failedOutcome shows an error an admin can act on as a message on the page
+// the job came from, and any other as an error page (logged there).
+func (s *Server) failedOutcome(err error) jobOutcome {
+	if errors.Is(err, directory.ErrInvalid) || errors.Is(err, directory.ErrConflict) || errors.Is(err, directory.ErrNotFound) ||
+		errors.Is(err, directory.ErrInvalidTransition) || errors.Is(err, engine.ErrGuard) {
+		return jobOutcome{Kind: "error", Msg: userMessage(err)}
+	}
+	return jobOutcome{Err: err}
 }
 
 // stalePlan shows the plan as it is now, marking what the admin was not
@@ -164,34 +182,69 @@ func (s *Server) renderPlan(w http.ResponseWriter, r *http.Request, v planView, 
 type appSummary struct {
 	App      app.Instance
 	Members  int
+	States   store.AccountStates
 	Pending  int
 	Tasks    int
+	Failures int // failures logged in the last 24 hours
 	LastSync *audit.Entry
 	Held     int // off-boardings the deletion guard holds
 	// Scheduled removals wait for their grace period; NextDue is the first.
 	Scheduled int
 	NextDue   time.Time
+	Rate      engine.RateState
+	Queue     store.QueueStat
+	Worker    workerHealth
+}
+
+// workerHealth says whether a worker is working the app: the holder of its
+// lane, and whether its lease is still renewed.
+type workerHealth struct {
+	State string // working, stalled, none or off
+	Owner string
+	Until time.Time
+	Text  string
 }
 
 type dashView struct {
 	Apps  []appSummary
 	Tasks int
+	Jobs  []jobState
 	Log   []audit.Entry
 }
+
+const failureWindow = 24 * time.Hour
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	apps, err := s.st.ListApps(r.Context())
 	if err != nil {
 		return err
 	}
+	lanes, err := s.st.Lanes(r.Context())
+	if err != nil {
+		return err
+	}
+	stats, err := s.st.QueueStats(r.Context())
+	if err != nil {
+		return err
+	}
 	var v dashView
+	now := s.opt.Now()
 	for _, a := range apps {
 		sum, err := s.summary(r, a)
 		if err != nil {
 			return err
 		}
+		for _, q := range stats {
+			if q.AppID == a.ID {
+				sum.Queue = q
+			}
+		}
+		sum.Worker = healthOf(a, lanes, now)
 		v.Apps = append(v.Apps, sum)
 		v.Tasks += sum.Tasks
+	}
+	for _, j := range s.jobs.running() {
+		v.Jobs = append(v.Jobs, j.state(now))
 	}
 	if v.Log, err = s.st.ListLog(r.Context(), audit.Filter{Limit: 15}); err != nil {
 		return err
@@ -200,12 +253,39 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// healthOf reads the app's lane: the worker holding it works the app.
+func healthOf(a app.Instance, lanes []store.Lane, now time.Time) workerHealth {
+	for _, l := range lanes {
+		if l.AppID != a.ID || l.Owner == "" {
+			continue
+		}
+		h := workerHealth{Owner: l.Owner, Until: l.Until}
+		if l.Until.After(now) {
+			h.State, h.Text = "working", "worked by "+l.Owner
+		} else {
+			h.State, h.Text = "stalled", l.Owner+" stopped renewing its hold on the app at "+l.Until.Local().Format("15:04:05")+"; another worker takes it over"
+		}
+		return h
+	}
+	switch {
+	case !a.Settings.Provisioning:
+		return workerHealth{State: "off", Text: "no worker: provisioning is off"}
+	case !a.HasToken:
+		return workerHealth{State: "off", Text: "no worker: not connected"}
+	}
+	return workerHealth{State: "none", Text: "no worker holds the app; is roster serve running with workers?"}
+}
+
 const pendingShown = 1000
 
 func (s *Server) summary(r *http.Request, a app.Instance) (appSummary, error) {
-	sum := appSummary{App: a}
+	sum := appSummary{App: a, Rate: s.svc.RateState(a.ID)}
 	var err error
-	if sum.Members, err = s.st.CountAccounts(r.Context(), a.ID); err != nil {
+	if sum.States, err = s.st.AccountStates(r.Context(), a.ID); err != nil {
+		return sum, err
+	}
+	sum.Members = sum.States.Active + sum.States.Invited + sum.States.Suspended
+	if sum.Failures, err = s.st.CountLog(r.Context(), audit.Filter{App: a.Name, Outcome: audit.Failure, Since: s.opt.Now().Add(-failureWindow)}); err != nil {
 		return sum, err
 	}
 	work, err := s.st.PendingWork(r.Context(), a.ID, pendingShown)
@@ -243,11 +323,26 @@ func (s *Server) summary(r *http.Request, a app.Instance) (appSummary, error) {
 	return sum, nil
 }
 
-func (s *Server) groupPushPage(w http.ResponseWriter, r *http.Request) error {
+// syncNow runs the app's queued work now, as a job: the dashboard's "Sync
+// now". What the deletion guard holds stays held (the plan page releases it).
+func (s *Server) syncNow(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.st.GetApp(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "grouppush", page{Title: "Group push: " + a.Name, Nav: "apps", Data: a})
-	return nil
+	j := &job{What: "Sync " + a.Name + " now", App: a.Name, AppID: a.ID, Back: "/"}
+	return s.startJob(w, r, j, func(ctx context.Context, j *job) jobOutcome {
+		res, err := s.svc.Sync(ctx, j.Actor, a.Name, service.SyncRequest{})
+		var g *engine.GuardError
+		switch {
+		case errors.As(err, &g):
+			return jobOutcome{Kind: "error", Msg: fmt.Sprintf("%s: the deletion guard stopped part of the sync: %d of %d members would be off-boarded. Review and release them on the plan page. %s",
+				a.Name, g.Offboard, g.Members, syncSummary(res.Stats))}
+		case err != nil:
+			return s.failedOutcome(err)
+		case res.Elsewhere != nil:
+			return jobOutcome{Kind: "ok", Msg: a.Name + ": queued. " + res.Elsewhere.Error() + "."}
+		}
+		return jobOutcome{Kind: "ok", Msg: a.Name + ": " + syncSummary(res.Stats)}
+	})
 }

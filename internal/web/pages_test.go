@@ -21,7 +21,7 @@ func TestEveryPageRenders(t *testing.T) {
 	}
 	c := e.client(t).signin()
 	for _, rt := range routes() {
-		if rt.method != "GET" || rt.pattern == "/oauth/callback" {
+		if rt.method != "GET" || rt.pattern == "/oauth/callback" || rt.pattern == "/jobs/{id}" { // a job page is tested with its job
 			continue
 		}
 		path := strings.Replace(concrete(rt.pattern), "/groups/dropbox", "/groups/Sales", 1)

@@ -5,47 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/roster-dev/roster/internal/app"
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
 )
-
-const pageSize = 50
-
-type usersView struct {
-	Users          []directory.User
-	Search, Status string
-	Statuses       []directory.Status
-	Next           string // query of the next page, if any
-}
-
-var allStatuses = []directory.Status{directory.StatusStaged, directory.StatusActive, directory.StatusSuspended, directory.StatusDeprovisioned}
-
-func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	v := usersView{Search: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Statuses: allStatuses}
-	f := store.UserFilter{Page: store.Page{Limit: pageSize}, Search: v.Search, Status: directory.Status(v.Status)}
-	if f.Status != "" && !f.Status.Valid() {
-		return fmt.Errorf("%w: status %q is not one of staged, active, suspended, deprovisioned", directory.ErrInvalid, v.Status)
-	}
-	if after, err := strconv.ParseInt(q.Get("after"), 10, 64); err == nil && after > 0 {
-		f.After = after
-	}
-	users, err := s.st.ListUsers(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	v.Users = users
-	if len(users) == pageSize {
-		next := url.Values{"q": {v.Search}, "status": {v.Status}, "after": {strconv.FormatInt(users[len(users)-1].ID, 10)}}
-		v.Next = next.Encode()
-	}
-	s.render(w, r, http.StatusOK, "users", page{Title: "Users", Nav: "users", Data: v})
-	return nil
-}
 
 // userForm holds a user form as typed, so a refused form is shown again intact.
 type userForm struct {
@@ -146,6 +111,7 @@ type userView struct {
 	Access      []appAccess
 	Apps        []app.Instance
 	Roles       []string
+	Groups      []string // the groups the user is in
 }
 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
@@ -175,6 +141,11 @@ func (s *Server) userView(r *http.Request, u directory.User, form userForm) (use
 	if v.Apps, err = s.st.ListApps(r.Context()); err != nil {
 		return v, err
 	}
+	groups, err := s.st.UserGroups(r.Context(), []int64{u.ID})
+	if err != nil {
+		return v, err
+	}
+	v.Groups = groups[u.ID]
 	for _, a := range v.Apps {
 		acc, err := s.access(r, a, u.ID)
 		if err != nil {

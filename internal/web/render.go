@@ -29,6 +29,9 @@ type page struct {
 	Error  string   // a problem with what was submitted
 	Errors []string // each problem on its own, when there are several
 	Data   any
+	// Refresh reloads the page after this many seconds (a job's progress).
+	Refresh int
+	Tasks   int // open tasks, counted in the navigation
 }
 
 type flash struct{ Kind, Msg string }
@@ -46,10 +49,12 @@ var funcs = template.FuncMap{
 		}
 		return time.Since(t).Round(time.Second).String() + " ago"
 	},
-	"join":      strings.Join,
-	"changeKey": service.ChangeKey,
-	"q":         url.QueryEscape,
-	"p":         url.PathEscape,
+	"join":       strings.Join,
+	"actionName": actionName,
+	"lines":      entryLines,
+	"changeKey":  service.ChangeKey,
+	"q":          url.QueryEscape,
+	"p":          url.PathEscape,
 	"has": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {
@@ -113,6 +118,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		if p.CSRF == "" {
 			p.CSRF = se.csrf
 		}
+		p.Tasks = s.openTasks(r)
 	}
 	if p.Flash == nil {
 		p.Flash = s.takeFlash(w, r)
@@ -133,6 +139,21 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// openTasks counts the tasks of every app for the navigation; a failure
+// to count only leaves the count out.
+func (s *Server) openTasks(r *http.Request) int {
+	stats, err := s.st.QueueStats(r.Context())
+	if err != nil {
+		s.log.Warn("count tasks", "err", err)
+		return 0
+	}
+	n := 0
+	for _, q := range stats {
+		n += q.Tasks
+	}
+	return n
 }
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {

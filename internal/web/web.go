@@ -37,6 +37,8 @@ type Store interface {
 	store.Offboardings
 	store.Admins
 	store.Imports
+	store.UserTable
+	store.Fleet
 }
 
 // Options connect the UI to the rest of Roster.
@@ -62,6 +64,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// JobWait is how long a form that starts a job (apply, import, sync
+	// now) waits for it to end before showing its progress page instead;
+	// default 1.5 s, negative: never wait.
+	JobWait time.Duration
 }
 
 // Server is the web UI.
@@ -74,6 +80,7 @@ type Server struct {
 	pages map[string]*template.Template
 	guard *signinGuard // counts password attempts
 	slots *hashSlots   // bounds password checks at once
+	jobs  *jobRegistry // long work running in the background
 }
 
 // New makes the UI; it fails only if the embedded templates do not parse.
@@ -86,6 +93,9 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) (*Server, err
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.JobWait == 0 {
+		opt.JobWait = jobWaitDef
 	}
 	if opt.Kinds == nil {
 		opt.Kinds = connectors.Registry()
@@ -103,7 +113,7 @@ func New(st Store, box *secret.Box, log *slog.Logger, opt Options) (*Server, err
 		svc = service.New(st, box, sopt)
 	}
 	return &Server{st: st, box: box, log: log, opt: opt, svc: svc, pages: pages,
-		guard: newSigninGuard(), slots: newHashSlots(defaultHashSlots(), 2*time.Second)}, nil
+		jobs: newJobRegistry(), guard: newSigninGuard(), slots: newHashSlots(defaultHashSlots(), 2*time.Second)}, nil
 }
 
 // handler is a page or form handler; a returned error is rendered as an error page.

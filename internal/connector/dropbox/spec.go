@@ -29,6 +29,7 @@ func Spec() connector.Spec {
 			string(RoleUserManagementAdmin), string(RoleTeamAdmin)},
 		NormalizeName:    NormalizeName,
 		ValidateSettings: ValidateSettings,
+		ExplainFailure:   ExplainFailure,
 		Open: func(_ context.Context, o connector.OpenOptions) (connector.Connector, error) {
 			return New(Options{BaseURL: o.BaseURL, Token: o.Token, TokenSource: o.TokenSource,
 				TokenExpired: o.TokenExpired, Pacer: o.Pacer, Logger: o.Logger}), nil

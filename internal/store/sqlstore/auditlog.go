@@ -87,25 +87,9 @@ func (s *DB) AppendLog(ctx context.Context, e audit.Entry) error {
 
 // ListLog returns entries matching f, newest first.
 func (s *DB) ListLog(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
-	for _, c := range []struct{ col, v string }{
-		{"actor", f.Actor}, {"action", f.Action}, {"target_kind", f.TargetKind},
-		{"target", f.Target}, {"app", f.App}, {"outcome", f.Outcome},
-	} {
-		if c.v != "" {
-			add(c.col+" = ?", c.v)
-		}
-	}
-	if !f.Since.IsZero() {
-		add("at >= ?", nanos(f.Since))
-	}
-	if !f.Until.IsZero() {
-		add("at < ?", nanos(f.Until))
-	}
+	where, args := logWhere(f)
 	if f.Before > 0 {
-		add("id < ?", f.Before)
+		where, args = append(where, "id < ?"), append(args, f.Before)
 	}
 	query := `SELECT id, at, actor, action, target_kind, target, app, outcome, message, detail FROM audit_log`
 	if len(where) > 0 {
@@ -135,6 +119,28 @@ func (s *DB) ListLog(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// logWhere is the condition of a log query, without its paging.
+func logWhere(f audit.Filter) ([]string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
+	for _, c := range []struct{ col, v string }{
+		{"actor", f.Actor}, {"action", f.Action}, {"target_kind", f.TargetKind},
+		{"target", f.Target}, {"app", f.App}, {"outcome", f.Outcome},
+	} {
+		if c.v != "" {
+			add(c.col+" = ?", c.v)
+		}
+	}
+	if !f.Since.IsZero() {
+		add("at >= ?", nanos(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", nanos(f.Until))
+	}
+	return where, args
 }
 
 // limitOr clamps a requested page size.

@@ -119,7 +119,7 @@ func (s *DB) UnpushGroups(ctx context.Context, by store.Actor, appName string, r
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: no rule pushes %s %q to %s (list them with: roster groups pushed %s)", directory.ErrNotFound, ruleKind(r), ruleText(r), a.Name, a.Name)
 		}
-		if unlinked, err = s.repushApp(ctx, tx, by, a.ID, a.Name, deleteInApp); err != nil {
+		if unlinked, err = s.repushApp(ctx, tx, by, a.ID, a.Name, r, deleteInApp); err != nil {
 			return err
 		}
 		return s.logChange(ctx, tx, by, "group.unpush", ruleKind(r), ruleText(r), a.Name,
@@ -128,8 +128,11 @@ func (s *DB) UnpushGroups(ctx context.Context, by store.Actor, appName string, r
 	return unlinked, err
 }
 
-// repushApp applies an app's remaining rules to every group it pushes.
-func (s *DB) repushApp(ctx context.Context, tx *sql.Tx, by store.Actor, appID int64, appName string, deleteInApp bool) ([]string, error) {
+// repushApp applies an app's remaining rules to every group it pushes after
+// the rule removed was dropped. deleteInApp reaches only the groups that
+// rule covered: a group already being unlinked by an earlier removal keeps
+// what that one asked (its Dropbox group left or deleted).
+func (s *DB) repushApp(ctx context.Context, tx *sql.Tx, by store.Actor, appID int64, appName string, removed store.GroupPushRule, deleteInApp bool) ([]string, error) {
 	rules, err := s.pushRules(ctx, tx, appID)
 	if err != nil {
 		return nil, err
@@ -141,7 +144,7 @@ func (s *DB) repushApp(ctx context.Context, tx *sql.Tx, by store.Actor, appID in
 	var unlinked []string
 	for _, t := range targets {
 		t.appName = appName
-		became, err := s.applyPush(ctx, tx, by, t, rules[appID], deleteInApp, "group.unpush")
+		became, err := s.applyPush(ctx, tx, by, t, rules[appID], deleteInApp && removed.Matches(t.groupID, t.group), "group.unpush")
 		if err != nil {
 			return nil, err
 		}

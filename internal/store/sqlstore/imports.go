@@ -107,8 +107,8 @@ func (s *DB) upsertAppUsers(ctx context.Context, tx *sql.Tx, appID int64, users 
 
 // ListAppUsers pages through an app's app users, optionally in one state.
 func (s *DB) ListAppUsers(ctx context.Context, appID int64, state string, p store.Page) ([]store.AppUser, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+appUserCols+` FROM app_users WHERE app_id = ? AND (? = '' OR state = ?) AND id > ? ORDER BY id LIMIT ?`),
-		appID, state, state, p.After, limitOr(p.Limit, 100, 10000))
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+appUserCols+` FROM app_users WHERE app_id = ? AND (? = '' OR state = ? OR (? = 'review' AND state IN ('matched', 'unmatched'))) AND id > ? ORDER BY id LIMIT ?`),
+		appID, state, state, state, p.After, limitOr(p.Limit, 100, 10000))
 	if err != nil {
 		return nil, err
 	}

@@ -17,10 +17,18 @@ function syncConditional(form) {
   });
 }
 
-// Mark the current tab of an app's sub-navigation.
+// Mark the current tab of each tab bar the server left unmarked: the link
+// to this very page (path and query), else the one to this path with no
+// query of its own. Exactly one tab per bar is current.
 function markTab() {
-  document.querySelectorAll("nav.tabs a").forEach(function (a) {
-    if (a.pathname === location.pathname) { a.setAttribute("aria-current", "page"); }
+  document.querySelectorAll("nav.tabs").forEach(function (nav) {
+    if (nav.querySelector("a[aria-current]")) { return; }
+    var links = Array.prototype.slice.call(nav.querySelectorAll("a"));
+    var here = links.filter(function (a) { return a.pathname === location.pathname && a.search === location.search; });
+    if (here.length === 0) {
+      here = links.filter(function (a) { return a.pathname === location.pathname && a.search === ""; });
+    }
+    if (here.length > 0) { here[0].setAttribute("aria-current", "page"); }
   });
 }
 
@@ -33,6 +41,32 @@ function guardSubmit(form) {
   });
 }
 
+// A user picker suggests directory users as the admin types (by username,
+// email or name); without this file it is a plain username field.
+function userPicker(input) {
+  var list = document.getElementById(input.getAttribute("list"));
+  var timer = null;
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    var q = input.value.trim();
+    if (q.length < 2 || !list) { return; }
+    timer = setTimeout(function () {
+      fetch("/suggest/users?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (users) {
+          list.textContent = "";
+          users.forEach(function (u) {
+            var o = document.createElement("option");
+            o.value = u.username;
+            o.label = (u.name ? u.name + " · " : "") + u.email;
+            list.appendChild(o);
+          });
+        })
+        .catch(function () {});
+    }, 200);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("form").forEach(function (form) {
     if (form.querySelector("[data-show-when]")) {
@@ -41,5 +75,6 @@ document.addEventListener("DOMContentLoaded", function () {
     }
     if (form.method.toLowerCase() === "post") { guardSubmit(form); }
   });
+  document.querySelectorAll("input.user-picker").forEach(userPicker);
   markTab();
 });
