@@ -1,6 +1,11 @@
 package service
 
-import "github.com/roster-dev/roster/internal/engine"
+import (
+	"context"
+
+	"github.com/roster-dev/roster/internal/engine"
+	"github.com/roster-dev/roster/internal/store"
+)
 
 // rateReader is a runner or engine that can tell an app's rate limiting.
 type rateReader interface {
@@ -19,4 +24,15 @@ func (s *Service) RateState(appID int64) engine.RateState {
 		return s.opt.Engine.RateState(appID)
 	}
 	return engine.RateState{}
+}
+
+// CallRate is the rate an app is called at now and why (slow start, backed
+// off after a 429, …), as the fleet's worker holding the app last saved it;
+// ok is false before any worker has. A store without lanes knows none.
+func (s *Service) CallRate(ctx context.Context, appID int64) (p store.Pace, ok bool, err error) {
+	lr, isLanes := s.st.(engine.LaneReader)
+	if !isLanes {
+		return store.Pace{}, false, nil
+	}
+	return engine.PaceOf(ctx, lr, appID)
 }

@@ -59,9 +59,17 @@ func TestDashboardAtAGlance(t *testing.T) {
 			t.Fatalf("lane: %v %v", ok, err)
 		}
 		c := e.client(t).signin()
+		if card := appCard(t, c.get("/").body, "dropbox"); strings.Contains(card, "Calling at") {
+			t.Errorf("a call rate shown before any worker saved one:\n%s", card)
+		}
+		// The worker holding the lane saves its adaptive rate; every server shows it.
+		pace := store.Pace{Auto: true, Rate: 42.5, Reason: "backed off after 429", Since: time.Now().Add(-time.Minute), Last429: time.Now().Add(-time.Minute), At: time.Now()}
+		if err := e.st.SetPace(bg, a.ID, "worker-7", pace); err != nil {
+			t.Fatal(err)
+		}
 		body := c.get("/").body
 		card := appCard(t, body, "dropbox")
-		for _, want := range []string{"2 active", "2 invited", "1 suspended", "1 pending SSO", ">2 failed<", "worked by worker-7",
+		for _, want := range []string{"Calling at <strong>42.5 calls/s</strong> (auto): backed off after 429", "last 429", "2 active", "2 invited", "1 suspended", "1 pending SSO", ">2 failed<", "worked by worker-7",
 			`aria-label="Sync dropbox now"`, `action="/apps/dropbox/sync"`, `name="csrf"`, "no 429 in the last hour", "Held work</dt><dd class=\"offboardings\">none"} {
 			if !strings.Contains(card, want) {
 				t.Errorf("dropbox card lacks %q:\n%s", want, card)

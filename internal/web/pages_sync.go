@@ -192,6 +192,7 @@ type appSummary struct {
 	Scheduled int
 	NextDue   time.Time
 	Rate      engine.RateState
+	Pace      *store.Pace // the call rate now and why, once a worker has saved it
 	Queue     store.QueueStat
 	Worker    workerHealth
 }
@@ -280,7 +281,13 @@ const pendingShown = 1000
 
 func (s *Server) summary(r *http.Request, a app.Instance) (appSummary, error) {
 	sum := appSummary{App: a, Rate: s.svc.RateState(a.ID)}
-	var err error
+	p, ok, err := s.svc.CallRate(r.Context(), a.ID)
+	if err != nil {
+		return sum, err
+	}
+	if ok {
+		sum.Pace = &p
+	}
 	if sum.States, err = s.st.AccountStates(r.Context(), a.ID); err != nil {
 		return sum, err
 	}
