@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,7 @@ func newBenchCmd() *cobra.Command {
 	c := &cobra.Command{Use: "bench", Short: "Measure Roster against the built-in Dropbox emulator"}
 	var users, changes, rateSeconds int
 	var rate float64
+	var timeout time.Duration
 	var database, output string
 	push := &cobra.Command{
 		Use:   "push",
@@ -26,13 +28,18 @@ func newBenchCmd() *cobra.Command {
   (b) changing --changes users in an app of 1,000 users and in one of --users;
   (c) a push against a team limited to --rate writes per second, with Roster
       paced at the same rate: the share of the limit achieved and of 429 answers.
---database postgres://… runs on PostgreSQL (use an empty scratch database).`,
+Each stage is printed as soon as it finishes (with -o json, one JSON object
+per line). --database postgres://… runs on PostgreSQL: each stage in a fresh
+schema of that database, dropped afterwards.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if users < 1000 || changes < 1 || changes > users || rate <= 0 || rateSeconds < 1 {
 				return usageErr("need --users ≥ 1000, 1 ≤ --changes ≤ --users, --rate > 0 and --rate-seconds ≥ 1")
 			}
-			ctx, cancel := context.WithTimeout(c.Context(), bench.Timeout)
+			if output != "table" && output != "json" {
+				return usageErr("--output %q: use table or json", output)
+			}
+			ctx, cancel := benchContext(c.Context(), timeout)
 			defer cancel()
 			return runBench(ctx, c.OutOrStdout(), output, bench.OpenDatabase(ctx, database), users, changes, rate, rateSeconds)
 		},
@@ -43,6 +50,7 @@ func newBenchCmd() *cobra.Command {
 	f.Float64Var(&rate, "rate", 50, "write limit in calls per second for the rate measurement")
 	f.IntVar(&rateSeconds, "rate-seconds", 10, "how many seconds of writes the rate measurement needs")
 	f.StringVar(&database, "database", "", "PostgreSQL DSN; default: temporary SQLite files")
+	timeoutFlag(push, &timeout)
 	f.StringVarP(&output, "output", "o", "table", "table or json")
 	c.AddCommand(push)
 	c.AddCommand(newBenchGroupsCmd())
@@ -50,32 +58,61 @@ func newBenchCmd() *cobra.Command {
 	return c
 }
 
+// timeoutFlag adds --timeout: a benchmark of a million users runs for as
+// long as it needs unless asked otherwise.
+func timeoutFlag(c *cobra.Command, d *time.Duration) {
+	c.Flags().DurationVar(d, "timeout", 0, "stop the run after this long (e.g. 30m); 0: no limit")
+}
+
+// benchContext bounds ctx by timeout, if there is one.
+func benchContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout > 0 {
+		return context.WithTimeout(ctx, timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// runBench runs the stages in turn and prints each as it finishes, so that a
+// long run that fails or is stopped late keeps what it measured.
 func runBench(ctx context.Context, out io.Writer, output string, open bench.Open, users, changes int, rate float64, rateSeconds int) error {
+	emit := func(stage string, v any, table func()) error {
+		if output != "json" {
+			table()
+			return nil
+		}
+		return json.NewEncoder(out).Encode(map[string]any{stage: v})
+	}
 	p, err := bench.Push(ctx, open, users)
 	if err != nil {
-		return fmt.Errorf("initial push: %w", err)
+		return fmt.Errorf("(a) initial push: %w", err)
+	}
+	err = emit("push", p, func() {
+		fmt.Fprintf(out, "(a) initial push: %d users in %.2f s = %.0f users/s; peak heap %.0f MiB; emulator ceiling %.0f members/s (%.2fx Roster); %d API calls\n",
+			p.Users, p.Seconds, p.UsersPerSec, p.PeakHeapMiB, p.CeilingPS, p.Ratio, p.Calls)
+	})
+	if err != nil {
+		return err
 	}
 	inc, err := bench.Incremental(ctx, open, []int{1000, users}, changes)
 	if err != nil {
-		return fmt.Errorf("incremental: %w", err)
+		return fmt.Errorf("(b) incremental: %w", err)
+	}
+	err = emit("incremental", inc, func() {
+		fmt.Fprintf(out, "(b) %d changes, median of %d rounds: %.0f ms in a 1,000-user app (%d calls), %.0f ms in a %d-user app (%d calls), %.2fx; rounds: %s and %s ms\n",
+			changes, inc.Rounds, inc.Seconds[1000]*1000, inc.Calls[1000], inc.Seconds[users]*1000, users, inc.Calls[users],
+			inc.Seconds[users]/inc.Seconds[1000], millis(inc.Each[1000]), millis(inc.Each[users]))
+	})
+	if err != nil {
+		return err
 	}
 	r, err := bench.RateLimited(ctx, open, rate, rateSeconds)
 	if err != nil {
-		return fmt.Errorf("rate limited: %w", err)
+		return fmt.Errorf("(c) rate limited: %w", err)
 	}
-	if output == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"push": p, "incremental": inc, "rate_limited": r})
-	}
-	fmt.Fprintf(out, "(a) initial push: %d users in %.2f s = %.0f users/s; peak heap %.0f MiB; emulator ceiling %.0f members/s (%.2fx Roster); %d API calls\n",
-		p.Users, p.Seconds, p.UsersPerSec, p.PeakHeapMiB, p.CeilingPS, p.Ratio, p.Calls)
-	fmt.Fprintf(out, "(b) %d changes, median of %d rounds: %.0f ms in a 1,000-user app (%d calls), %.0f ms in a %d-user app (%d calls); rounds: %s and %s ms\n",
-		changes, inc.Rounds, inc.Seconds[1000]*1000, inc.Calls[1000], inc.Seconds[users]*1000, users, inc.Calls[users],
-		millis(inc.Each[1000]), millis(inc.Each[users]))
-	fmt.Fprintf(out, "(c) limit %.0f writes/s: achieved %.1f/s (%.0f%% of the limit) over %.1f s; %d of %d calls answered 429 (%.2f%%); busiest second %d calls\n",
-		r.Rate, r.Achieved, r.Share*100, r.Seconds, r.Got429, r.Calls, r.Share429*100, r.MaxObserved)
-	return nil
+	return emit("rate_limited", r, func() {
+		fmt.Fprintf(out, "(c) limit %.0f writes/s: achieved %.1f/s (%.0f%% of the limit) over %.1f s; %d of %d calls answered 429 (%.2f%%); busiest second %d calls\n",
+			r.Rate, r.Achieved, r.Share*100, r.Seconds, r.Got429, r.Calls, r.Share429*100, r.MaxObserved)
+	})
 }
 
 // millis lists durations in seconds as whole milliseconds: "12/15/13".

@@ -23,7 +23,9 @@ func opener(b *testing.B, open func(testing.TB) *sqlstore.DB) Open {
 	return func() (*sqlstore.DB, func(), error) { return open(b), func() {}, nil }
 }
 
-// BenchmarkPush: go test -run '^$' -bench Push ./internal/bench (ROSTER_BENCH_USERS=100000 for the full size).
+// BenchmarkPush: go test -run '^$' -bench '^BenchmarkPush$' -benchtime 1x ./internal/bench
+// (ROSTER_BENCH_USERS=100000 for the full size; with ROSTER_TEST_POSTGRES set
+// it runs on SQLite and then PostgreSQL, so the two compare in one run).
 func BenchmarkPush(b *testing.B) {
 	for _, be := range storetest.Backends() {
 		b.Run(be.Name, func(b *testing.B) {

@@ -184,6 +184,8 @@ func Ceiling(ctx context.Context, n, clients int) (float64, error) {
 	}
 	hs := httptest.NewServer(s)
 	defer hs.Close()
+	hc := dropbox.NewHTTPClient() // the transport Roster's connector uses
+	defer hc.CloseIdleConnections()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
@@ -197,7 +199,7 @@ func Ceiling(ctx context.Context, n, clients int) (float64, error) {
 				if first >= int64(n) {
 					return
 				}
-				if err := emu.LoadAdd(ctx, hs.URL, "tok", first, min(first+20, int64(n))); err != nil {
+				if err := emu.LoadAdd(ctx, hc, hs.URL, "tok", first, min(first+20, int64(n))); err != nil {
 					errs <- err
 					return
 				}

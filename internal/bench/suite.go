@@ -151,6 +151,3 @@ func RateLimited(ctx context.Context, open Open, rate float64, seconds int) (Rat
 	res.Share429 = float64(ss.Got429) / float64(ss.Calls)
 	return res, nil
 }
-
-// Timeout bounds a benchmark run.
-const Timeout = 10 * time.Minute

@@ -11,8 +11,10 @@ import (
 
 // LoadAdd sends one members/add_v2 call of members c<from>…c<to-1> straight
 // to an emulator at base, for load tests that measure the emulator's ceiling
-// without a connector in the way.
-func LoadAdd(ctx context.Context, base, token string, from, to int64) error {
+// without a connector in the way. hc should pool connections as Roster's
+// connector does (http.DefaultClient keeps 2 idle ones per host, so parallel
+// clients would open a new connection for most calls and measure that).
+func LoadAdd(ctx context.Context, hc *http.Client, base, token string, from, to int64) error {
 	var b strings.Builder
 	b.WriteString(`{"new_members":[`)
 	for i := from; i < to; i++ {
@@ -25,7 +27,7 @@ func LoadAdd(ctx context.Context, base, token string, from, to int64) error {
 	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/2/team/members/add_v2", bytes.NewReader([]byte(b.String())))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}
