@@ -19,7 +19,7 @@ func benchUsers() int {
 	return 10_000
 }
 
-func opener(b *testing.B, open func(testing.TB) *sqlstore.DB) Open {
+func opener(b testing.TB, open func(testing.TB) *sqlstore.DB) Open {
 	return func() (*sqlstore.DB, func(), error) { return open(b), func() {}, nil }
 }
 
@@ -80,3 +80,35 @@ func BenchmarkReconcile(b *testing.B) {
 		b.ReportMetric(float64(res.Members), "members")
 	}
 }
+
+// BenchmarkManyGroups: 10,000 users in 1,000 assigned groups of 100 (each
+// user in 10 of them); the sync after the assignments makes no call, so its
+// time is Roster's own. go test -run '^$' -bench '^BenchmarkManyGroups$' -benchtime 1x ./internal/bench
+func BenchmarkManyGroups(b *testing.B) {
+	for _, be := range storetest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			for range b.N {
+				res, err := ManyGroups(context.Background(), opener(b, be.Open), 10_000, 1000, 100)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Queued < res.Users {
+					b.Fatalf("queued %d of %d users", res.Queued, res.Users)
+				}
+				b.ReportMetric(res.Seconds, "sync-s")
+			}
+		})
+	}
+}
+
+// TestManyGroupsSmall runs the many-groups code at a small size.
+func TestManyGroupsSmall(t *testing.T) {
+	res, err := ManyGroups(context.Background(), opener(t, storetest.OpenSQLite), 200, 20, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Queued < 200 || res.Calls != 0 {
+		t.Fatalf("%+v", res)
+	}
+}
+

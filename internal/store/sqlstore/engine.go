@@ -116,21 +116,21 @@ func (s *DB) EffectiveRoles(ctx context.Context, appID int64, userIDs []int64) (
 	groups := map[int64][]directory.Role{} // their group roles
 	for start := 0; start < len(userIDs); start += usersPerInsert {
 		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
-		rows, err := s.queryPrepared(ctx, nil, s.q(`SELECT user_id, role, 1 FROM assignments WHERE app_id = ? AND user_id IN `+in+`
-			UNION ALL SELECT m.user_id, a.role, 0 FROM assignments a JOIN group_members m ON m.group_id = a.group_id
-			WHERE a.app_id = ? AND m.user_id IN `+in), append(append([]any{appID}, args...), append([]any{appID}, args...)...)...)
+		rows, err := s.queryPrepared(ctx, nil, s.q(userRoles(in)), append(append([]any{appID}, args...), append([]any{appID}, args...)...)...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var id int64
-			var role directory.Role
+			var grant sql.NullString
 			var isDirect int
-			if err := rows.Scan(&id, &role, &isDirect); err != nil {
+			if err := rows.Scan(&id, &grant, &isDirect); err != nil {
 				rows.Close()
 				return nil, err
 			}
+			role := directory.Role(grant.String)
 			switch cur, seen := out[id]; {
+			case !grant.Valid: // a group of the user's that the app is not assigned
 			case isDirect == 1:
 				out[id], direct[id] = role, true
 			case direct[id]:
@@ -149,6 +149,20 @@ func (s *DB) EffectiveRoles(ctx context.Context, appID int64, userIDs []int64) (
 		}
 	}
 	return out, s.rankTied(ctx, appID, out, direct, tied, groups)
+}
+
+// userRoles selects (app ID, user IDs, app ID, user IDs) each user's direct
+// assignment (flag 1) and one row per group of the user's (flag 0) with the
+// role the app's assignment of that group gives, or NULL where the app does
+// not assign it. The groups are found from the user's memberships, each
+// probed in the app's assignments by its unique (app_id, group_id) index: a
+// join planners could turn round into a scan of every group the app assigns,
+// with a probe per user each, which made a sync over many assigned groups
+// quadratic (issue 17); a correlated subquery leaves them no such choice.
+func userRoles(in string) string {
+	return `SELECT user_id, role, 1 FROM assignments WHERE app_id = ? AND user_id IN ` + in + `
+		UNION ALL SELECT m.user_id, (SELECT a.role FROM assignments a WHERE a.app_id = ? AND a.group_id = m.group_id), 0
+		FROM group_members m WHERE m.user_id IN ` + in
 }
 
 // rankTied gives each tied user not assigned directly its most privileged group role.

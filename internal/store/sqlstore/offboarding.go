@@ -291,13 +291,17 @@ func (s *DB) QueueDueRemovals(ctx context.Context, appID int64, now time.Time) (
 
 // goneAccounts selects (appID bound once) the accounts of users the app no
 // longer wants: deleted, deactivated or unassigned, and not yet removed.
+// Whether a group still holds a user is asked from the user's memberships,
+// so that each account costs its user's groups, not the app's: a scalar
+// subquery, which PostgreSQL does not turn into a join that reads the app's
+// assignments first, as it did EXISTS while the tables had no statistics.
 const goneAccounts = `SELECT acc.app_id, acc.user_id FROM app_accounts acc
 	WHERE acc.app_id = ? AND acc.status <> 'removed'
 	AND NOT EXISTS (SELECT 1 FROM offboardings o WHERE o.app_id = acc.app_id AND o.user_id = acc.user_id)
 	AND (NOT EXISTS (SELECT 1 FROM users u WHERE u.id = acc.user_id AND u.status <> 'deprovisioned')
 		OR (NOT EXISTS (SELECT 1 FROM assignments a WHERE a.app_id = acc.app_id AND a.user_id = acc.user_id)
-			AND NOT EXISTS (SELECT 1 FROM assignments a JOIN group_members m ON m.group_id = a.group_id
-				WHERE a.app_id = acc.app_id AND m.user_id = acc.user_id)))`
+			AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.user_id = acc.user_id
+				AND (SELECT a.id FROM assignments a WHERE a.app_id = acc.app_id AND a.group_id = m.group_id) IS NOT NULL)))`
 
 // freezeLeavers records the settings in force until now as the intent of
 // every leaver not yet off-boarded: a change of settings applies to future
