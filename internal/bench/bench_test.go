@@ -111,4 +111,3 @@ func TestManyGroupsSmall(t *testing.T) {
 		t.Fatalf("%+v", res)
 	}
 }
-
