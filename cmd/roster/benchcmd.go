@@ -55,6 +55,7 @@ schema of that database, dropped afterwards.`,
 	c.AddCommand(push)
 	c.AddCommand(newBenchGroupsCmd())
 	c.AddCommand(newBenchImportCmd())
+	c.AddCommand(newBenchE2ECmd())
 	return c
 }
 

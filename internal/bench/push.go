@@ -107,7 +107,8 @@ func logTo() io.Writer {
 
 // cpuProfile writes a CPU profile of what runs until the returned function
 // is called to the file ROSTER_BENCH_CPUPROFILE names, if it names one: the
-// initial push alone, without the seeding before it.
+// measured part alone, without the seeding before it (the initial push, the
+// incremental rounds of the largest app, the sync after many assignments).
 func cpuProfile() (stop func()) {
 	path := os.Getenv("ROSTER_BENCH_CPUPROFILE")
 	if path == "" {

@@ -76,15 +76,21 @@ func Incremental(ctx context.Context, open Open, sizes []int, changes int) (Incr
 			r.Close()
 			return res, err
 		}
+		stopProfile := func() {}
+		if n == sizes[len(sizes)-1] {
+			stopProfile = cpuProfile() // the rounds of the largest app
+		}
 		for round := range IncrementalRounds {
 			d, calls, err := r.changeAndSync(ctx, n, changes, round)
 			if err != nil {
+				stopProfile()
 				r.Close()
 				return res, err
 			}
 			res.Each[n] = append(res.Each[n], d.Seconds())
 			res.Calls[n] = max(res.Calls[n], calls)
 		}
+		stopProfile()
 		r.Close()
 		res.Seconds[n] = median(res.Each[n])
 	}
