@@ -48,9 +48,10 @@ var dialect = sqlstore.Dialect{
 	// Several roster processes may start at once against one database.
 	LockMigrations: `SELECT pg_advisory_xact_lock(7307419)`,
 	// Tables of this schema changed by more than half their rows (and by
-	// 1,000 or more) since their statistics were last gathered.
-	StaleTables: `SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()
-		AND n_mod_since_analyze >= 1000 AND n_mod_since_analyze * 2 > n_live_tup`,
+	// 1,000 or more) since their statistics were last gathered, and whether
+	// most of their rows are dead.
+	StaleTables: `SELECT relname, n_dead_tup >= 1000 AND n_dead_tup > n_live_tup FROM pg_stat_user_tables
+		WHERE schemaname = current_schema() AND n_mod_since_analyze >= 1000 AND n_mod_since_analyze * 2 > n_live_tup`,
 }
 
 // Open connects to PostgreSQL at dsn (postgres://…) and migrates the schema.

@@ -14,7 +14,9 @@ import (
 // A store with a StaleTables query therefore looks every analyzeEvery for
 // tables that changed by half their size since their last ANALYZE, and
 // analyzes them itself, from a goroutine of its own, so that no statement
-// waits for it. A failed ANALYZE (say, the role does not own the table) is
+// waits for it. A table whose rows are mostly dead (the queue, once a push
+// has drained it) is vacuumed too, so that the next claims do not step over
+// 100,000 dead entries of its index. A failed ANALYZE (say, the role does not own the table) is
 // harmless: autovacuum still does it later.
 
 const analyzeEvery = 2 * time.Second
@@ -45,22 +47,31 @@ func (s *DB) analyzer() {
 		case <-time.After(analyzeEvery):
 		}
 		for _, t := range s.staleTables(ctx) {
-			_, _ = s.db.ExecContext(ctx, `ANALYZE `+quoteIdent(t))
+			stmt := `ANALYZE `
+			if t.vacuum {
+				stmt = `VACUUM (ANALYZE) `
+			}
+			_, _ = s.db.ExecContext(ctx, stmt+quoteIdent(t.name))
 		}
 	}
 }
 
+type staleTable struct {
+	name   string
+	vacuum bool // mostly dead rows: vacuum it too
+}
+
 // staleTables lists the tables the dialect's query names; none on an error.
-func (s *DB) staleTables(ctx context.Context) []string {
+func (s *DB) staleTables(ctx context.Context) []staleTable {
 	rows, err := s.db.QueryContext(ctx, s.d.StaleTables)
 	if err != nil {
 		return nil
 	}
 	defer rows.Close()
-	var out []string
+	var out []staleTable
 	for rows.Next() {
-		var t string
-		if rows.Scan(&t) != nil {
+		var t staleTable
+		if rows.Scan(&t.name, &t.vacuum) != nil {
 			return nil
 		}
 		out = append(out, t)
