@@ -356,3 +356,72 @@ func peakRSSMiB(pid int) float64 {
 	}
 	return 0
 }
+
+// pushOutOfProcess is Push with the emulator in child processes of exe: one
+// per ceiling run (the better of two, each on a fresh team) and one for the push.
+func pushOutOfProcess(ctx context.Context, open Open, n int, exe string) (PushResult, error) {
+	ceiling := 0.0
+	for range 2 {
+		c, err := withEmulator(ctx, exe, "ceiling", func(url string) (float64, error) { return ceilingAt(ctx, url, n, ceilingClients) })
+		if err != nil {
+			return PushResult{}, err
+		}
+		ceiling = max(ceiling, c)
+	}
+	var res PushResult
+	_, err := withEmulator(ctx, exe, "bench", func(url string) (float64, error) {
+		r, err := newRigAt(ctx, &Rig{URL: url}, open, n, 0)
+		if err != nil {
+			return 0, err
+		}
+		defer r.Close()
+		hc := &http.Client{Timeout: time.Minute}
+		res, err = r.measurePush(ctx, n, ceiling, func() int64 { return teamCalls(ctx, hc, url, "bench") })
+		return 0, err
+	})
+	return res, err
+}
+
+// withEmulator runs f against `exe emulate dropbox` serving one team (token
+// "tok") in a child process, stopped afterwards.
+func withEmulator(ctx context.Context, exe, team string, f func(url string) (float64, error)) (float64, error) {
+	r := &e2eRig{hc: &http.Client{Timeout: time.Minute}}
+	defer r.close()
+	var err error
+	if r.dir, err = os.MkdirTemp("", "roster-emu-"); err != nil {
+		return 0, err
+	}
+	r.cleanup = append(r.cleanup, func() { os.RemoveAll(r.dir) })
+	addr, err := freeAddr()
+	if err != nil {
+		return 0, err
+	}
+	r.emuURL = "http://" + addr
+	if err := r.child(ctx, exe, "emulate", "dropbox", "--addr", addr, "--token", "tok", "--team", team, "--licenses", "100000000"); err != nil {
+		return 0, err
+	}
+	if err := r.until(ctx, "emulate", func() bool { _, err := r.provisioned(ctx); return err == nil }); err != nil {
+		return 0, err
+	}
+	return f(r.emuURL)
+}
+
+// teamCalls reads the calls a team of an emulator process received; -1 if it cannot.
+func teamCalls(ctx context.Context, hc *http.Client, url, team string) int64 {
+	req, err := http.NewRequestWithContext(ctx, "GET", url+"/_emulator/teams/"+team+"/stats", nil)
+	if err != nil {
+		return -1
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Calls int64 `json:"calls"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&st) != nil {
+		return -1
+	}
+	return st.Calls
+}
