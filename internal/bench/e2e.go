@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	emu "github.com/roster-dev/roster/internal/emulator/dropbox"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -308,26 +309,9 @@ func (r *e2eRig) api(ctx context.Context, method, path string, body any) error {
 	return nil
 }
 
-// provisioned asks the team, as any Team API client would, how many members it has.
+// provisioned asks the team how many members it has.
 func (r *e2eRig) provisioned(ctx context.Context) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", r.emuURL+"/2/team/get_info", strings.NewReader("null"))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer tok")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := r.hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var info struct {
-		N int `json:"num_provisioned_users"`
-	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("team/get_info: %s", resp.Status)
-	}
-	return info.N, json.NewDecoder(resp.Body).Decode(&info)
+	return emu.Provisioned(ctx, r.hc, r.emuURL, "tok")
 }
 
 // freeAddr finds a free loopback port.

@@ -3,6 +3,7 @@ package dropbox
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,4 +38,29 @@ func LoadAdd(ctx context.Context, hc *http.Client, base, token string, from, to 
 		return fmt.Errorf("add_v2: status %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// Provisioned asks a team at base, through team/get_info as any Team API
+// client would, how many members it has (num_provisioned_users), for load
+// tests that wait for a push from outside the process that makes it.
+func Provisioned(ctx context.Context, hc *http.Client, base, token string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", base+"/2/team/get_info", strings.NewReader("null"))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("team/get_info: status %d", resp.StatusCode)
+	}
+	var info struct {
+		N int `json:"num_provisioned_users"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&info)
+	return info.N, err
 }
