@@ -48,6 +48,12 @@ type Dialect struct {
 	// planner statistics are stale; they are analyzed in the background
 	// (PostgreSQL; see analyze.go).
 	StaleTables string
+	// Arrays says a list of IDs is bound as one array parameter (PostgreSQL,
+	// through pgx): Rebind then turns "IN {{any}}" into "= ANY(?)". With a
+	// list of 500 bound parameters PostgreSQL re-planned every statement
+	// and, estimating the list cheap to test row by row, read every
+	// membership of the table to find 500 users' (issue 17).
+	Arrays bool
 }
 
 // DB is a store.Store over database/sql.
