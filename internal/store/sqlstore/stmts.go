@@ -98,9 +98,11 @@ func (s *DB) closeStmts() {
 	}
 }
 
-// inIDs renders "(?,?,…)" and its arguments for a list of IDs (or keys), padded to a
-// power of two by repeating the last ID (harmless in an IN list) so that a
-// query over any number of IDs has one of a few texts.
+// inIDs renders what follows "IN " for a list of IDs (or keys), with its
+// arguments: "(?,?,…)" padded to a power of two by repeating the last ID
+// (harmless in an IN list) so that a query over any number of IDs has one
+// of a few texts, or, where the dialect binds arrays, anyMarker and the
+// list as one argument.
 func inIDs[T int64 | string](arrays bool, ids []T) (string, []any) {
 	if arrays {
 		return anyMarker, []any{ids}
