@@ -102,6 +102,7 @@ func BenchmarkManyGroups(b *testing.B) {
 					b.Fatalf("queued %d of %d users", res.Queued, res.Users)
 				}
 				b.ReportMetric(res.Seconds, "sync-s")
+				b.ReportMetric(res.CPUSeconds, "sync-cpu-s")
 			}
 		})
 	}
