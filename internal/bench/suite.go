@@ -87,34 +87,41 @@ type IncrementalResult struct {
 const IncrementalRounds = 5
 
 // Incremental pushes each size, then, IncrementalRounds times, changes
-// `changes` users spread over the app and times the sync that follows.
+// `changes` users spread over each app and times the sync that follows. The
+// apps take turns round by round, so that on a shared machine each size
+// meets the same load rather than one size the quiet minute and the other
+// the busy one.
 func Incremental(ctx context.Context, open Open, sizes []int, changes int) (IncrementalResult, error) {
 	res := IncrementalResult{Changes: changes, Rounds: IncrementalRounds, Seconds: map[int]float64{}, Each: map[int][]float64{}, Calls: map[int]int64{}}
+	rigs := make([]*Rig, 0, len(sizes))
+	defer func() {
+		for _, r := range rigs {
+			r.Close()
+		}
+	}()
 	for _, n := range sizes {
 		r, err := NewRig(ctx, open, n, emu.Faults{}, 0)
 		if err != nil {
 			return res, err
 		}
+		rigs = append(rigs, r)
 		if _, _, err := r.Sync(ctx); err != nil {
-			r.Close()
 			return res, err
 		}
-		stopProfile := func() {}
-		if n == sizes[len(sizes)-1] {
-			stopProfile = cpuProfile() // the rounds of the largest app
-		}
-		for round := range IncrementalRounds {
-			d, calls, err := r.changeAndSync(ctx, n, changes, round)
+	}
+	stopProfile := cpuProfile() // the rounds, all sizes
+	defer stopProfile()
+	for round := range IncrementalRounds {
+		for i, n := range sizes {
+			d, calls, err := rigs[i].changeAndSync(ctx, n, changes, round)
 			if err != nil {
-				stopProfile()
-				r.Close()
 				return res, err
 			}
 			res.Each[n] = append(res.Each[n], d.Seconds())
 			res.Calls[n] = max(res.Calls[n], calls)
 		}
-		stopProfile()
-		r.Close()
+	}
+	for _, n := range sizes {
 		res.Seconds[n] = median(res.Each[n])
 	}
 	return res, nil
