@@ -48,10 +48,26 @@ type E2EResult struct {
 	ServerRSSMiB float64 `json:"server_peak_rss_mib"` // the serve process's VmHWM at the end
 }
 
+// childProc is a started child; done is closed once it has exited.
+type childProc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func (c *childProc) exited() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // e2eRig is the two child processes and what talks to them.
 type e2eRig struct {
 	dir, emuURL, apiURL, token string
-	procs                      []*exec.Cmd
+	procs                      []*childProc
 	hc                         *http.Client
 	cleanup                    []func()
 }
@@ -100,7 +116,7 @@ func E2E(ctx context.Context, o E2EOptions) (res E2EResult, err error) {
 		return res, err
 	}
 	res.MembersPerS = float64(o.Users) / res.Seconds
-	res.ServerRSSMiB = peakRSSMiB(r.procs[1].Process.Pid)
+	res.ServerRSSMiB = peakRSSMiB(r.procs[1].cmd.Process.Pid)
 	return res, nil
 }
 
@@ -125,8 +141,8 @@ func (r *e2eRig) wait(ctx context.Context, o E2EOptions, base int, start time.Ti
 			fmt.Fprintf(o.Progress, "  %s: %d of %d members after %.0f s\n", res.Store, n-base, o.Users, now.Sub(start).Seconds())
 		}
 		for _, p := range r.procs {
-			if p.ProcessState != nil {
-				return fmt.Errorf("%s exited: %s", p.Args[1], r.logTail(p.Args[1]))
+			if p.exited() {
+				return fmt.Errorf("roster %s exited: %s", p.name, r.logTail(p.name))
 			}
 		}
 		select {
@@ -191,8 +207,9 @@ func (r *e2eRig) child(ctx context.Context, exe string, args ...string) error {
 		logf.Close()
 		return fmt.Errorf("start roster %s: %w", args[0], err)
 	}
-	r.procs = append(r.procs, cmd)
-	go func() { _ = cmd.Wait(); logf.Close() }()
+	p := &childProc{name: args[0], cmd: cmd, done: make(chan struct{})}
+	r.procs = append(r.procs, p)
+	go func() { _ = cmd.Wait(); logf.Close(); close(p.done) }()
 	return nil
 }
 
@@ -200,8 +217,7 @@ func (r *e2eRig) child(ctx context.Context, exe string, args ...string) error {
 func (r *e2eRig) until(ctx context.Context, name string, ready func() bool) error {
 	deadline := time.Now().Add(time.Minute)
 	for !ready() {
-		p := r.procs[len(r.procs)-1]
-		if p.ProcessState != nil || time.Now().After(deadline) {
+		if r.procs[len(r.procs)-1].exited() || time.Now().After(deadline) {
 			return fmt.Errorf("roster %s did not start: %s", name, r.logTail(name))
 		}
 		select {
@@ -226,14 +242,13 @@ func (r *e2eRig) logTail(name string) string {
 func (r *e2eRig) close() {
 	for i := len(r.procs) - 1; i >= 0; i-- {
 		p := r.procs[i]
-		_ = p.Process.Signal(syscall.SIGTERM)
-		for range 100 {
-			if p.ProcessState != nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
 		}
-		_ = p.Process.Kill()
 	}
 	for i := len(r.cleanup) - 1; i >= 0; i-- {
 		r.cleanup[i]()
