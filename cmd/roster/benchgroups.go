@@ -1,11 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +14,7 @@ import (
 
 func newBenchGroupsCmd() *cobra.Command {
 	var groups, size, users int
+	var timeout time.Duration
 	var database, output string
 	c := &cobra.Command{
 		Use:   "groups",
@@ -30,7 +31,7 @@ one removed member and times that sync too.
 			if groups < 1 || size < 1 || users < size {
 				return usageErr("need --groups ≥ 1, --size ≥ 1 and --users ≥ --size")
 			}
-			ctx, cancel := context.WithTimeout(c.Context(), bench.Timeout)
+			ctx, cancel := benchContext(c.Context(), timeout)
 			defer cancel()
 			res, err := bench.Groups(ctx, bench.OpenDatabase(ctx, database), groups, size, users)
 			if err != nil {
@@ -44,6 +45,7 @@ one removed member and times that sync too.
 	f.IntVar(&size, "size", 100, "members per group")
 	f.IntVar(&users, "users", 10_000, "users the members are drawn from (100000 makes every membership distinct)")
 	f.StringVar(&database, "database", "", "PostgreSQL DSN; default: temporary SQLite files")
+	timeoutFlag(c, &timeout)
 	f.StringVarP(&output, "output", "o", "table", "table or json")
 	return c
 }

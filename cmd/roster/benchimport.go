@@ -1,9 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +13,7 @@ import (
 
 func newBenchImportCmd() *cobra.Command {
 	var members int
+	var timeout time.Duration
 	var database, output, cpuProfile, memProfile string
 	c := &cobra.Command{
 		Use:   "import",
@@ -29,7 +30,7 @@ scratch database).`,
 			if members < 10 {
 				return usageErr("--members must be at least 10")
 			}
-			ctx, cancel := context.WithTimeout(c.Context(), bench.Timeout)
+			ctx, cancel := benchContext(c.Context(), timeout)
 			defer cancel()
 			res, err := importbench.RunWith(ctx, bench.OpenDatabase(ctx, database), members, importbench.Options{CPUProfile: cpuProfile, MemProfile: memProfile})
 			if err != nil {
@@ -55,6 +56,7 @@ scratch database).`,
 	f.StringVar(&database, "database", "", "PostgreSQL DSN; default: temporary SQLite files")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the import alone (not the set-up) to this file")
 	f.StringVar(&memProfile, "memprofile", "", "write heap profiles before (FILE.base) and after the import to this file; compare with go tool pprof -diff_base")
+	timeoutFlag(c, &timeout)
 	f.StringVarP(&output, "output", "o", "table", "table or json")
 	return c
 }

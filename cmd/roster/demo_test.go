@@ -45,8 +45,12 @@ func TestBenchPushSmall(t *testing.T) {
 			Calls int64 `json:"calls"`
 		} `json:"rate_limited"`
 	}
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("%v: %s", err, out.String())
+	// One object per stage, each printed as it finishes.
+	dec := json.NewDecoder(&out)
+	for dec.More() {
+		if err := dec.Decode(&res); err != nil {
+			t.Fatalf("%v: %s", err, out.String())
+		}
 	}
 	if res.Push.Users != 1000 || res.Push.UsersPerSec <= 0 || res.Push.CeilingPS <= 0 || res.Incremental.Calls["1000"] < 10 || res.Rate.Calls < 20 {
 		t.Fatalf("bench result: %+v", res)

@@ -52,7 +52,11 @@ func NewRig(ctx context.Context, open Open, n int, faults emu.Faults, rate float
 		return nil, err
 	}
 	hs := httptest.NewServer(s)
-	r := &Rig{Emu: s, URL: hs.URL, close: []func(){hs.Close}}
+	return newRigAt(ctx, &Rig{Emu: s, URL: hs.URL, close: []func(){hs.Close}}, open, n, rate)
+}
+
+// newRigAt completes a rig whose emulator is already running at r.URL.
+func newRigAt(ctx context.Context, r *Rig, open Open, n int, rate float64) (*Rig, error) {
 	st, closeSt, err := open()
 	if err != nil {
 		r.Close()
@@ -107,7 +111,8 @@ func logTo() io.Writer {
 
 // cpuProfile writes a CPU profile of what runs until the returned function
 // is called to the file ROSTER_BENCH_CPUPROFILE names, if it names one: the
-// initial push alone, without the seeding before it.
+// measured part alone, without the seeding before it (the initial push, the
+// incremental rounds of the largest app, the sync after many assignments).
 func cpuProfile() (stop func()) {
 	path := os.Getenv("ROSTER_BENCH_CPUPROFILE")
 	if path == "" {
@@ -184,6 +189,13 @@ func Ceiling(ctx context.Context, n, clients int) (float64, error) {
 	}
 	hs := httptest.NewServer(s)
 	defer hs.Close()
+	return ceilingAt(ctx, hs.URL, n, clients)
+}
+
+// ceilingAt is Ceiling against a fresh emulator at url with the token "tok".
+func ceilingAt(ctx context.Context, url string, n, clients int) (float64, error) {
+	hc := dropbox.NewHTTPClient() // the transport Roster's connector uses
+	defer hc.CloseIdleConnections()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
@@ -197,7 +209,7 @@ func Ceiling(ctx context.Context, n, clients int) (float64, error) {
 				if first >= int64(n) {
 					return
 				}
-				if err := emu.LoadAdd(ctx, hs.URL, "tok", first, min(first+20, int64(n))); err != nil {
+				if err := emu.LoadAdd(ctx, hc, url, "tok", first, min(first+20, int64(n))); err != nil {
 					errs <- err
 					return
 				}

@@ -27,6 +27,7 @@ type job struct {
 	ob       *store.Offboarding // the user's off-boarding record, if any
 	held     bool               // the deletion guard holds this job's off-boarding
 	memberID string             // the account's member id when the job was loaded
+	loaded   *store.Account     // the account as stored when the job was loaded
 }
 
 func (j *job) logf(a app.Instance, op, outcome, format string, args ...any) {
@@ -112,7 +113,7 @@ func (e *Engine) load(ctx context.Context, a app.Instance, items []store.WorkIte
 		}
 		j.desired = Derive(up, rp, names)
 		if acct, ok := accts[it.RefID]; ok {
-			j.known, j.memberID = knownFrom(acct), acct.MemberID
+			j.known, j.memberID, j.loaded = knownFrom(acct), acct.MemberID, &acct
 			if j.name == "" {
 				j.name = acct.Email
 			}
@@ -220,10 +221,23 @@ func (j *job) finish(a app.Instance) {
 		j.out.User.ForgetAccount = true
 	case j.known != nil:
 		acct := j.known.account(a.ID, j.out.Item.RefID, time.Now())
+		if j.loaded != nil && sameAccount(*j.loaded, acct) {
+			break // nothing to store: a sync that confirms 10,000 accounts writes none
+		}
 		j.out.User.Account = &acct
 		// A new member for a user who had one: the pushed groups hold the old id.
 		j.out.User.MemberChanged = j.memberID != "" && acct.MemberID != j.memberID
 	}
+}
+
+// sameAccount says two records of an account hold the same facts; when
+// they were written does not count.
+func sameAccount(a, b store.Account) bool {
+	if !a.RemovedAt.Equal(b.RemovedAt) {
+		return false
+	}
+	a.UpdatedAt, b.UpdatedAt, a.RemovedAt, b.RemovedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return a == b
 }
 
 // account is the record of k. A removal Roster has no time for, one it

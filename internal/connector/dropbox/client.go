@@ -106,7 +106,7 @@ func New(opts Options) *Client {
 		rolesSem:    make(chan struct{}, 1),
 	}
 	if c.http == nil {
-		c.http = defaultHTTPClient()
+		c.http = NewHTTPClient()
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -120,7 +120,9 @@ func New(opts Options) *Client {
 	return c
 }
 
-func defaultHTTPClient() *http.Client {
+// NewHTTPClient is the pooled client the connector uses when given none;
+// load generators use it too, so that they measure with the same transport.
+func NewHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64 // add batches and engine workers share one host
 	t.ResponseHeaderTimeout = time.Minute

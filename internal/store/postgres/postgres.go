@@ -17,6 +17,7 @@ import (
 
 // rebind turns '?' placeholders into $1, $2, …; Roster's queries hold no '?' in literals.
 func rebind(q string) string {
+	q = strings.ReplaceAll(q, "IN {{any}}", "= ANY(?)") // a list bound as one array (Dialect.Arrays)
 	var b strings.Builder
 	b.Grow(len(q) + 16)
 	n := 0
@@ -47,6 +48,12 @@ var dialect = sqlstore.Dialect{
 	ForUpdate:  " FOR UPDATE",
 	// Several roster processes may start at once against one database.
 	LockMigrations: `SELECT pg_advisory_xact_lock(7307419)`,
+	Arrays:         true,
+	// Tables of this schema changed by more than half their rows (and by
+	// 1,000 or more) since their statistics were last gathered, and whether
+	// most of their rows are dead.
+	StaleTables: `SELECT relname, n_dead_tup >= 1000 AND n_dead_tup > n_live_tup FROM pg_stat_user_tables
+		WHERE schemaname = current_schema() AND n_mod_since_analyze >= 1000 AND n_mod_since_analyze * 2 > n_live_tup`,
 }
 
 // Open connects to PostgreSQL at dsn (postgres://…) and migrates the schema.

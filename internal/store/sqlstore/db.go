@@ -44,6 +44,16 @@ type Dialect struct {
 	// Checkpoint, when set, is run in the background after commits to copy
 	// the write-ahead log into the database (SQLite; see checkpoint.go).
 	Checkpoint string
+	// StaleTables, when set, lists the tables of the store's schema whose
+	// planner statistics are stale; they are analyzed in the background
+	// (PostgreSQL; see analyze.go).
+	StaleTables string
+	// Arrays says a list of IDs is bound as one array parameter (PostgreSQL,
+	// through pgx): Rebind then turns "IN {{any}}" into "= ANY(?)". With a
+	// list of 500 bound parameters PostgreSQL re-planned every statement
+	// and, estimating the list cheap to test row by row, read every
+	// membership of the table to find 500 users' (issue 17).
+	Arrays bool
 }
 
 // DB is a store.Store over database/sql.
@@ -62,6 +72,7 @@ type DB struct {
 	combine combiner // FinishWork calls waiting for the writer, when SingleWriter
 
 	ckptKick, ckptStop, ckptDone chan struct{} // the checkpointer, when the dialect has one
+	anStop, anDone               chan struct{} // the analyzer, when the dialect has one
 }
 
 //go:embed migrations/*.sql
@@ -84,6 +95,7 @@ func OpenSplit(ctx context.Context, read, write *sql.DB, d Dialect) (*DB, error)
 		return nil, fmt.Errorf("migrate %s database: %w", d.Name, err)
 	}
 	s.startCheckpointer()
+	s.startAnalyzer()
 	return s, nil
 }
 
@@ -100,6 +112,7 @@ func (s *DB) SQL() *sql.DB { return s.wdb }
 // Close closes the database.
 func (s *DB) Close() error {
 	s.stopCheckpointer()
+	s.stopAnalyzer()
 	s.closeStmts()
 	err := s.db.Close()
 	if s.wdb != s.db {

@@ -57,8 +57,8 @@ func (s *DB) ListPushedGroups(ctx context.Context, appID int64) ([]store.PushedG
 // PushedGroups loads some of an app's pushed groups.
 func (s *DB) PushedGroups(ctx context.Context, appID int64, groupIDs []int64) (map[int64]store.PushedGroup, error) {
 	out := make(map[int64]store.PushedGroup, len(groupIDs))
-	for start := 0; start < len(groupIDs); start += usersPerInsert {
-		in, args := inIDs(groupIDs[start:min(start+usersPerInsert, len(groupIDs))])
+	for start := 0; start < len(groupIDs); start += s.idsPerStmt() {
+		in, args := inIDs(s.d.Arrays, groupIDs[start:min(start+s.idsPerStmt(), len(groupIDs))])
 		ps, err := s.queryPushed(ctx, pushedSelect+` WHERE p.app_id = ? AND p.group_id IN `+in, append([]any{appID}, args...)...)
 		if err != nil {
 			return nil, err
@@ -99,8 +99,8 @@ func (s *DB) int64s(ctx context.Context, tx *sql.Tx, query string, args ...any) 
 // DirectoryMembers lists the members of directory groups with their status.
 func (s *DB) DirectoryMembers(ctx context.Context, groupIDs []int64) (map[int64][]store.DirectoryMember, error) {
 	out := make(map[int64][]store.DirectoryMember, len(groupIDs))
-	for start := 0; start < len(groupIDs); start += usersPerInsert {
-		in, args := inIDs(groupIDs[start:min(start+usersPerInsert, len(groupIDs))])
+	for start := 0; start < len(groupIDs); start += s.idsPerStmt() {
+		in, args := inIDs(s.d.Arrays, groupIDs[start:min(start+s.idsPerStmt(), len(groupIDs))])
 		rows, err := s.queryPrepared(ctx, nil, s.q(`SELECT m.group_id, u.id, u.username, u.status FROM group_members m JOIN users u ON u.id = m.user_id
 			WHERE m.group_id IN `+in+` ORDER BY m.group_id, u.id`), args...)
 		if err != nil {
@@ -123,8 +123,8 @@ func (s *DB) DirectoryMembers(ctx context.Context, groupIDs []int64) (map[int64]
 // KnownGroupMembers returns what Roster knows of pushed groups' Dropbox members.
 func (s *DB) KnownGroupMembers(ctx context.Context, appID int64, groupIDs []int64) (map[int64][]store.GroupMember, error) {
 	out := make(map[int64][]store.GroupMember, len(groupIDs))
-	for start := 0; start < len(groupIDs); start += usersPerInsert {
-		in, args := inIDs(groupIDs[start:min(start+usersPerInsert, len(groupIDs))])
+	for start := 0; start < len(groupIDs); start += s.idsPerStmt() {
+		in, args := inIDs(s.d.Arrays, groupIDs[start:min(start+s.idsPerStmt(), len(groupIDs))])
 		rows, err := s.queryPrepared(ctx, nil, s.q(`SELECT group_id, member_id, user_id FROM pushed_group_members
 			WHERE app_id = ? AND group_id IN `+in+` ORDER BY group_id, member_id`), append([]any{appID}, args...)...)
 		if err != nil {
@@ -152,8 +152,8 @@ func (s *DB) UsersByMemberID(ctx context.Context, appID int64, memberIDs []strin
 		want[id] = true
 	}
 	keys := memberKeys(memberIDs)
-	for start := 0; start < len(keys); start += usersPerInsert {
-		in, args := inIDs(keys[start:min(start+usersPerInsert, len(keys))])
+	for start := 0; start < len(keys); start += s.idsPerStmt() {
+		in, args := inIDs(s.d.Arrays, keys[start:min(start+s.idsPerStmt(), len(keys))])
 		rows, err := s.queryPrepared(ctx, nil, s.q(`SELECT member_id, user_id FROM app_accounts WHERE app_id = ? AND member_key IN `+in), append([]any{appID}, args...)...)
 		if err != nil {
 			return nil, err

@@ -213,7 +213,7 @@ func (s *DB) setMembership(ctx context.Context, tx *sql.Tx, groupID int64, users
 		for i, u := range chunk {
 			ids[i] = u.id
 		}
-		in, args := inIDs(ids)
+		in, args := inIDs(s.d.Arrays, ids)
 		member, err := s.int64s(ctx, tx, `SELECT user_id FROM group_members WHERE group_id = ? AND user_id IN `+in, append([]any{groupID}, args...)...)
 		if err != nil {
 			return nil, fmt.Errorf("read members: %w", err)
@@ -234,7 +234,7 @@ func (s *DB) setMembership(ctx context.Context, tx *sql.Tx, groupID int64, users
 		case add && len(rows) > 0:
 			err = s.insertRows(ctx, tx, `INSERT INTO group_members (group_id, user_id) VALUES `, ` ON CONFLICT DO NOTHING`, 2, rows)
 		case !add && len(gone) > 0:
-			in, args := inIDs(gone)
+			in, args := inIDs(s.d.Arrays, gone)
 			_, err = s.execPrepared(ctx, tx, s.q(`DELETE FROM group_members WHERE group_id = ? AND user_id IN `+in), append([]any{groupID}, args...)...)
 		}
 		if err != nil {

@@ -60,7 +60,7 @@ func (s *DB) fillTableKeys(ctx context.Context, tx *sql.Tx, table string) error 
 			args = append(args, r.id, directory.NewExternalKey(fromNanos(r.created)))
 			ids[i] = r.id
 		}
-		in, idArgs := inIDs(ids)
+		in, idArgs := inIDs(s.d.Arrays, ids)
 		q.WriteString(` END WHERE id IN ` + in)
 		if _, err := tx.ExecContext(ctx, s.d.Rebind(q.String()), append(args, idArgs...)...); err != nil {
 			return err

@@ -279,7 +279,7 @@ func (s *DB) confirmChunk(ctx context.Context, tx *sql.Tx, by store.Actor, app s
 
 // usernames maps user IDs to usernames; IDs of no user are left out.
 func (s *DB) usernames(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]string, error) {
-	in, args := inIDs(ids)
+	in, args := inIDs(s.d.Arrays, ids)
 	rows, err := s.queryPrepared(ctx, tx, s.q(`SELECT id, username FROM users WHERE id IN `+in), args...)
 	if err != nil {
 		return nil, err
@@ -358,7 +358,7 @@ func (s *DB) checkLinks(ctx context.Context, tx *sql.Tx, ls *linkSet) error {
 		return errors.Join(dedupe(errs)...)
 	}
 	for start := 0; start < len(stale); start += confirmPerStmt {
-		in, args := inIDs(stale[start:min(start+confirmPerStmt, len(stale))])
+		in, args := inIDs(s.d.Arrays, stale[start:min(start+confirmPerStmt, len(stale))])
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM app_accounts WHERE app_id = ? AND status = 'removed' AND user_id IN `+in), append([]any{appID}, args...)...); err != nil {
 			return err
 		}

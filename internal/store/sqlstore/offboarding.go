@@ -34,8 +34,8 @@ func scanOffboarding(r scanner) (store.Offboarding, error) {
 // Offboardings loads the records of the given users of an app.
 func (s *DB) Offboardings(ctx context.Context, appID int64, userIDs []int64) (map[int64]store.Offboarding, error) {
 	out := map[int64]store.Offboarding{}
-	for start := 0; start < len(userIDs); start += usersPerInsert {
-		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
+	for start := 0; start < len(userIDs); start += s.idsPerStmt() {
+		in, args := inIDs(s.d.Arrays, userIDs[start:min(start+s.idsPerStmt(), len(userIDs))])
 		rows, err := s.queryPrepared(ctx, nil, s.q(`SELECT `+offboardCols+` FROM offboardings WHERE app_id = ? AND user_id IN `+in), append([]any{appID}, args...)...)
 		list, err := collect(rows, err, scanOffboarding)
 		if err != nil {
@@ -188,8 +188,8 @@ func (s *DB) ReleaseHeld(ctx context.Context, by store.Actor, appID int64, userI
 // heldAmong keeps the users whose off-boarding the guard holds.
 func (s *DB) heldAmong(ctx context.Context, tx *sql.Tx, appID int64, userIDs []int64) ([]int64, error) {
 	var out []int64
-	for start := 0; start < len(userIDs); start += usersPerInsert {
-		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
+	for start := 0; start < len(userIDs); start += s.idsPerStmt() {
+		in, args := inIDs(s.d.Arrays, userIDs[start:min(start+s.idsPerStmt(), len(userIDs))])
 		ids, err := s.int64s(ctx, tx, `SELECT user_id FROM offboardings WHERE app_id = ? AND held = 1 AND user_id IN `+in, append([]any{appID}, args...)...)
 		if err != nil {
 			return nil, err
@@ -291,13 +291,17 @@ func (s *DB) QueueDueRemovals(ctx context.Context, appID int64, now time.Time) (
 
 // goneAccounts selects (appID bound once) the accounts of users the app no
 // longer wants: deleted, deactivated or unassigned, and not yet removed.
+// Whether a group still holds a user is asked from the user's memberships,
+// so that each account costs its user's groups, not the app's: a scalar
+// subquery, which PostgreSQL does not turn into a join that reads the app's
+// assignments first, as it did EXISTS while the tables had no statistics.
 const goneAccounts = `SELECT acc.app_id, acc.user_id FROM app_accounts acc
 	WHERE acc.app_id = ? AND acc.status <> 'removed'
 	AND NOT EXISTS (SELECT 1 FROM offboardings o WHERE o.app_id = acc.app_id AND o.user_id = acc.user_id)
 	AND (NOT EXISTS (SELECT 1 FROM users u WHERE u.id = acc.user_id AND u.status <> 'deprovisioned')
 		OR (NOT EXISTS (SELECT 1 FROM assignments a WHERE a.app_id = acc.app_id AND a.user_id = acc.user_id)
-			AND NOT EXISTS (SELECT 1 FROM assignments a JOIN group_members m ON m.group_id = a.group_id
-				WHERE a.app_id = acc.app_id AND m.user_id = acc.user_id)))`
+			AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.user_id = acc.user_id
+				AND (SELECT a.id FROM assignments a WHERE a.app_id = acc.app_id AND a.group_id = m.group_id) IS NOT NULL)))`
 
 // freezeLeavers records the settings in force until now as the intent of
 // every leaver not yet off-boarded: a change of settings applies to future
@@ -351,8 +355,8 @@ func (s *DB) appByID(ctx context.Context, q querier, id int64) (app.Instance, er
 
 // execIDsWith runs query (ending in "IN ") for the IDs in chunks, binding head first.
 func (s *DB) execIDsWith(ctx context.Context, tx *sql.Tx, query string, head []any, ids []int64) error {
-	for start := 0; start < len(ids); start += usersPerInsert {
-		in, args := inIDs(ids[start:min(start+usersPerInsert, len(ids))])
+	for start := 0; start < len(ids); start += s.idsPerStmt() {
+		in, args := inIDs(s.d.Arrays, ids[start:min(start+s.idsPerStmt(), len(ids))])
 		if _, err := tx.ExecContext(ctx, s.q(query+in), append(append([]any{}, head...), args...)...); err != nil {
 			return err
 		}

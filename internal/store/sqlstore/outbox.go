@@ -15,9 +15,11 @@ const upsertWork = ` ON CONFLICT (app_id, kind, ref_id) DO UPDATE SET
 	generation = work_items.generation + 1, reason = excluded.reason,
 	due_at = excluded.due_at, attempts = 0, last_error = '', state = 'queued'`
 
-// userApps selects the apps a user (bound twice) is assigned to, directly or through a group.
+// userApps selects the apps a user (bound twice) is assigned to, directly or
+// through a group. CROSS JOIN keeps SQLite's join order: from the user's
+// memberships to their groups' assignments, never every assignment first.
 const userApps = `SELECT a.app_id FROM assignments a WHERE a.user_id = ?
-	UNION SELECT a.app_id FROM assignments a JOIN group_members m ON m.group_id = a.group_id WHERE m.user_id = ?`
+	UNION SELECT a.app_id FROM group_members m CROSS JOIN assignments a WHERE m.user_id = ? AND a.group_id = m.group_id`
 
 // enqueueUser writes a work item for every app the user is assigned to.
 func (s *DB) enqueueUser(ctx context.Context, tx *sql.Tx, userID int64, reason string) error {

@@ -91,7 +91,7 @@ func (s *DB) dueKeys(ctx context.Context, tx *sql.Tx, c store.Claim, now, dueBy 
 
 // lease takes the found items of one kind and appends them to out.
 func (s *DB) lease(ctx context.Context, tx *sql.Tx, c store.Claim, kind string, ids []int64, now time.Time, out []store.WorkItem) ([]store.WorkItem, error) {
-	in, args := inIDs(ids)
+	in, args := inIDs(s.d.Arrays, ids)
 	rows, err := s.queryPrepared(ctx, tx, s.q(`UPDATE work_items SET lease_owner = ?, lease_until = ?
 		WHERE app_id = ? AND kind = ? AND ref_id IN `+in+`
 		RETURNING app_id, kind, ref_id, reason, generation, attempts, due_at, created_at`),
@@ -297,8 +297,8 @@ func (s *DB) settle(ctx context.Context, tx *sql.Tx, owner string, appID int64, 
 // holds, and locks them.
 func (s *DB) ownedGenerations(ctx context.Context, tx *sql.Tx, owner string, appID int64, kind string, ids []int64) (map[int64]int64, error) {
 	out := make(map[int64]int64, len(ids))
-	for start := 0; start < len(ids); start += usersPerInsert {
-		in, args := inIDs(ids[start:min(start+usersPerInsert, len(ids))])
+	for start := 0; start < len(ids); start += s.idsPerStmt() {
+		in, args := inIDs(s.d.Arrays, ids[start:min(start+s.idsPerStmt(), len(ids))])
 		rows, err := s.queryPrepared(ctx, tx, s.q(`SELECT ref_id, generation FROM work_items WHERE app_id = ? AND kind = ? AND lease_owner = ? AND ref_id IN `+in+s.d.ForUpdate),
 			append([]any{appID, kind, owner}, args...)...)
 		if err != nil {
@@ -319,8 +319,8 @@ func (s *DB) ownedGenerations(ctx context.Context, tx *sql.Tx, owner string, app
 
 // execIDs runs query (ending in "IN ") for the IDs in chunks, binding head first.
 func (s *DB) execIDs(ctx context.Context, tx *sql.Tx, query string, head []any, ids []int64) error {
-	for start := 0; start < len(ids); start += usersPerInsert {
-		in, args := inIDs(ids[start:min(start+usersPerInsert, len(ids))])
+	for start := 0; start < len(ids); start += s.idsPerStmt() {
+		in, args := inIDs(s.d.Arrays, ids[start:min(start+s.idsPerStmt(), len(ids))])
 		if _, err := s.execPrepared(ctx, tx, s.q(query+in), append(slices.Clip(head), args...)...); err != nil {
 			return fmt.Errorf("finish work items: %w", err)
 		}
@@ -342,8 +342,8 @@ func (s *DB) waitItem(ctx context.Context, tx *sql.Tx, owner string, o *store.Ou
 // they follow the users' new member ids.
 func (s *DB) queueGroupsOf(ctx context.Context, tx *sql.Tx, appID int64, userIDs []int64) error {
 	now := nanos(s.now())
-	for start := 0; start < len(userIDs); start += usersPerInsert {
-		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
+	for start := 0; start < len(userIDs); start += s.idsPerStmt() {
+		in, args := inIDs(s.d.Arrays, userIDs[start:min(start+s.idsPerStmt(), len(userIDs))])
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO work_items (app_id, kind, ref_id, reason, generation, created_at, due_at)
 			SELECT p.app_id, 'group', p.group_id, 'account.recreated', 1, ?, ? FROM pushed_groups p
 			WHERE p.app_id = ? AND p.unlink = 0 AND EXISTS (SELECT 1 FROM group_members m

@@ -98,10 +98,15 @@ func (s *DB) closeStmts() {
 	}
 }
 
-// inIDs renders "(?,?,…)" and its arguments for a list of IDs (or keys), padded to a
-// power of two by repeating the last ID (harmless in an IN list) so that a
-// query over any number of IDs has one of a few texts.
-func inIDs[T int64 | string](ids []T) (string, []any) {
+// inIDs renders what follows "IN " for a list of IDs (or keys), with its
+// arguments: "(?,?,…)" padded to a power of two by repeating the last ID
+// (harmless in an IN list) so that a query over any number of IDs has one
+// of a few texts, or, where the dialect binds arrays, anyMarker and the
+// list as one argument.
+func inIDs[T int64 | string](arrays bool, ids []T) (string, []any) {
+	if arrays {
+		return anyMarker, []any{ids}
+	}
 	n := 1
 	for n < len(ids) {
 		n *= 2
@@ -112,6 +117,25 @@ func inIDs[T int64 | string](ids []T) (string, []any) {
 	}
 	return "(?" + strings.Repeat(",?", n-1) + ")", args
 }
+
+// anyMarker stands for the list after "IN " on a dialect that binds a whole
+// list as one array (Dialect.Arrays): its Rebind turns "IN " + anyMarker
+// into "= ANY(?)". One statement text then serves every list length, and
+// PostgreSQL plans a 2,000-id list as index probes rather than weighing
+// 500 bound parameters each time (see Dialect.Arrays).
+const anyMarker = "{{any}}"
+
+// idsPerStmt is how many IDs one statement takes: 500 bound parameters at
+// most, or one array of any length.
+func (s *DB) idsPerStmt() int {
+	if s.d.Arrays {
+		return maxIDsPerArray
+	}
+	return usersPerInsert
+}
+
+// maxIDsPerArray bounds one array parameter: a claim's batch, and more.
+const maxIDsPerArray = 10_000
 
 // insertRows runs head + VALUES rows + tail for rows of width cols whose
 // arguments are flattened in args, in statements of 100, 10 and 1 rows.

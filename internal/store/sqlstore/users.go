@@ -419,7 +419,7 @@ func (s *DB) userRefs(ctx context.Context, tx *sql.Tx, usernames []string) ([]us
 		for i, n := range chunk {
 			keys[i] = directory.Key(n)
 		}
-		in, args := inIDs(keys)
+		in, args := inIDs(s.d.Arrays, keys)
 		rows, err := s.queryPrepared(ctx, tx, s.q(`SELECT id, username, username_key FROM users WHERE username_key IN `+in), args...)
 		if err != nil {
 			return nil, fmt.Errorf("find users: %w", err)

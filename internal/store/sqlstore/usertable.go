@@ -155,8 +155,8 @@ func (s *DB) roleCond(ctx context.Context, appID int64, role string) (string, []
 // UserGroups names each given user's groups, sorted by name.
 func (s *DB) UserGroups(ctx context.Context, userIDs []int64) (map[int64][]string, error) {
 	out := map[int64][]string{}
-	for start := 0; start < len(userIDs); start += usersPerInsert {
-		in, args := inIDs(userIDs[start:min(start+usersPerInsert, len(userIDs))])
+	for start := 0; start < len(userIDs); start += s.idsPerStmt() {
+		in, args := inIDs(s.d.Arrays, userIDs[start:min(start+s.idsPerStmt(), len(userIDs))])
 		rows, err := s.db.QueryContext(ctx, s.q(`SELECT m.user_id, g.name FROM group_members m JOIN groups g ON g.id = m.group_id
 			WHERE m.user_id IN `+in+` ORDER BY g.name_key`), args...)
 		if err != nil {

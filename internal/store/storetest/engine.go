@@ -195,6 +195,13 @@ func testAccountsAndRoles(t *testing.T, s Store) {
 			t.Fatal(err)
 		}
 	}
+	// A group the app does not assign gives its members nothing there.
+	if err := s.CreateGroup(ctx, actor, &directory.Group{Name: "bystanders"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddGroupMembers(ctx, actor, "bystanders", []string{"d2", "d3"}); err != nil {
+		t.Fatal(err)
+	}
 	roles, err := s.EffectiveRoles(ctx, appID, []int64{us[0].ID, d2.ID, d3.ID})
 	if err != nil {
 		t.Fatal(err)
