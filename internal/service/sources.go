@@ -314,3 +314,16 @@ func (s *Service) RecordSourceActivity(ctx context.Context, src store.Source, a 
 	}
 	return st.RecordSourceActivity(ctx, src.ID, a)
 }
+
+// SCIMBaseURLOf is SCIMBaseURL for a request: the configured public URL
+// when there is one, else the address the request came to.
+func SCIMBaseURLOf(publicURL string, tls bool, host string) string {
+	if publicURL != "" {
+		return SCIMBaseURL(publicURL)
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return SCIMBaseURL(scheme + "://" + host)
+}
