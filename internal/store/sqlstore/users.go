@@ -273,6 +273,17 @@ func (s *DB) UpdateUser(ctx context.Context, by store.Actor, username, action st
 	return out, err
 }
 
+// statusAction names an update by the lifecycle move it makes, if any:
+// user.deactivate, user.reactivate... or user.update.
+func statusAction(from, to directory.Status) string {
+	for _, t := range directory.Transitions() {
+		if next, err := t.Apply(from); err == nil && next == to && from != to {
+			return "user." + string(t)
+		}
+	}
+	return "user.update"
+}
+
 // userWhere finds the one user an update is about.
 type userWhere struct {
 	cond string
@@ -280,7 +291,8 @@ type userWhere struct {
 	name string // for a not-found error
 }
 
-// updateUserTx is UpdateUser within tx. With newSource the user may change
+// updateUserTx is UpdateUser within tx; an empty action is named by the
+// status change (statusAction). With newSource the user may change
 // hands (a source adopting it or letting it go); the change is logged.
 func (s *DB) updateUserTx(ctx context.Context, tx *sql.Tx, by store.Actor, where userWhere, action string, fn func(*directory.User) error, newSource bool) (directory.User, error) {
 	old, err := s.getUser(ctx, tx, where.cond, where.arg, where.name)
@@ -310,6 +322,9 @@ func (s *DB) updateUserTx(ctx context.Context, tx *sql.Tx, by store.Actor, where
 	}
 	if len(changes) == 0 {
 		return old, nil
+	}
+	if action == "" {
+		action = statusAction(old.Status, cur.Status)
 	}
 	cur.UpdatedAt = s.now().UTC()
 	_, err = tx.ExecContext(ctx, s.q(`UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?,
