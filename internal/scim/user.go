@@ -53,7 +53,7 @@ func managed(key string) bool {
 type userDoc struct {
 	userName, email, givenName, familyName string
 	active                                 bool
-	activeSet                              bool // the body or an operation set active
+	activeSet                              bool              // the body or an operation set active
 	attrs                                  map[string]string // the managed profile attributes, by URN key
 }
 
