@@ -22,7 +22,7 @@ import (
 
 // env is a SCIM service over a real store, without a worker.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	st    *sqlstore.DB
 	svc   *service.Service
 	srv   *httptest.Server
@@ -30,7 +30,7 @@ type env struct {
 	wakes int
 }
 
-func newEnv(t *testing.T, open func(testing.TB) *sqlstore.DB, settings store.SourceSettings) *env {
+func newEnv(t testing.TB, open func(testing.TB) *sqlstore.DB, settings store.SourceSettings) *env {
 	t.Helper()
 	e := &env{t: t, st: open(t)}
 	e.svc = service.New(e.st, nil, service.Options{Wake: func() { e.wakes++ }})
