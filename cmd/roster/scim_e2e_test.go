@@ -238,7 +238,7 @@ func TestSCIMOkta(t *testing.T) {
 		gid := grp["id"].(string)
 		w.ok("assign", "dbx", "--group", "Engineering")
 		w.ok("groups", "push", "dbx", "--group", "Engineering")
-		okta.do("PATCH", "/Groups/"+gid, ops(map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id, "display": email}}}), 200)
+		okta.do("PATCH", "/Groups/"+gid, ops(map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id, "display": email}}}), 204)
 		var memberID string
 		w.eventually("ann as a member of Engineering", func(sn emu.Snapshot) bool {
 			m, ok := member(sn, email)
@@ -268,9 +268,9 @@ func TestSCIMOkta(t *testing.T) {
 		okta.do("PATCH", "/Users/"+id, ops(map[string]any{"op": "replace", "value": map[string]any{"active": true}}), 200)
 		w.eventually("ann active again", func(sn emu.Snapshot) bool { m, _ := member(sn, email); return m.Status == "active" && m.ID == memberID })
 
-		okta.do("PATCH", "/Groups/"+gid, ops(map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": "Engineering EU"}}), 200)
+		okta.do("PATCH", "/Groups/"+gid, ops(map[string]any{"op": "replace", "value": map[string]any{"id": gid, "displayName": "Engineering EU"}}), 204)
 		w.eventually("the group renamed", func(sn emu.Snapshot) bool { _, ok := group(sn, "Engineering EU"); return ok })
-		okta.do("PATCH", "/Groups/"+gid, ops(map[string]any{"op": "remove", "path": `members[value eq "` + id + `"]`}), 200)
+		okta.do("PATCH", "/Groups/"+gid, ops(map[string]any{"op": "remove", "path": `members[value eq "` + id + `"]`}), 204)
 		w.eventually("ann out of the group and, without an assignment, suspended", func(sn emu.Snapshot) bool {
 			g, _ := group(sn, "Engineering EU")
 			m, _ := member(sn, email)
@@ -376,9 +376,9 @@ func TestSCIMEntra(t *testing.T) {
 			return m.Status == "active"
 		})
 
-		entra.do("PATCH", "/Groups/"+gid, ops(map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": id}}}), 200)
+		entra.do("PATCH", "/Groups/"+gid, ops(map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": id}}}), 204)
 		w.eventually("Sales empty", func(sn emu.Snapshot) bool { g, _ := group(sn, "Sales"); return len(g.Members) == 0 })
-		entra.do("PATCH", "/Groups/"+gid, ops(map[string]any{"op": "Add", "path": "members", "value": []any{map[string]any{"value": id}}}), 200)
+		entra.do("PATCH", "/Groups/"+gid, ops(map[string]any{"op": "Add", "path": "members", "value": []any{map[string]any{"value": id}}}), 204)
 		w.eventually("carla in Sales again", func(sn emu.Snapshot) bool { g, _ := group(sn, "Sales"); return len(g.Members) == 1 })
 
 		// Soft delete, then DELETE: the user stays in the directory, detached.
