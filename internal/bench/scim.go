@@ -162,6 +162,7 @@ func SCIM(ctx context.Context, open Open, cfg SCIMConfig) (SCIMResult, error) {
 		}
 		members[i] = m.ID
 	}
+	stopProfile := cpuProfile() // ROSTER_BENCH_CPUPROFILE: the deactivations alone
 	_, err = parallel(min(cfg.Clients, 4), cfg.Deactivations, func(i int) error {
 		err := cl.call("PATCH", "/Users/"+ids[cfg.Patches+i], map[string]any{"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}, http.StatusOK)
 		answered[i] = time.Now()
@@ -169,9 +170,12 @@ func SCIM(ctx context.Context, open Open, cfg SCIMConfig) (SCIMResult, error) {
 		return err
 	})
 	if err != nil {
+		stopProfile()
 		return res, fmt.Errorf("deactivations: %w", err)
 	}
-	if err := drain(ctx, st, a.ID, 2*time.Minute); err != nil {
+	err = drain(ctx, st, a.ID, 2*time.Minute)
+	stopProfile()
+	if err != nil {
 		return res, err
 	}
 	lat := make([]float64, 0, cfg.Deactivations)
