@@ -38,6 +38,11 @@ type scimWorld struct {
 // passes: a SCIM change reaches Dropbox within the waits below only
 // because it wakes the worker.
 func newSCIMWorld(t *testing.T, backend string) *scimWorld {
+	return newSCIMWorldIdle(t, backend, time.Minute)
+}
+
+// newSCIMWorldIdle is newSCIMWorld with the worker idling for idle.
+func newSCIMWorldIdle(t *testing.T, backend string, idle time.Duration) *scimWorld {
 	t.Helper()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "roster.db")
@@ -63,7 +68,7 @@ func newSCIMWorld(t *testing.T, backend string) *scimWorld {
 		t.Fatal(err)
 	}
 	fr.worker = engine.NewWorker(st, newConnect(st, box, log), log, engine.WorkerConfig{
-		Engine:  engine.Config{Kinds: connectors.Registry(), Idle: time.Minute, BaseBackoff: 20 * time.Millisecond},
+		Engine:  engine.Config{Kinds: connectors.Registry(), Idle: idle, BaseBackoff: 20 * time.Millisecond},
 		LaneTTL: 2 * time.Second, Tick: 100 * time.Millisecond, Cooldown: 10 * time.Millisecond, Observer: fr.metrics,
 	})
 	svc.runner = fr.runner(svc.engine)
