@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -242,5 +244,78 @@ func TestOwnership(t *testing.T) {
 				t.Fatalf("the worker was woken %d times", e.wakes)
 			}
 		})
+	}
+}
+
+// TestDeactivateAsSuspend: a source set to suspend makes active=false a
+// suspension, and active=true brings the user back.
+func TestDeactivateAsSuspend(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite, store.SourceSettings{DeactivateAs: store.DeactivateAsSuspend})
+	ctx := context.Background()
+	ann := e.do("POST", "/Users", user("ann", nil), 201)
+	id := ann["id"].(string)
+	for _, step := range []struct {
+		value any
+		want  directory.Status
+	}{{false, directory.StatusSuspended}, {"True", directory.StatusActive}, {"false", directory.StatusSuspended}, {true, directory.StatusActive}} {
+		out := e.do("PATCH", "/Users/"+id, patch(map[string]any{"op": "replace", "path": "active", "value": step.value}), 200)
+		u, _ := e.st.GetUser(ctx, "ann")
+		if u.Status != step.want || out["active"] != (step.want == directory.StatusActive) {
+			t.Fatalf("active=%v: status %s, answer active %v", step.value, u.Status, out["active"])
+		}
+	}
+	e.do("POST", "/Users", user("bob", map[string]any{"active": false}), 201)
+	if u, _ := e.st.GetUser(ctx, "bob"); u.Status != directory.StatusSuspended {
+		t.Fatalf("created inactive: %s", u.Status)
+	}
+	logs, _ := e.st.ListLog(ctx, audit.Filter{Action: "user.suspend"})
+	if len(logs) != 2 || logs[0].Actor != "source:idp" {
+		t.Fatalf("suspensions logged: %+v", logs)
+	}
+}
+
+// TestList: filters, paging, attributes and excludedAttributes.
+func TestList(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite, store.SourceSettings{})
+	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	for i, dept := range []string{"Sales", "Sales", "Finance", "Sales", "IT"} {
+		e.do("POST", "/Users", user(fmt.Sprintf("u%d", i), map[string]any{"title": fmt.Sprintf("T%d", i), ent: map[string]any{"department": dept}}), 201)
+	}
+	for _, tc := range []struct {
+		query      string
+		total, got int
+		first      string
+	}{
+		{"", 5, 5, "u0"},
+		{"?startIndex=2&count=2", 5, 2, "u1"},
+		{"?startIndex=9", 5, 0, ""},
+		{"?count=0", 5, 0, ""},
+		{"?filter=" + url.QueryEscape(ent+`:department eq "sales"`), 3, 3, "u0"},
+		{"?filter=" + url.QueryEscape(ent+`:department eq "Sales" and not (userName eq "u0")`) + "&count=1", 2, 1, "u1"},
+		{"?filter=" + url.QueryEscape(`emails[type eq "work" and value sw "u4@"]`), 1, 1, "u4"},
+		{"?filter=" + url.QueryEscape(`title pr and userName gt "u2"`), 2, 2, "u3"},
+		{"?filter=" + url.QueryEscape(`userName eq "U2"`), 1, 1, "u2"},
+	} {
+		out := e.do("GET", "/Users"+tc.query, nil, 200)
+		res, _ := out["Resources"].([]any)
+		if out["totalResults"] != float64(tc.total) || len(res) != tc.got {
+			t.Fatalf("%s: total %v, %d resources; want %d, %d", tc.query, out["totalResults"], len(res), tc.total, tc.got)
+		}
+		if tc.got > 0 && res[0].(map[string]any)["userName"] != tc.first {
+			t.Fatalf("%s: first %v, want %s", tc.query, res[0].(map[string]any)["userName"], tc.first)
+		}
+	}
+	out := e.do("GET", "/Users?attributes=userName,name.givenName", nil, 200)
+	first := out["Resources"].([]any)[0].(map[string]any)
+	if _, ok := first["emails"]; ok || first["userName"] != "u0" || first["id"] == nil || first["name"] == nil {
+		t.Fatalf("attributes: %v", first)
+	}
+	out = e.do("GET", "/Users?excludedAttributes=emails,"+ent, nil, 200)
+	first = out["Resources"].([]any)[0].(map[string]any)
+	if _, ok := first["emails"]; ok || first["title"] != "T0" {
+		t.Fatalf("excludedAttributes: %v", first)
+	}
+	if _, ok := first[ent]; ok {
+		t.Fatalf("excludedAttributes kept the extension: %v", first)
 	}
 }
