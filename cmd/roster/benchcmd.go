@@ -74,6 +74,7 @@ schema of that database, dropped afterwards.`,
 	c.AddCommand(newBenchImportCmd())
 	c.AddCommand(newBenchPacingCmd())
 	c.AddCommand(newBenchE2ECmd())
+	c.AddCommand(newBenchSCIMCmd())
 	return c
 }
 

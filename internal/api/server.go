@@ -55,6 +55,9 @@ type Options struct {
 	Service *service.Service
 	// Kinds are the app kinds apps may be of; default every kind this binary has.
 	Kinds *connector.Registry
+	// PublicURL is where clients reach Roster (serve --public-url), for the
+	// SCIM base URL a source is given; "" takes it from the request.
+	PublicURL string
 }
 
 // runner runs "sync now": the fleet's runner when set, else the engine;
@@ -152,6 +155,8 @@ func (s *Server) authenticated(h func(*Server, http.ResponseWriter, *http.Reques
 		ctx := context.WithValue(r.Context(), actorKey{}, store.Actor("token:"+t.Name))
 		if err := h(s, w, r.WithContext(ctx)); err != nil {
 			s.fail(w, r, err)
+		} else if r.Method != http.MethodGet {
+			s.svc.Wake() // a change may have queued work: the worker claims it now, not at its next idle tick
 		}
 	})
 }

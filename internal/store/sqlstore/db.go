@@ -240,7 +240,7 @@ func (s *DB) inTxLocked(ctx context.Context, fn func(*sql.Tx) error) error {
 // longest first so that "users_username_key" wins over "username_key".
 var constraintFields = []struct{ key, field string }{
 	{"users_username_key", "username"}, {"users_email_key", "email"},
-	{"groups_name_key", "group name"}, {"apps_name_key", "app name"}, {"web_admins_name_key", "admin name"},
+	{"groups_name_key", "group name"}, {"apps_name_key", "app name"}, {"sources_name_key", "source name"}, {"web_admins_name_key", "admin name"},
 	{"username_key", "username"}, {"email_key", "email"},
 	{"external_key", "external key"},
 	{"assignments_user", "assignment"}, {"assignments_group", "assignment"},
