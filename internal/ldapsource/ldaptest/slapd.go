@@ -6,7 +6,7 @@
 // Besides OpenLDAP's own schemas (core, cosine, inetorgperson, nis) it loads
 // a small test schema with Active Directory's attributes (sAMAccountName,
 // userPrincipalName, userAccountControl, uSNChanged, objectGUID) and its
-// "user" and "group" classes, so that AD's dialect is read from real entries.
+// "user", "computer" and "group" classes, so that AD's dialect is read from real entries.
 package ldaptest
 
 import (
@@ -51,6 +51,7 @@ attributetype ( 1.3.6.1.4.1.99999.1.3 NAME 'userAccountControl' EQUALITY integer
 attributetype ( 1.3.6.1.4.1.99999.1.4 NAME 'uSNChanged' EQUALITY integerMatch ORDERING integerOrderingMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
 attributetype ( 1.3.6.1.4.1.99999.1.5 NAME 'objectGUID' EQUALITY octetStringMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 SINGLE-VALUE )
 objectclass ( 1.3.6.1.4.1.99999.2.1 NAME 'user' SUP inetOrgPerson STRUCTURAL MAY ( sAMAccountName $ userPrincipalName $ userAccountControl $ uSNChanged $ objectGUID ) )
+objectclass ( 1.3.6.1.4.1.99999.2.3 NAME 'computer' SUP user STRUCTURAL )
 objectclass ( 1.3.6.1.4.1.99999.2.2 NAME 'group' SUP top STRUCTURAL MUST cn MAY ( member $ sAMAccountName $ uSNChanged $ objectGUID $ description ) )
 `
 
