@@ -61,7 +61,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newServeCmd(), newAdminCmd(), newUsersCmd(g), newGroupsCmd(g), newAppsCmd(g),
 		newAssignCmd(g, true), newAssignCmd(g, false), newLogCmd(g),
 		newSyncCmd(g), newPlanCmd(g), newApplyCmd(g), newTasksCmd(g), newEmulateCmd(), newDemoCmd(), newBenchCmd())
-	root.AddCommand(newImportCmd(g))
+	root.AddCommand(newImportCmd(g), newSourcesCmd(g))
 	return root
 }
 

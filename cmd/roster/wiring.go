@@ -48,7 +48,7 @@ func newServices(st web.Store, box *secret.Box, log *slog.Logger, cfg engine.Con
 }
 
 func (s *services) apiOptions() api.Options {
-	return api.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect, Kinds: s.kinds, Service: s.service()}
+	return api.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect, Kinds: s.kinds, Service: s.service(), PublicURL: s.ui.PublicURL}
 }
 
 // service is the one use-case layer the API and the UI share (so a plan

@@ -43,6 +43,12 @@ func init() {
 		{"GET", "/api/v1/tokens", (*Server).listTokens},
 		{"POST", "/api/v1/tokens", (*Server).createToken},
 		{"DELETE", "/api/v1/tokens/{id}", (*Server).deleteToken},
+		{"GET", "/api/v1/sources", (*Server).listSources},
+		{"POST", "/api/v1/sources", (*Server).createSource},
+		{"GET", "/api/v1/sources/{name}", (*Server).getSource},
+		{"PATCH", "/api/v1/sources/{name}", (*Server).updateSource},
+		{"DELETE", "/api/v1/sources/{name}", (*Server).deleteSource},
+		{"POST", "/api/v1/sources/{name}/rotate-token", (*Server).rotateSourceToken},
 	}
 	for _, t := range directory.Transitions() {
 		routes = append(routes, Route{"POST", "/api/v1/users/{username}/" + string(t), transitionHandler(t)})

@@ -54,6 +54,9 @@ type Options struct {
 	Service *service.Service
 	// Kinds are the app kinds apps may be of; default every kind this binary has.
 	Kinds *connector.Registry
+	// PublicURL is where clients reach Roster (serve --public-url), for the
+	// SCIM base URL a source is given; "" takes it from the request.
+	PublicURL string
 }
 
 // runner runs "sync now": the fleet's runner when set, else the engine;

@@ -48,6 +48,13 @@ type Options struct {
 
 	Kinds    Kinds    // app kinds apps may be of; nil: every kind this binary has
 	Importer Importer // runs imports and their review; nil: refused
+
+	// SourceKinds are the kinds of directory source that may be added;
+	// nil: DefaultSourceKinds.
+	SourceKinds []SourceKind
+	// Wake tells this process's worker that work was queued, so it claims
+	// it at once instead of at its next idle tick; nil: nothing to wake.
+	Wake func()
 }
 
 // Service runs the use cases.

@@ -54,5 +54,11 @@ func routes() []route {
 		{"POST", "/tasks/retry", (*Server).retryTask, false},
 		{"POST", "/tasks/dismiss", (*Server).dismissTask, false},
 		{"GET", "/log", (*Server).logPage, false},
+
+		{"GET", "/sources", (*Server).sourcesPage, false},
+		{"POST", "/sources", (*Server).createSource, false},
+		{"POST", "/sources/{name}/settings", (*Server).updateSource, false},
+		{"POST", "/sources/{name}/rotate-token", (*Server).rotateSourceToken, false},
+		{"POST", "/sources/{name}/remove", (*Server).removeSource, false},
 	}
 }

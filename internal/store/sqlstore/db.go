@@ -227,7 +227,7 @@ func (s *DB) inTxLocked(ctx context.Context, fn func(*sql.Tx) error) error {
 var constraintFields = map[string]string{
 	"users_username_key": "username", "username_key": "username",
 	"users_email_key": "email", "email_key": "email",
-	"groups_name_key": "group name", "apps_name_key": "app name",
+	"groups_name_key": "group name", "apps_name_key": "app name", "sources_name_key": "source name", "sources.name_key": "source name",
 	"external_key":     "external key",
 	"assignments_user": "assignment", "assignments_group": "assignment",
 }
