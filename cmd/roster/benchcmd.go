@@ -47,6 +47,7 @@ func newBenchCmd() *cobra.Command {
 	c.AddCommand(push)
 	c.AddCommand(newBenchGroupsCmd())
 	c.AddCommand(newBenchImportCmd())
+	c.AddCommand(newBenchLDAPCmd())
 	return c
 }
 
