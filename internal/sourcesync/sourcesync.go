@@ -86,6 +86,7 @@ type Store interface {
 	ListUsers(ctx context.Context, f store.UserFilter) ([]directory.User, error)
 	ExistingUsers(ctx context.Context, usernames, emails []string) (map[string]bool, error)
 	GetUser(ctx context.Context, username string) (directory.User, error)
+	GetUserByExternalKey(ctx context.Context, key string) (directory.User, error)
 	CreateUsersSeq(ctx context.Context, by store.Actor, users iter.Seq2[directory.User, error]) (int, error)
 	UpdateUser(ctx context.Context, by store.Actor, username, action string, fn func(*directory.User) error) (directory.User, error)
 	FilterGroups(ctx context.Context, f store.GroupFilter) ([]directory.Group, error)
@@ -134,6 +135,8 @@ type Plan struct {
 	Counts  map[string]int `json:"counts"`
 	// Owned is how many active users the source owned before the sync;
 	// Deactivations how many it would deactivate; Limit the guard's bound.
+	// An incremental read with Min deactivations or fewer leaves Owned and
+	// Limit 0: they are not counted when they cannot hold it.
 	Owned         int `json:"owned_active"`
 	Deactivations int `json:"deactivations"`
 	Limit         int `json:"guard_limit"`
@@ -153,17 +156,19 @@ func Compute(ctx context.Context, st Store, snap Snapshot, opt Options) (*Plan, 
 		opt.DeactivateAs = directory.StatusDeprovisioned
 	}
 	p := &Plan{Source: opt.Source, Full: snap.Full, Counts: map[string]int{}}
-	owned, err := ownedUsers(ctx, st, opt.Source)
-	if err != nil {
+	c := &computer{st: st, opt: opt, p: p, byKey: map[string]directory.User{}, byName: map[string]directory.User{}, names: map[string]string{}}
+	var owned []directory.User
+	var err error
+	if snap.Full {
+		if owned, err = ownedUsers(ctx, st, opt.Source); err != nil {
+			return nil, err
+		}
+	} else if owned, err = c.lookup(ctx, snap.Users); err != nil {
 		return nil, err
 	}
-	c := &computer{st: st, opt: opt, p: p, byKey: map[string]directory.User{}, byName: map[string]directory.User{}, names: map[string]string{}}
 	for _, u := range owned {
 		c.byKey[u.ExternalKey] = u
 		c.byName[directory.Key(u.Username)] = u
-		if !inactive(u.Status) {
-			p.Owned++
-		}
 	}
 	if err := c.users(ctx, snap); err != nil {
 		return nil, err
@@ -174,13 +179,48 @@ func Compute(ctx context.Context, st Store, snap Snapshot, opt Options) (*Plan, 
 			return nil, err
 		}
 	}
-	p.Limit = opt.Guard.Limit(p.Owned)
-	if p.Deactivations > p.Limit && !opt.AllowDeletes {
+	// An incremental read counts what the source owns only when the count
+	// matters: the guard never holds Min deactivations or fewer.
+	if snap.Full || p.Deactivations > opt.Guard.Min {
+		if !snap.Full {
+			if owned, err = ownedUsers(ctx, st, opt.Source); err != nil {
+				return nil, err
+			}
+		}
+		for _, u := range owned {
+			if !inactive(u.Status) {
+				p.Owned++
+			}
+		}
+		p.Limit = opt.Guard.Limit(p.Owned)
+	}
+	if p.Limit > 0 && p.Deactivations > p.Limit && !opt.AllowDeletes {
 		p.Held = fmt.Sprintf("the read would deactivate %d of the %d active users source %s owns, more than its guard allows (%d: %d%%, at least %d); "+
 			"nothing was applied. Check the source's base DN and filters, then run roster sources sync %s --allow-deletes if the deactivations are meant",
 			p.Deactivations, p.Owned, opt.Source, p.Limit, opt.Guard.Percent, opt.Guard.Min, opt.Source)
 	}
 	return p, nil
+}
+
+// lookup finds the users of an incremental read the source owns, by
+// external key or username, without listing all it owns.
+func (c *computer) lookup(ctx context.Context, users []User) ([]directory.User, error) {
+	var out []directory.User
+	for _, su := range users {
+		u, err := c.st.GetUserByExternalKey(ctx, su.Key)
+		if errors.Is(err, directory.ErrNotFound) {
+			u, err = c.st.GetUser(ctx, su.Username)
+		}
+		switch {
+		case errors.Is(err, directory.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("look up %s: %w", su.Username, err)
+		case u.Source == c.opt.Source:
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }
 
 func inactive(s directory.Status) bool {
