@@ -123,6 +123,9 @@ func newServeCmd() *cobra.Command {
 				return fmt.Errorf("listen on %s: %w", listen, err)
 			}
 			svc.runner = fr.runner(svc.engine)
+			if fr.worker != nil {
+				svc.wake = fr.worker.Wake // a SCIM change is claimed at once
+			}
 			wait := fr.startWorkers(c.Context())
 			if fr.worker != nil {
 				// LDAP sources with --every are read by the processes that

@@ -11,6 +11,7 @@ import (
 	"github.com/roster-dev/roster/internal/engine"
 	"github.com/roster-dev/roster/internal/httplimit"
 	"github.com/roster-dev/roster/internal/importer"
+	"github.com/roster-dev/roster/internal/scim"
 	"github.com/roster-dev/roster/internal/secret"
 	"github.com/roster-dev/roster/internal/service"
 	"github.com/roster-dev/roster/internal/web"
@@ -33,6 +34,7 @@ type services struct {
 	ui       web.Options // how the admin UI is reached; serve's flags set it
 	limits   httplimit.Limits
 	svc      *service.Service // made on first use, once runner is set
+	wake     func()           // wakes this process's worker when a change queues work; nil: none runs here
 	importer *importer.Importer
 }
 
@@ -55,7 +57,7 @@ func (s *services) apiOptions() api.Options {
 // made on one face is kept for the other).
 func (s *services) service() *service.Service {
 	if s.svc == nil {
-		s.svc = service.New(s.st, s.box, service.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect, Kinds: s.kinds, Importer: s.importer})
+		s.svc = service.New(s.st, s.box, service.Options{Engine: s.engine, Runner: s.runner, Connect: s.connect, Kinds: s.kinds, Importer: s.importer, Wake: s.wake})
 	}
 	return s.svc
 }
@@ -74,6 +76,9 @@ func (s *services) handler(log *slog.Logger) (http.Handler, *web.Server, error) 
 	mux := http.NewServeMux()
 	for _, p := range []string{"/api/", "/healthz", "/readyz"} {
 		mux.Handle(p, apiH)
+	}
+	if sst, ok := s.st.(scim.Store); ok {
+		mux.Handle(service.SCIMPath+"/", scim.New(s.service(), sst, log).Handler())
 	}
 	mux.Handle("/", ui.Handler())
 	return mux, ui, nil

@@ -68,6 +68,8 @@ type Engine struct {
 	log     *slog.Logger
 	cfg     Config
 
+	wake waker // closes when work is queued in this process
+
 	mu     sync.Mutex
 	pacers map[int64]*Pacer
 	guards map[int64]int // last deletion-guard trip per app, to log it once

@@ -11,6 +11,7 @@ import (
 // Run works every app with provisioning enabled until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
 	for {
+		woken := e.wake.wait()
 		apps, err := e.st.ListApps(ctx)
 		if err != nil {
 			e.log.Error("list apps", "err", err)
@@ -30,6 +31,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			select {
 			case <-ctx.Done():
 				return nil
+			case <-woken:
 			case <-time.After(e.cfg.Idle):
 			}
 		}

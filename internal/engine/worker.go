@@ -247,22 +247,26 @@ func (w *Worker) work(hard context.Context, l *lane) {
 	a := l.app.Load()
 	for w.mayWork(l) && hard.Err() == nil {
 		a = l.app.Load()
+		woken := w.eng.wake.wait()
 		st, err := w.eng.syncOrReconcile(hard, *a)
 		if err != nil && hard.Err() == nil && !errors.Is(err, ErrGuard) {
 			w.log.Error("sync failed", "app", a.Name, "err", err)
 		}
 		if st.Items == 0 || err != nil {
-			w.sleep(hard, l)
+			w.sleep(hard, l, woken)
 		}
 	}
 	w.release(a)
 }
 
-// sleep waits for more work: Idle, or less if the lane stops meanwhile.
-func (w *Worker) sleep(ctx context.Context, l *lane) {
+// sleep waits for more work: Idle, or less if the lane stops meanwhile or
+// work is queued in this process (woken).
+func (w *Worker) sleep(ctx context.Context, l *lane, woken <-chan struct{}) {
 	for end := time.Now().Add(w.cfg.Engine.Idle); time.Now().Before(end) && w.mayWork(l); {
 		select {
 		case <-ctx.Done():
+			return
+		case <-woken:
 			return
 		case <-time.After(min(50*time.Millisecond, time.Until(end))):
 		}

@@ -132,6 +132,60 @@ type Sources interface {
 // NormalizeSourceName trims a source's name; names are lower case already.
 func NormalizeSourceName(name string) string { return strings.TrimSpace(name) }
 
+// GroupWrite is a source's whole change to one group, stored in one
+// transaction: all of it or nothing. Users are named by their external keys
+// (a SCIM member's value).
+type GroupWrite struct {
+	Source string
+	Key    string  // the group's external key; "" creates a group named Name
+	Name   *string // the new name
+	// ExternalID is the source's own identifier of the group.
+	ExternalID *string
+	Members    *[]string // replace the members with these users
+	Add        []string  // users to add
+	Remove     []string  // users to remove
+	// Adopt lets a create take over a group of the same name that another
+	// source (or an admin) owns, logged as group.adopt.
+	Adopt bool
+}
+
+// SourceGroup is a group with the source's own identifier of it.
+type SourceGroup struct {
+	directory.Group
+	ExternalID string `json:"source_external_id,omitempty"`
+}
+
+// MemberRef is a group member as a source names it.
+type MemberRef struct {
+	Key      string // the user's external key
+	Username string
+}
+
+// SourceDirectory is the part of the store a source writes the directory
+// through. Every write is one transaction with its system-log entries and
+// the app work it causes, and touches only what the source owns: another
+// source's user or group is not found.
+type SourceDirectory interface {
+	// AdoptUser takes a user over from whoever owns it for source to, and
+	// applies fn, logged as user.adopt.
+	AdoptUser(ctx context.Context, by Actor, username, to string, fn func(*directory.User) error) (directory.User, error)
+	// UpdateSourceUser applies fn to the user with this external key that
+	// source owns, logged as action; with detach the user passes to api.
+	UpdateSourceUser(ctx context.Context, by Actor, source, key, action string, fn func(*directory.User) error, detach bool) (directory.User, error)
+	// UsersByAttribute finds the users source owns whose attribute key is value.
+	UsersByAttribute(ctx context.Context, source, key, value string) ([]directory.User, error)
+	WriteSourceGroup(ctx context.Context, by Actor, w GroupWrite) (SourceGroup, error)
+	// DeleteSourceGroup deletes a group source owns (its users stay).
+	DeleteSourceGroup(ctx context.Context, by Actor, source, key string) error
+	GetSourceGroup(ctx context.Context, source, key string) (SourceGroup, error)
+	// ListSourceGroups lists the groups source owns, in id order after after.
+	ListSourceGroups(ctx context.Context, source string, after int64, limit int) ([]SourceGroup, error)
+	// SourceGroupByName finds a group by name if source owns it.
+	SourceGroupByName(ctx context.Context, source, name string) (SourceGroup, error)
+	// GroupMemberRefs lists a group's members.
+	GroupMemberRefs(ctx context.Context, groupID int64) ([]MemberRef, error)
+}
+
 // SourceMark is where a source's last applied read ended (LDAP).
 type SourceMark struct {
 	HighWater  string    // the greatest change mark seen; "" before the first read

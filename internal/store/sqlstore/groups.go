@@ -141,21 +141,26 @@ func (s *DB) DeleteGroup(ctx context.Context, by store.Actor, name string) error
 		if err != nil {
 			return err
 		}
-		if err := s.enqueueGroupMembers(ctx, tx, 0, g.ID, "group.delete"); err != nil {
-			return err
-		}
-		for _, q := range []string{`DELETE FROM group_members WHERE group_id = ?`, `DELETE FROM assignments WHERE group_id = ?`,
-			`DELETE FROM group_push_rules WHERE group_id = ? AND pattern = ''`, `DELETE FROM groups WHERE id = ?`} {
-			if _, err := tx.ExecContext(ctx, s.q(q), g.ID); err != nil {
-				return fmt.Errorf("delete group %s: %w", name, err)
-			}
-		}
-		// Apps it was pushed to unlink it; its Dropbox group is left alone.
-		if err := s.repushGroup(ctx, tx, by, g.ID, g.Name, false, "group.delete"); err != nil {
-			return err
-		}
-		return s.logChange(ctx, tx, by, "group.delete", "group", g.Name, "", map[string]any{"members": g.Members})
+		return s.deleteGroupTx(ctx, tx, by, g)
 	})
+}
+
+// deleteGroupTx is DeleteGroup within tx, of a group already read.
+func (s *DB) deleteGroupTx(ctx context.Context, tx *sql.Tx, by store.Actor, g directory.Group) error {
+	if err := s.enqueueGroupMembers(ctx, tx, 0, g.ID, "group.delete"); err != nil {
+		return err
+	}
+	for _, q := range []string{`DELETE FROM group_members WHERE group_id = ?`, `DELETE FROM assignments WHERE group_id = ?`,
+		`DELETE FROM group_push_rules WHERE group_id = ? AND pattern = ''`, `DELETE FROM groups WHERE id = ?`} {
+		if _, err := tx.ExecContext(ctx, s.q(q), g.ID); err != nil {
+			return fmt.Errorf("delete group %s: %w", g.Name, err)
+		}
+	}
+	// Apps it was pushed to unlink it; its Dropbox group is left alone.
+	if err := s.repushGroup(ctx, tx, by, g.ID, g.Name, false, "group.delete"); err != nil {
+		return err
+	}
+	return s.logChange(ctx, tx, by, "group.delete", "group", g.Name, "", map[string]any{"members": g.Members})
 }
 
 // AddGroupMembers adds users to a group; adding a member twice is not an error.

@@ -266,44 +266,78 @@ func escapeLike(s string) string {
 // that changed and queues the user in every app it is assigned to.
 func (s *DB) UpdateUser(ctx context.Context, by store.Actor, username, action string, fn func(*directory.User) error) (directory.User, error) {
 	var out directory.User
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := s.getUser(ctx, tx, `username_key = ?`, directory.Key(username), username)
-		if err != nil {
-			return err
-		}
-		cur := old
-		cur.Attributes = cloneAttrs(old.Attributes)
-		if err := fn(&cur); err != nil {
-			return err
-		}
-		cur.ID, cur.CreatedAt = old.ID, old.CreatedAt
-		if err := keepIdentity(old, cur); err != nil {
-			return err
-		}
-		cur.Normalize()
-		if err := cur.Validate(); err != nil {
-			return err
-		}
-		changes := directory.Changes(old, cur)
-		if len(changes) == 0 {
-			out = old
-			return nil
-		}
-		cur.UpdatedAt = s.now().UTC()
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?,
-			attributes = ?, status = ?, updated_at = ? WHERE id = ?`),
-			cur.Username, directory.Key(cur.Username), cur.Email, directory.Key(cur.Email), cur.FirstName, cur.LastName,
-			encodeAttrs(cur.Attributes), cur.Status, nanos(cur.UpdatedAt), cur.ID)
-		if err != nil {
-			return fmt.Errorf("update user %s: %w", username, err)
-		}
-		if err := s.enqueueUser(ctx, tx, cur.ID, action); err != nil {
-			return err
-		}
-		out = cur
-		return s.logChange(ctx, tx, by, action, "user", cur.Username, "", changes)
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		out, err = s.updateUserTx(ctx, tx, by, userWhere{`username_key = ?`, directory.Key(username), username}, action, fn, false)
+		return err
 	})
 	return out, err
+}
+
+// statusAction names an update by the lifecycle move it makes, if any:
+// user.deactivate, user.reactivate... or user.update.
+func statusAction(from, to directory.Status) string {
+	for _, t := range directory.Transitions() {
+		if next, err := t.Apply(from); err == nil && next == to && from != to {
+			return "user." + string(t)
+		}
+	}
+	return "user.update"
+}
+
+// userWhere finds the one user an update is about.
+type userWhere struct {
+	cond string
+	arg  any
+	name string // for a not-found error
+}
+
+// updateUserTx is UpdateUser within tx; an empty action is named by the
+// status change (statusAction). With newSource the user may change
+// hands (a source adopting it or letting it go); the change is logged.
+func (s *DB) updateUserTx(ctx context.Context, tx *sql.Tx, by store.Actor, where userWhere, action string, fn func(*directory.User) error, newSource bool) (directory.User, error) {
+	old, err := s.getUser(ctx, tx, where.cond, where.arg, where.name)
+	if err != nil {
+		return old, err
+	}
+	cur := old
+	cur.Attributes = cloneAttrs(old.Attributes)
+	if err := fn(&cur); err != nil {
+		return old, err
+	}
+	cur.ID, cur.CreatedAt = old.ID, old.CreatedAt
+	if !newSource {
+		if err := keepIdentity(old, cur); err != nil {
+			return old, err
+		}
+	} else if cur.ExternalKey != old.ExternalKey {
+		return old, fmt.Errorf("%w: the external key of %s never changes", directory.ErrInvalid, old.Username)
+	}
+	cur.Normalize()
+	if err := cur.Validate(); err != nil {
+		return old, err
+	}
+	changes := directory.Changes(old, cur)
+	if cur.Source != old.Source {
+		changes["source"] = []string{old.Source, cur.Source}
+	}
+	if len(changes) == 0 {
+		return old, nil
+	}
+	if action == "" {
+		action = statusAction(old.Status, cur.Status)
+	}
+	cur.UpdatedAt = s.now().UTC()
+	_, err = tx.ExecContext(ctx, s.q(`UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, first_name = ?, last_name = ?,
+		attributes = ?, status = ?, source = ?, updated_at = ? WHERE id = ?`),
+		cur.Username, directory.Key(cur.Username), cur.Email, directory.Key(cur.Email), cur.FirstName, cur.LastName,
+		encodeAttrs(cur.Attributes), cur.Status, cur.Source, nanos(cur.UpdatedAt), cur.ID)
+	if err != nil {
+		return old, fmt.Errorf("update user %s: %w", old.Username, err)
+	}
+	if err := s.enqueueUser(ctx, tx, cur.ID, action); err != nil {
+		return old, err
+	}
+	return cur, s.logChange(ctx, tx, by, action, "user", cur.Username, "", changes)
 }
 
 // keepIdentity refuses an update that changes the external key or the

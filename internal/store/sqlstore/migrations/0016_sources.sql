@@ -24,3 +24,6 @@ CREATE TABLE sources (
     CONSTRAINT sources_name_key UNIQUE (name_key)
 );
 CREATE UNIQUE INDEX sources_token_hash ON sources(token_hash);
+-- The source's own identifier of a group it owns (SCIM externalId); a
+-- user's is one of its attributes.
+ALTER TABLE groups ADD COLUMN source_external_id TEXT NOT NULL DEFAULT '';
