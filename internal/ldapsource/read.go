@@ -125,13 +125,12 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 }
 
 type reader struct {
-	ctx   context.Context
-	c     *ldap.Conn
-	cfg   Config
-	opt   ReadOptions
-	snap  Snapshot
-	isAD  bool
-	since string
+	ctx  context.Context
+	c    *ldap.Conn
+	cfg  Config
+	opt  ReadOptions
+	snap Snapshot
+	isAD bool
 }
 
 func (r *reader) read() (*Snapshot, error) {
