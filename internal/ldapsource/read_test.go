@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -136,6 +137,49 @@ func TestReadFailuresApplyNothing(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a referral", func(t *testing.T) {
+		admin := s.AdminT(t)
+		add := ldap.NewAddRequest("ou=elsewhere,"+people, nil)
+		add.Attribute("objectClass", []string{"referral", "extensibleObject"})
+		add.Attribute("ou", []string{"elsewhere"})
+		add.Attribute("ref", []string{"ldap://other.example/ou=elsewhere,dc=example,dc=org"})
+		if err := admin.Add(add); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			del := ldap.NewDelRequest("ou=elsewhere,"+people, []ldap.Control{ldap.NewControlManageDsaIT(true)})
+			if err := admin.Del(del); err != nil {
+				t.Error(err)
+			}
+		}()
+		snap, err := Read(ctx, openldap(s), ldaptest.BindPassword, ReadOptions{})
+		if err == nil || snap != nil || !strings.Contains(err.Error(), "referred to ldap://other.example") {
+			t.Fatalf("got %v, %v; want the referral named and no snapshot", snap, err)
+		}
+	})
+	t.Run("a server that does not answer", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close() // held open, never answered
+			}
+		}()
+		cfg := openldap(s)
+		cfg.URL = "ldap://" + l.Addr().String()
+		start := time.Now()
+		snap, err := Read(ctx, cfg, ldaptest.BindPassword, ReadOptions{Timeout: 300 * time.Millisecond})
+		if err == nil || snap != nil || time.Since(start) > 5*time.Second {
+			t.Fatalf("got %v, %v after %v; want a timeout", snap, err, time.Since(start))
+		}
+	})
 	t.Run("StartTLS with the generated CA", func(t *testing.T) {
 		cfg := openldap(s)
 		cfg.StartTLS, cfg.CA = true, string(s.CA)

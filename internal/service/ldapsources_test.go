@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -423,5 +424,96 @@ func (p *cutProxy) serve(c net.Conn) {
 		if err != nil {
 			return
 		}
+	}
+}
+
+func adEntry(sam string, i, uac, usn int) string {
+	guid := make([]byte, 16)
+	guid[0], guid[15] = byte(i), 0xad
+	return fmt.Sprintf("dn: cn=%s,%s\nobjectClass: user\ncn: %s\nsn: %s\ngivenName: %s\nmail: %s@corp.example\nsAMAccountName: %s\nuserAccountControl: %d\nuSNChanged: %d\nobjectGUID:: %s\n\n",
+		sam, ldapPeople, sam, sam, sam, sam, sam, uac, usn, base64.StdEncoding.EncodeToString(guid))
+}
+
+// AD's dialect, from entries of the test schema in slapd: objectGUID,
+// sAMAccountName, userAccountControl and uSNChanged; an API user of the same
+// name is a conflict until the source may adopt; the schedule reads
+// incrementally.
+func TestADSourceDisablesByUserAccountControlAndAdopts(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			seed := adEntry("alice", 1, 512, 10) + adEntry("bert", 2, 512, 11) + adEntry("carla", 3, 66048, 12) + adEntry("admin", 4, 512, 13)
+			s := ldaptest.StartT(t, ldaptest.Options{Seed: seed})
+			st := b.Open(t)
+			box, _ := secret.New(make([]byte, 32))
+			svc := service.New(st, box, service.Options{})
+			ctx := context.Background()
+			local := directory.User{Username: "admin", Email: "admin@corp.example", FirstName: "A", LastName: "Dmin"}
+			if err := svc.CreateUser(ctx, by, &local); err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := json.Marshal(map[string]any{"url": s.URL, "bind_dn": ldaptest.BindDN, "base_dn": ldaptest.BaseDN, "preset": "ad", "every": "1m"})
+			if _, _, err := svc.AddSource(ctx, by, service.NewSource{Kind: store.SourceLDAP, Name: "ad", Config: raw, Secret: ldaptest.BindPassword}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := svc.SyncSource(ctx, by, "ad", service.SyncOptions{})
+			if err != nil || res.Plan.Counts[sourcesync.OpCreate] != 3 || res.Plan.Counts[sourcesync.OpConflict] != 1 || res.HighWater != "13" {
+				t.Fatalf("first sync: %+v %v", res.Plan, err)
+			}
+			if u, _ := st.GetUser(ctx, "admin"); u.Source != directory.SourceAPI {
+				t.Fatalf("the API's admin passed to the source without adopt: %+v", u)
+			}
+			u, _ := st.GetUser(ctx, "alice")
+			if u.ExternalKey != "00000001-0000-0000-0000-0000000000ad" || u.Source != "ad" {
+				t.Fatalf("alice %+v: want objectGUID as the external key", u)
+			}
+			// Disable bert in AD (ACCOUNTDISABLE) and let the schedule run:
+			// it reads incrementally since the last full read is recent.
+			admin := s.AdminT(t)
+			m := ldap.NewModifyRequest("cn=bert,"+ldapPeople, nil)
+			m.Replace("userAccountControl", []string{"514"})
+			m.Replace("uSNChanged", []string{"14"})
+			if err := admin.Modify(m); err != nil {
+				t.Fatal(err)
+			}
+			sctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { svc.RunSourceSchedule(sctx, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Millisecond); close(done) }()
+			// The first sync was a run: the schedule waits for "every" after it.
+			time.Sleep(100 * time.Millisecond)
+			if u, _ := st.GetUser(ctx, "bert"); u.Status != directory.StatusActive {
+				t.Fatalf("the schedule ran before its interval: bert %s", u.Status)
+			}
+			cancel()
+			<-done
+			now := time.Now().Add(2 * time.Minute)
+			svc = service.New(st, box, service.Options{Now: func() time.Time { return now }})
+			sctx, cancel = context.WithCancel(ctx)
+			done = make(chan struct{})
+			go func() { svc.RunSourceSchedule(sctx, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Millisecond); close(done) }()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				if u, _ := st.GetUser(ctx, "bert"); u.Status == directory.StatusDeprovisioned {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the schedule did not deactivate bert")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			cancel()
+			<-done
+			// Adopt: the API's admin becomes the source's.
+			adopt := true
+			if _, err := svc.UpdateSource(ctx, by, "ad", service.SourceUpdate{Adopt: &adopt}); err != nil {
+				t.Fatal(err)
+			}
+			res, err = svc.SyncSource(ctx, by, "ad", service.SyncOptions{})
+			if err != nil || res.Plan.Counts[sourcesync.OpAdopt] != 1 {
+				t.Fatalf("adopt: %+v %v", res.Plan, err)
+			}
+			if u, _ := st.GetUser(ctx, "admin"); u.Source != "ad" || u.LastName != "admin" {
+				t.Fatalf("admin after adopt: %+v", u)
+			}
+		})
 	}
 }
