@@ -477,7 +477,10 @@ func TestADSourceDisablesByUserAccountControlAndAdopts(t *testing.T) {
 			}
 			sctx, cancel := context.WithCancel(ctx)
 			done := make(chan struct{})
-			go func() { svc.RunSourceSchedule(sctx, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Millisecond); close(done) }()
+			go func() {
+				svc.RunSourceSchedule(sctx, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Millisecond)
+				close(done)
+			}()
 			// The first sync was a run: the schedule waits for "every" after it.
 			time.Sleep(100 * time.Millisecond)
 			if u, _ := st.GetUser(ctx, "bert"); u.Status != directory.StatusActive {
@@ -489,7 +492,10 @@ func TestADSourceDisablesByUserAccountControlAndAdopts(t *testing.T) {
 			svc = service.New(st, box, service.Options{Now: func() time.Time { return now }})
 			sctx, cancel = context.WithCancel(ctx)
 			done = make(chan struct{})
-			go func() { svc.RunSourceSchedule(sctx, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Millisecond); close(done) }()
+			go func() {
+				svc.RunSourceSchedule(sctx, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Millisecond)
+				close(done)
+			}()
 			deadline := time.Now().Add(10 * time.Second)
 			for {
 				if u, _ := st.GetUser(ctx, "bert"); u.Status == directory.StatusDeprovisioned {
