@@ -83,6 +83,9 @@ type SourceSync struct {
 	DryRun    bool             `json:"dry_run"`
 }
 
+// ErrSourceRead wraps a failed read of a source: nothing was applied.
+var ErrSourceRead = ldapsource.ErrRead
+
 // ErrSourceHeld says the source's guard held a sync: nothing was applied.
 var ErrSourceHeld = fmt.Errorf("%w: %w", directory.ErrConflict, sourcesync.ErrHeld)
 
@@ -116,6 +119,10 @@ func (s *Service) SyncSource(ctx context.Context, by store.Actor, name string, o
 	if err != nil {
 		return SourceSync{}, err
 	}
+	if _, busy := s.syncing.LoadOrStore(src.ID, true); busy {
+		return SourceSync{}, fmt.Errorf("%w: source %s is being synced already; try again when that sync ends", directory.ErrConflict, src.Name)
+	}
+	defer s.syncing.Delete(src.ID)
 	if src.Kind != store.SourceLDAP {
 		return SourceSync{}, fmt.Errorf("%w: source %s is a %s source: it calls Roster, Roster does not read it", directory.ErrInvalid, src.Name, src.Kind)
 	}

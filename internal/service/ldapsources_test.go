@@ -281,9 +281,37 @@ func TestLDAPSourceLifecycleReachesDropbox(t *testing.T) {
 				t.Fatalf("Dropbox cid %q after deletion", m.Status)
 			}
 
+			// Renames: ann's uid and platform's cn change (with the member
+			// DNs that name them, as the refint overlay or AD would); their
+			// entry UUIDs do not, so they are renamed, not replaced.
+			annID, annMember := w.user("ann").ID, w.member("ann").ID
+			for _, r := range []struct{ dn, rdn string }{{"uid=ann," + ldapPeople, "uid=anna"}, {"cn=platform," + ldapGroups, "cn=platform-team"}} {
+				if err := w.admin.ModifyDN(ldap.NewModifyDNRequest(r.dn, r.rdn, true, "")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.modify("cn=eng,"+ldapGroups, func(m *ldap.ModifyRequest) {
+				m.Delete("member", []string{"uid=ann," + ldapPeople, "cn=platform," + ldapGroups})
+				m.Add("member", []string{"uid=anna," + ldapPeople, "cn=platform-team," + ldapGroups})
+			})
+			w.modify("cn=platform-team,"+ldapGroups, func(m *ldap.ModifyRequest) {
+				m.Replace("member", []string{"uid=bob," + ldapPeople, "cn=eng," + ldapGroups})
+			})
+			res = w.sync(service.SyncOptions{Incremental: true})
+			if !res.Escalated || res.Plan.Counts[sourcesync.OpGone] != 0 || res.Plan.Counts[sourcesync.OpGroupRename] != 1 || w.user("anna").ID != annID {
+				t.Fatalf("renames: escalated %v counts %v", res.Escalated, res.Plan.Counts)
+			}
+			if got := strings.Join(w.groupMembers("platform-team"), ","); got != "anna,bob" {
+				t.Fatalf("platform-team members %s", got)
+			}
+			w.engine()
+			if m := w.member("ann"); m.ID != annMember || m.Status == "removed" {
+				t.Fatalf("Dropbox ann after the rename: %+v", m)
+			}
+
 			// Failures apply nothing: a change waits in LDAP while the
 			// reads fail.
-			w.modify("uid=ann,"+ldapPeople, func(m *ldap.ModifyRequest) { m.Replace("sn", []string{"Pending"}) })
+			w.modify("uid=anna,"+ldapPeople, func(m *ldap.ModifyRequest) { m.Replace("sn", []string{"Pending"}) })
 			wrong := "not-the-password"
 			if _, err := w.svc.UpdateSource(ctx, by, "corp", service.SourceUpdate{Secret: &wrong}); err != nil {
 				t.Fatal(err)
@@ -311,8 +339,8 @@ func TestLDAPSourceLifecycleReachesDropbox(t *testing.T) {
 				t.Fatalf("killed mid-read: %v, want a failed search", err)
 			}
 			t.Logf("killed after %d of %d bytes: %v", w.proxy.seen.Load(), whole, err)
-			if w.user("ann").LastName != "After" || w.user("eve").Status != directory.StatusActive {
-				t.Fatalf("a failed read changed the directory: ann %+v", w.user("ann"))
+			if w.user("anna").LastName != "After" || w.user("eve").Status != directory.StatusActive {
+				t.Fatalf("a failed read changed the directory: anna %+v", w.user("anna"))
 			}
 		})
 	}

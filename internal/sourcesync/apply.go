@@ -41,7 +41,7 @@ func (p *Plan) Apply(ctx context.Context, st Store, by store.Actor) (int, error)
 			return n, err
 		}
 		switch c.Op {
-		case OpUpdate, OpDeactivate, OpGone, OpReactivate, OpGroupCreate, OpGroupAdopt, OpMembersAdd, OpMembersDrop:
+		case OpUpdate, OpDeactivate, OpGone, OpReactivate, OpGroupCreate, OpGroupAdopt, OpGroupRename, OpMembersAdd, OpMembersDrop:
 			n++
 		}
 	}
@@ -89,6 +89,9 @@ func (p *Plan) applyOne(ctx context.Context, st Store, by store.Actor, c Change)
 		return wrap(string(t)+" "+c.User, transition(ctx, st, by, c.User, t))
 	case OpGroupCreate:
 		return wrap("create group "+c.Group, st.CreateGroup(ctx, by, &directory.Group{Name: c.Group, ExternalKey: c.key, Source: p.Source}))
+	case OpGroupRename:
+		_, err := st.RenameGroup(ctx, by, c.Group, c.key)
+		return wrap("rename group "+c.Group, err)
 	case OpGroupAdopt:
 		_, err := st.SetGroupSource(ctx, by, c.Group, c.key, p.Source, "group.adopt")
 		return wrap("adopt group "+c.Group, err)

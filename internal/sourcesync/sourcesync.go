@@ -92,6 +92,7 @@ type Store interface {
 	FilterGroups(ctx context.Context, f store.GroupFilter) ([]directory.Group, error)
 	GetGroup(ctx context.Context, name string) (directory.Group, error)
 	CreateGroup(ctx context.Context, by store.Actor, g *directory.Group) error
+	RenameGroup(ctx context.Context, by store.Actor, name, newName string) (directory.Group, error)
 	AddGroupMembers(ctx context.Context, by store.Actor, group string, usernames []string) error
 	RemoveGroupMembers(ctx context.Context, by store.Actor, group string, usernames []string) error
 	SetUserSource(ctx context.Context, by store.Actor, username, from, to, action string) (directory.User, error)
@@ -108,6 +109,7 @@ const (
 	OpReactivate  = "reactivate"
 	OpGroupCreate = "group.create"
 	OpGroupAdopt  = "group.adopt"
+	OpGroupRename = "group.rename"
 	OpMembersAdd  = "members.add"
 	OpMembersDrop = "members.remove"
 	OpConflict    = "conflict" // not applied: owned by someone else
@@ -249,7 +251,10 @@ type computer struct {
 	byKey  map[string]directory.User // owned, by external key
 	byName map[string]directory.User // owned, by username key
 	names  map[string]string         // source key -> directory username, for memberships
-	seen   map[int64]bool
+	// renamed maps the username key of an owned user this plan renames to
+	// its new name: memberships are planned after the rename is applied.
+	renamed map[string]string
+	seen    map[int64]bool
 }
 
 // users plans creates, adoptions, updates and status changes.
@@ -280,6 +285,12 @@ func (c *computer) update(cur directory.User, su User) {
 	next.Username, next.Email, next.FirstName, next.LastName = su.Username, su.Email, su.FirstName, su.LastName
 	if ch := directory.Changes(cur, next); len(ch) > 0 {
 		c.p.add(Change{Op: OpUpdate, User: cur.Username, Fields: ch, create: &next})
+		if directory.Key(cur.Username) != directory.Key(next.Username) {
+			if c.renamed == nil {
+				c.renamed = map[string]string{}
+			}
+			c.renamed[directory.Key(cur.Username)] = next.Username
+		}
 	}
 	switch {
 	case su.Disabled && !inactive(cur.Status):
@@ -387,6 +398,10 @@ func (c *computer) groups(ctx context.Context, snap Snapshot) error {
 			if have, err = members(ctx, c.st, g.Name); err != nil {
 				return err
 			}
+			if g.Name != sg.Name {
+				c.p.add(Change{Op: OpGroupRename, Group: g.Name, Fields: map[string]any{"name": []string{g.Name, sg.Name}}, key: sg.Name})
+				g.Name = sg.Name
+			}
 		default:
 			other, err := c.st.GetGroup(ctx, sg.Name)
 			if err != nil && !errors.Is(err, directory.ErrNotFound) {
@@ -426,10 +441,14 @@ func (c *computer) memberChanges(group string, have []directory.User, want map[s
 	var add, drop []string
 	has := map[string]bool{}
 	for _, u := range have {
-		k := directory.Key(u.Username)
+		name := u.Username
+		if n, ok := c.renamed[directory.Key(name)]; ok {
+			name = n
+		}
+		k := directory.Key(name)
 		has[k] = true
 		if _, ok := want[k]; !ok {
-			drop = append(drop, u.Username)
+			drop = append(drop, name)
 		}
 	}
 	for k, name := range want {
