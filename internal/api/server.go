@@ -154,6 +154,8 @@ func (s *Server) authenticated(h func(*Server, http.ResponseWriter, *http.Reques
 		ctx := context.WithValue(r.Context(), actorKey{}, store.Actor("token:"+t.Name))
 		if err := h(s, w, r.WithContext(ctx)); err != nil {
 			s.fail(w, r, err)
+		} else if r.Method != http.MethodGet {
+			s.svc.Wake() // a change may have queued work: the worker claims it now, not at its next idle tick
 		}
 	})
 }

@@ -136,20 +136,31 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, src store.So
 	if err := gp.patch(ops); err != nil {
 		return err
 	}
+	// A PATCH is answered 204 (RFC 7644 §3.5.2) unless the client asks for
+	// attributes: a large group's members are not sent back for each change.
+	if r.URL.Query().Get("attributes") == "" && r.URL.Query().Get("excludedAttributes") == "" {
+		if _, err := s.svc.SourceWriteGroup(r.Context(), src, gp.write(r.PathValue("id"))); err != nil {
+			return notFoundAs(err, "Group", r)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 	return s.writeGroup(w, r, src, gp, http.StatusOK)
 }
 
-// writeGroup stores a group's change and answers the group; a PATCH that
-// asks for nothing back (members changes from Entra) still gets it, without
-// its members when the group is large.
+// writeGroup stores a group's change and answers the group, without its
+// members when it has more than a page of them.
 func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, src store.Source, gp *groupPatch, status int) error {
 	g, err := s.svc.SourceWriteGroup(r.Context(), src, gp.write(r.PathValue("id")))
 	if err != nil {
 		return notFoundAs(err, "Group", r)
 	}
-	proj := projection{}
-	if g.Members > maxResults {
-		proj.except = []string{"members"}
+	proj, err := projectionOf(r)
+	if err != nil {
+		return err
+	}
+	if g.Members > maxResults && len(proj.only) == 0 {
+		proj.except = append(proj.except, "members")
 	}
 	res, err := s.renderGroup(r, g, proj)
 	if err != nil {

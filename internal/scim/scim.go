@@ -163,10 +163,11 @@ func (s *Server) authenticated(h handler) http.Handler {
 			s.fail(sw, r, err)
 			return
 		}
-		if err := h(sw, r, src); err != nil {
-			s.fail(sw, r, err)
+		herr := h(sw, r, src)
+		if herr != nil {
+			s.fail(sw, r, herr)
 		}
-		s.record(r, src, sw.status, err)
+		s.record(r, src, sw.status, herr)
 	})
 }
 

@@ -30,6 +30,10 @@ func (s *Service) sourceDir() (store.SourceDirectory, error) {
 	return sd, nil
 }
 
+// Wake tells this process's worker that a change may have queued work, so
+// it claims it at once; the API calls it after each change it makes.
+func (s *Service) Wake() { s.wake() }
+
 // wake tells this process's worker that work was queued.
 func (s *Service) wake() {
 	if s.opt.Wake != nil {
