@@ -58,4 +58,6 @@ func TestCLILDAPSource(t *testing.T) {
 	if out := c.ok("sources", "sync", "corp", "--allow-deletes"); !strings.Contains(out, "gone 6") {
 		t.Fatalf("allow-deletes = %q", out)
 	}
+	s.Kill()
+	c.fails(1, "nothing was applied", "sources", "sync", "corp")
 }
