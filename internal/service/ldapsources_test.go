@@ -223,17 +223,21 @@ func TestLDAPSourceLifecycleReachesDropbox(t *testing.T) {
 			if u := w.user("ann"); u.Source != "corp" || u.Status != directory.StatusActive {
 				t.Fatalf("ann %+v", u)
 			}
-			if err := w.svc.Assign(ctx, by, &directory.Assignment{AppName: "dbx", GroupName: "eng"}); err != nil {
-				t.Fatal(err)
+			// eng (with platform's members, nested) goes to Dropbox, and dan
+			// on his own.
+			for _, a := range []directory.Assignment{{AppName: "dbx", GroupName: "eng"}, {AppName: "dbx", Username: "dan"}} {
+				if err := w.svc.Assign(ctx, by, &a); err != nil {
+					t.Fatal(err)
+				}
 			}
 			w.engine()
-			for _, n := range []string{"ann", "bob", "cid"} {
+			for _, n := range []string{"ann", "bob", "cid", "dan"} {
 				if m := w.member(n); m.Status == "" || m.Surname != "Before" {
 					t.Fatalf("Dropbox member %s: %+v", n, m)
 				}
 			}
-			if m := w.member("dan"); m.Status != "" {
-				t.Fatalf("dan is not in eng but has a Dropbox member %+v", m)
+			if m := w.member("eve"); m.Status != "" {
+				t.Fatalf("eve is assigned nothing but has a Dropbox member %+v", m)
 			}
 
 			// Attribute change, read incrementally.
@@ -279,6 +283,9 @@ func TestLDAPSourceLifecycleReachesDropbox(t *testing.T) {
 			w.engine()
 			if m := w.member("cid"); m.Status != "removed" {
 				t.Fatalf("Dropbox cid %q after deletion", m.Status)
+			}
+			if m := w.member("dan"); m.Status != "removed" {
+				t.Fatalf("Dropbox dan %q after leaving the scope group", m.Status)
 			}
 
 			// Renames: ann's uid and platform's cn change (with the member
@@ -341,6 +348,10 @@ func TestLDAPSourceLifecycleReachesDropbox(t *testing.T) {
 			t.Logf("killed after %d of %d bytes: %v", w.proxy.seen.Load(), whole, err)
 			if w.user("anna").LastName != "After" || w.user("eve").Status != directory.StatusActive {
 				t.Fatalf("a failed read changed the directory: anna %+v", w.user("anna"))
+			}
+			w.engine()
+			if m := w.member("ann"); m.Surname != "After" || m.Status == "removed" {
+				t.Fatalf("Dropbox ann after the failed reads: %+v", m)
 			}
 		})
 	}
