@@ -46,8 +46,7 @@ func newBenchCmd() *cobra.Command {
 	f.StringVarP(&output, "output", "o", "table", "table or json")
 	c.AddCommand(push)
 	c.AddCommand(newBenchGroupsCmd())
-	c.AddCommand(newBenchImportCmd())
-	c.AddCommand(newBenchLDAPCmd())
+	c.AddCommand(newBenchImportCmd(), newBenchSCIMCmd(), newBenchLDAPCmd())
 	return c
 }
 

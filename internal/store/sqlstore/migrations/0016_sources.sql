@@ -27,3 +27,7 @@ CREATE UNIQUE INDEX sources_token_hash ON sources(token_hash);
 -- The source's own identifier of a group it owns (SCIM externalId); a
 -- user's is one of its attributes.
 ALTER TABLE groups ADD COLUMN source_external_id TEXT NOT NULL DEFAULT '';
+-- The deletion guard counts an app's members before each batch that
+-- off-boards (a SCIM deactivation is one): counted from this index alone,
+-- not from the accounts' rows, it takes milliseconds in a 100,000-member team.
+CREATE INDEX app_accounts_status ON app_accounts(app_id, status);
