@@ -75,6 +75,7 @@ schema of that database, dropped afterwards.`,
 	c.AddCommand(newBenchPacingCmd())
 	c.AddCommand(newBenchE2ECmd())
 	c.AddCommand(newBenchSCIMCmd())
+	c.AddCommand(newBenchLDAPCmd())
 	return c
 }
 

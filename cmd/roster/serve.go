@@ -147,6 +147,11 @@ func newServeCmd() *cobra.Command {
 				svc.wake = fr.worker.Wake // a SCIM change is claimed at once
 			}
 			wait := fr.startWorkers(c.Context())
+			if fr.worker != nil {
+				// LDAP sources with --every are read by the processes that
+				// provision, so that what a read changes is pushed there too.
+				go svc.service().RunSourceSchedule(c.Context(), log, 30*time.Second)
+			}
 			return errors.Join(serveOn(c.Context(), log, svc, ln, nil, fr), wait())
 		},
 	}

@@ -42,8 +42,8 @@ type sourceTokenJSON struct {
 }
 
 func newSourcesCmd(g *globals) *cobra.Command {
-	c := &cobra.Command{Use: "sources", Short: "Manage directory sources: SCIM clients (an IdP, an HR system) that feed users and groups"}
-	c.AddCommand(sourcesAddCmd(g), sourcesListCmd(g), sourcesGetCmd(g), sourcesSetCmd(g), sourcesRotateCmd(g), sourcesRemoveCmd(g))
+	c := &cobra.Command{Use: "sources", Short: "Manage directory sources: SCIM clients (an IdP, an HR system) that feed users and groups, and LDAP or Active Directory directories Roster reads"}
+	c.AddCommand(sourcesAddCmd(g), sourcesListCmd(g), sourcesGetCmd(g), sourcesSetCmd(g), sourcesRotateCmd(g), sourcesRemoveCmd(g), sourcesSyncCmd(g))
 	return c
 }
 
@@ -101,22 +101,31 @@ func (f *sourceFlags) body(c *cobra.Command, m map[string]any) error {
 
 func sourcesAddCmd(g *globals) *cobra.Command {
 	var f sourceFlags
+	var lf ldapFlags
 	c := &cobra.Command{
 		Use:   "add KIND NAME",
 		Short: "Add a directory source and print, once, what it needs to reach Roster",
 		Long: "Adds a directory source. For scim it prints, once, the SCIM base URL (<public url>/scim/v2) and a bearer token " +
-			"to paste into the IdP (Okta, Entra ID, ...); only the token's hash is stored. -o json prints {\"name\",\"base_url\",\"token\"}.",
-		Example: "  roster sources add scim okta\n  roster sources add scim entra --deactivate-as suspend",
-		Args:    exactArgs(2, "KIND and NAME"),
+			"to paste into the IdP (Okta, Entra ID, ...); only the token's hash is stored. -o json prints {\"name\",\"base_url\",\"token\"}. " +
+			"For ldap, Roster reads the directory: give --url, --bind-dn, --bind-password-file and --base-dn (the password is stored sealed), " +
+			"then run roster sources sync NAME --plan to see what it would do.",
+		Example: "  roster sources add scim okta\n  roster sources add scim entra --deactivate-as suspend\n" +
+			"  roster sources add ldap corp --url ldaps://dc.corp.example:636 --bind-dn 'CN=roster,OU=Service,DC=corp,DC=example' \\\n" +
+			"    --bind-password-file bind.pw --base-dn 'DC=corp,DC=example' --preset ad --scope-group 'CN=Dropbox users,OU=Groups,DC=corp,DC=example' --every 15m",
+		Args: exactArgs(2, "KIND and NAME"),
 		RunE: func(c *cobra.Command, args []string) error {
 			body := map[string]any{"kind": args[0], "name": args[1]}
 			if err := f.body(c, body); err != nil {
+				return err
+			}
+			if err := lf.body(c, args[0], body, nil); err != nil {
 				return err
 			}
 			return sourceTokenCall(c, g, "POST", "/api/v1/sources", body, "created")
 		},
 	}
 	f.register(c)
+	lf.register(c)
 	return c
 }
 
@@ -213,6 +222,7 @@ func sourcesGetCmd(g *globals) *cobra.Command {
 
 func sourcesSetCmd(g *globals) *cobra.Command {
 	var f sourceFlags
+	var lf ldapFlags
 	c := &cobra.Command{
 		Use:     "set NAME",
 		Short:   "Change a source's settings (--adopt, --deactivate-as), config or secret",
@@ -223,6 +233,12 @@ func sourcesSetCmd(g *globals) *cobra.Command {
 			if err := f.body(c, body); err != nil {
 				return err
 			}
+			if len(ldapNames(c)) > 0 {
+				// The ldap flags change the source's config: start from it.
+				if err := setLDAPConfig(c, g, &lf, args[0], body); err != nil {
+					return err
+				}
+			}
 			if len(body) == 0 {
 				return usageErr("nothing to change: give --adopt, --deactivate-as, --config or a secret")
 			}
@@ -230,6 +246,7 @@ func sourcesSetCmd(g *globals) *cobra.Command {
 		},
 	}
 	f.register(c)
+	lf.register(c)
 	return c
 }
 

@@ -49,6 +49,7 @@ func init() {
 		{"PATCH", "/api/v1/sources/{name}", (*Server).updateSource},
 		{"DELETE", "/api/v1/sources/{name}", (*Server).deleteSource},
 		{"POST", "/api/v1/sources/{name}/rotate-token", (*Server).rotateSourceToken},
+		{"POST", "/api/v1/sources/{name}/sync", (*Server).syncSource},
 	}
 	for _, t := range directory.Transitions() {
 		routes = append(routes, Route{"POST", "/api/v1/users/{username}/" + string(t), transitionHandler(t)})

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/roster-dev/roster/internal/service"
@@ -105,5 +106,31 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"users_detached": users, "groups_detached": groups})
+	return nil
+}
+
+// syncSource reads an LDAP source and applies what changed; with plan it
+// only shows what would change. A held sync answers 409 with its plan, a
+// failed read 502: in both nothing was applied.
+func (s *Server) syncSource(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Plan         bool `json:"plan"`
+		AllowDeletes bool `json:"allow_deletes"`
+		Incremental  bool `json:"incremental"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	res, err := s.svc.SyncSource(r.Context(), actorOf(r), r.PathValue("name"), service.SyncOptions{Plan: in.Plan, AllowDeletes: in.AllowDeletes, Incremental: in.Incremental})
+	var held *service.HeldError
+	switch {
+	case errors.As(err, &held):
+		return &apiError{http.StatusConflict, "source_guard", held.Error(), held.Sync}
+	case errors.Is(err, service.ErrSourceRead):
+		return &apiError{http.StatusBadGateway, "source_read_failed", err.Error(), nil}
+	case err != nil:
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }

@@ -8,6 +8,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/roster-dev/roster/internal/directory"
@@ -63,6 +64,10 @@ type Service struct {
 	box   *secret.Box
 	opt   Options
 	plans *planCache
+	// syncing holds the names of sources being synced in this process: a
+	// manual sync and the schedule never read and apply the same source at
+	// once.
+	syncing sync.Map
 }
 
 // New makes the service.

@@ -34,6 +34,7 @@ type SourceKind struct {
 func DefaultSourceKinds() []SourceKind {
 	return []SourceKind{
 		{Kind: store.SourceSCIM, Title: "SCIM 2.0 (an IdP or HR system pushes users and groups)", Token: true},
+		LDAPSourceKind(),
 	}
 }
 

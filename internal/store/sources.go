@@ -185,3 +185,16 @@ type SourceDirectory interface {
 	// GroupMemberRefs lists a group's members.
 	GroupMemberRefs(ctx context.Context, groupID int64) ([]MemberRef, error)
 }
+
+// SourceMark is where a source's last applied read ended (LDAP).
+type SourceMark struct {
+	HighWater  string    // the greatest change mark seen; "" before the first read
+	FullSyncAt time.Time // when a full read last applied; zero: never
+}
+
+// SourceMarks keeps the marks of sources Roster reads.
+type SourceMarks interface {
+	SourceMark(ctx context.Context, id int64) (SourceMark, error)
+	// SetSourceMark records the mark; a zero FullSyncAt keeps the last one.
+	SetSourceMark(ctx context.Context, id int64, m SourceMark) error
+}

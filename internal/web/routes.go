@@ -69,5 +69,7 @@ func routes() []route {
 		{"POST", "/sources/{name}/settings", (*Server).updateSource, false},
 		{"POST", "/sources/{name}/rotate-token", (*Server).rotateSourceToken, false},
 		{"POST", "/sources/{name}/remove", (*Server).removeSource, false},
+		{"POST", "/sources/ldap", (*Server).createLDAPSource, false},
+		{"POST", "/sources/{name}/sync", (*Server).syncSource, false},
 	}
 }
