@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"strings"
 
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
@@ -27,7 +28,9 @@ type row struct {
 //
 // Unlike Load, it holds the file's users in memory (an update needs each
 // stored user anyway); it is meant for directories of thousands.
-func Upsert(ctx context.Context, st store.Store, by store.Actor, r io.Reader) (store.UpsertCounts, error) {
+// owned refuses a row for a user another owner (a directory source) keeps:
+// it returns an error naming the owner, or nil.
+func Upsert(ctx context.Context, st store.Store, by store.Actor, r io.Reader, owned func(kind, name, source string) error) (store.UpsertCounts, error) {
 	errs := &Errors{}
 	var rows []row
 	if err := scan(r, errs, func(u directory.User, line int) error {
@@ -36,7 +39,7 @@ func Upsert(ctx context.Context, st store.Store, by store.Actor, r io.Reader) (s
 	}); err != nil {
 		return store.UpsertCounts{}, err
 	}
-	if err := checkUpserts(ctx, st, rows, errs); err != nil {
+	if err := checkUpserts(ctx, st, rows, errs, owned); err != nil {
 		return store.UpsertCounts{}, err
 	}
 	if len(errs.Rows) > 0 {
@@ -52,12 +55,18 @@ func Upsert(ctx context.Context, st store.Store, by store.Actor, r io.Reader) (s
 
 // checkUpserts finds the rows an upsert would refuse: an email another
 // user has, a status change.
-func checkUpserts(ctx context.Context, st store.Store, rows []row, errs *Errors) error {
+func checkUpserts(ctx context.Context, st store.Store, rows []row, errs *Errors, owned func(kind, name, source string) error) error {
 	for _, r := range rows {
 		old, err := st.GetUser(ctx, r.u.Username)
 		exists := err == nil
 		if err != nil && !errors.Is(err, directory.ErrNotFound) {
 			return fmt.Errorf("look up user %s: %w", r.u.Username, err)
+		}
+		if exists && owned != nil {
+			if err := owned("user", old.Username, old.Source); err != nil {
+				errs.addConflict(r.line, "%s", strings.TrimPrefix(err.Error(), directory.ErrConflict.Error()+": "))
+				continue
+			}
 		}
 		if exists && r.u.Status != "" && r.u.Status != old.Status {
 			errs.add(r.line, "status of %q would change from %s to %s; --update changes no status: use roster users activate|suspend|deactivate, which show what they would off-board first",

@@ -31,6 +31,9 @@ func (s *Service) DeleteGroup(ctx context.Context, by store.Actor, name string, 
 	if err := s.allow(ctx, by, "group.delete", name); err != nil {
 		return engine.Impact{}, err
 	}
+	if err := s.ownGroup(ctx, name); err != nil {
+		return engine.Impact{}, err
+	}
 	return s.Guarded(ctx, by, engine.DirChange{Group: name, DeleteGroup: true}, cf, func() error {
 		return s.st.DeleteGroup(ctx, by, name)
 	})
@@ -45,12 +48,18 @@ func (s *Service) RenameGroup(ctx context.Context, by store.Actor, name, newName
 	if err := s.allow(ctx, by, "group.rename", name); err != nil {
 		return directory.Group{}, err
 	}
+	if err := s.ownGroup(ctx, name); err != nil {
+		return directory.Group{}, err
+	}
 	return gp.RenameGroup(ctx, by, name, newName)
 }
 
 // AddMembers adds users to a group.
 func (s *Service) AddMembers(ctx context.Context, by store.Actor, group string, users []string) error {
 	if err := s.allow(ctx, by, "group.members.add", group); err != nil {
+		return err
+	}
+	if err := s.ownGroup(ctx, group); err != nil {
 		return err
 	}
 	if len(users) == 0 || len(users) > maxMembers {
@@ -62,6 +71,9 @@ func (s *Service) AddMembers(ctx context.Context, by store.Actor, group string, 
 // RemoveMembers removes users from a group once what it off-boards is confirmed.
 func (s *Service) RemoveMembers(ctx context.Context, by store.Actor, group string, users []string, cf Confirm) (engine.Impact, error) {
 	if err := s.allow(ctx, by, "group.members.remove", group); err != nil {
+		return engine.Impact{}, err
+	}
+	if err := s.ownGroup(ctx, group); err != nil {
 		return engine.Impact{}, err
 	}
 	if len(users) == 0 || len(users) > maxMembers {

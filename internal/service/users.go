@@ -25,7 +25,14 @@ func (s *Service) UpdateUser(ctx context.Context, by store.Actor, username strin
 	if err := s.allow(ctx, by, "user.update", username); err != nil {
 		return directory.User{}, err
 	}
-	return s.st.UpdateUser(ctx, by, username, "user.update", edit)
+	// Checked again inside the transaction, so a source taking the user
+	// over meanwhile still wins.
+	return s.st.UpdateUser(ctx, by, username, "user.update", func(u *directory.User) error {
+		if err := ownedElsewhere("user", u.Username, u.Source); err != nil {
+			return err
+		}
+		return edit(u)
+	})
 }
 
 // Transition moves a user through the lifecycle; an action that off-boards
@@ -56,6 +63,9 @@ func (s *Service) DeleteUser(ctx context.Context, by store.Actor, username strin
 	if err := s.allow(ctx, by, "user.delete", username); err != nil {
 		return engine.Impact{}, err
 	}
+	if err := s.ownUser(ctx, username); err != nil {
+		return engine.Impact{}, err
+	}
 	return s.Guarded(ctx, by, engine.DirChange{Users: []string{username}, Delete: true}, cf, func() error {
 		return s.st.DeleteUser(ctx, by, username)
 	})
@@ -77,5 +87,5 @@ func (s *Service) UpsertUsers(ctx context.Context, by store.Actor, csv io.Reader
 	if err := s.allow(ctx, by, "user.import", ""); err != nil {
 		return store.UpsertCounts{}, err
 	}
-	return csvload.Upsert(ctx, s.st, by, csv)
+	return csvload.Upsert(ctx, s.st, by, csv, ownedElsewhere)
 }
