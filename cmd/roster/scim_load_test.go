@@ -19,13 +19,19 @@ import (
 // retrying after lost answers would: no user twice, none lost, and the
 // directory and the Dropbox team exactly as the last writes say.
 //
-// Normal runs use 2,000 users, 200 updates and 100 deactivations;
-// ROSTER_SCIM_FULL=1 runs the 10,000, 1,000 and 500. -short skips it.
+// Normal runs use 2,000 users, 200 updates and 100 deactivations; under
+// -race (CI, 2 cores, both stores) 500, 50 and 25, the same 32 clients:
+// the race detector slows the whole server several times, and finding a
+// race takes concurrency, not thousands of users. ROSTER_SCIM_FULL=1 runs
+// the 10,000, 1,000 and 500 in any build. -short skips it.
 func TestSCIMConcurrent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the concurrency test provisions thousands of users")
 	}
 	users, updates, deactivations := 2000, 200, 100
+	if raceEnabled {
+		users, updates, deactivations = 500, 50, 25
+	}
 	if os.Getenv("ROSTER_SCIM_FULL") != "" {
 		users, updates, deactivations = 10000, 1000, 500
 	}
@@ -168,6 +174,11 @@ func TestSCIMConcurrent(t *testing.T) {
 			for i := range users {
 				m, ok := byEmail[name(i)]
 				switch {
+				case !ok && inactive(i):
+					// Deactivated before the worker reached its create
+					// (the creates run far behind the clients under
+					// -race): Roster rightly never makes an account for
+					// a leaver, so there is none to suspend.
 				case !ok:
 					left, _ := w.st.PendingWork(ctx, 1, 3)
 					tasks, _ := w.st.ListTasks(ctx, 1)

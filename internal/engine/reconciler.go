@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -107,13 +108,25 @@ func (e *Engine) settle(outs []store.Outcome, now time.Time) Stats {
 	st := Stats{Items: len(outs), Ops: map[string]int{}}
 	for i := range outs {
 		o := &outs[i]
-		e.outcomeFor(o, o.Err, now)
+		laneLost := o.Err != nil && errors.Is(o.Err, errLaneLost)
+		if laneLost {
+			// The call was never sent: this worker lost the app's lane (a
+			// stall, a rebalance). That is no failure of the item, so it
+			// waits without counting an attempt; otherwise a few stalls in
+			// a row would make a pending change a task that never reaches
+			// the app. It is due again at once, for the lane's next holder.
+			o.Wait, o.RetryAt = true, now
+		} else {
+			e.outcomeFor(o, o.Err, now)
+		}
 		if o.Err == nil && o.Wait && o.RetryAt.IsZero() {
 			o.RetryAt = now.Add(e.pendingRetry())
 		}
 		switch {
 		case o.Held:
 			st.Held++
+		case laneLost:
+			st.Retrying++
 		case o.Err == nil:
 			st.Done++
 		case o.GiveUp:

@@ -214,15 +214,16 @@ type Account struct {
 type Outcome struct {
 	Item    WorkItem
 	Logs    []audit.Entry
-	Err     error     // nil: done (or Wait); else retry at RetryAt
+	Err     error     // nil: done (or Wait); else retry at RetryAt (with Wait: without an attempt)
 	RetryAt time.Time // when to try again
 	GiveUp  bool      // make it a task now (a permanent error, or attempts exhausted)
 	// Held parks the item for an admin (the deletion guard held a user's
 	// off-boarding); no attempt is counted. Only user items are held.
 	Held bool
 	// Wait keeps the item queued until RetryAt without counting an attempt:
-	// it waits for other work (a group's members for their accounts), which
-	// is not a failure.
+	// it waits for other work (a group's members for their accounts), or
+	// its calls were never sent (the worker lost the app's lane), which is
+	// not a failure. Err, if set, is recorded as the item's last error.
 	Wait  bool
 	User  UserResult  // the payload of a WorkUser item
 	Group GroupResult // the payload of a WorkGroup item

@@ -268,7 +268,7 @@ func (s *DB) settle(ctx context.Context, tx *sql.Tx, owner string, appID int64, 
 			changed = append(changed, o.Item.RefID)
 		case o.Held:
 			held = append(held, o.Item.RefID)
-		case o.Err == nil && o.Wait:
+		case o.Wait && !o.GiveUp:
 			err = s.waitItem(ctx, tx, owner, o)
 		case o.Err == nil:
 			done = append(done, o.Item.RefID)
@@ -328,10 +328,15 @@ func (s *DB) execIDs(ctx context.Context, tx *sql.Tx, query string, head []any, 
 	return nil
 }
 
-// waitItem keeps an item queued until its RetryAt without counting an attempt.
+// waitItem keeps an item queued until its RetryAt without counting an
+// attempt; the error it waits on, if any, is its last error.
 func (s *DB) waitItem(ctx context.Context, tx *sql.Tx, owner string, o *store.Outcome) error {
-	_, err := s.execPrepared(ctx, tx, s.q(`UPDATE work_items SET due_at = ?, last_error = '', lease_owner = '', lease_until = 0
-		WHERE app_id = ? AND kind = ? AND ref_id = ? AND lease_owner = ?`), nanos(o.RetryAt), o.Item.AppID, o.Item.Kind, o.Item.RefID, owner)
+	last := ""
+	if o.Err != nil {
+		last = truncate(o.Err.Error(), 2000)
+	}
+	_, err := s.execPrepared(ctx, tx, s.q(`UPDATE work_items SET due_at = ?, last_error = ?, lease_owner = '', lease_until = 0
+		WHERE app_id = ? AND kind = ? AND ref_id = ? AND lease_owner = ?`), nanos(o.RetryAt), last, o.Item.AppID, o.Item.Kind, o.Item.RefID, owner)
 	if err != nil {
 		return fmt.Errorf("reschedule waiting work item: %w", err)
 	}

@@ -25,6 +25,7 @@ func engineTests() []struct {
 		{"CorrectAccountsAndEnqueue", testCorrectAccounts},
 		{"FinishAfterChangeReleases", testFinishAfterChange},
 		{"FailuresBecomeTasks", testTasks},
+		{"WaitingOnAnErrorCountsNoAttempt", testWaitOnError},
 		{"AccountsAndRoles", testAccountsAndRoles},
 		{"ConcurrentFinishesFailAlone", testConcurrentFinish},
 		{"RemovedAccountsKeepTheirRemovalTime", testRemovedAt},
@@ -173,6 +174,39 @@ func testTasks(t *testing.T, s Store) {
 	}
 	if c, _ := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 1}); len(c) != 1 {
 		t.Fatal("a change did not queue the user again")
+	}
+}
+
+// testWaitOnError: an outcome that waits on an error (its calls were never
+// sent: the worker lost the app's lane) is rescheduled without an attempt,
+// however often it comes, and never becomes a task.
+func testWaitOnError(t *testing.T, s Store) {
+	appID, us := assignedUsers(t, s, "w1")
+	claim := func() store.WorkItem {
+		t.Helper()
+		c, err := s.ClaimWork(ctx, store.Claim{AppID: appID, Kinds: []string{store.WorkUser}, Owner: "w", Lease: time.Minute, Limit: 1})
+		if err != nil || len(c) != 1 || c[0].RefID != us[0].ID {
+			t.Fatalf("claim = %+v, %v; want w1's item", c, err)
+		}
+		return c[0]
+	}
+	for round := range 10 {
+		it := claim()
+		if it.Attempts != 0 {
+			t.Fatalf("round %d: claimed %+v, want no attempt counted", round, it)
+		}
+		retry := time.Now().Add(-time.Millisecond).Truncate(time.Millisecond)
+		out := store.Outcome{Item: it, Err: errors.New("this worker no longer holds the app's lane"), Wait: true, RetryAt: retry}
+		if err := s.FinishWork(ctx, "w", []store.Outcome{out}); err != nil {
+			t.Fatal(err)
+		}
+		q, ok := queued(t, s, appID, store.WorkUser)[us[0].ID]
+		if !ok || q.State != "queued" || q.Attempts != 0 || q.LeaseOwner != "" || !q.DueAt.Equal(retry) {
+			t.Fatalf("round %d: item = %+v (%v), want queued, due at %v, no attempt, no lease", round, q, ok, retry)
+		}
+	}
+	if tasks, err := s.ListTasks(ctx, appID); err != nil || len(tasks) != 0 {
+		t.Fatalf("tasks = %+v, %v; want none", tasks, err)
 	}
 }
 
