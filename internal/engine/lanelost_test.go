@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/internal/app"
+	"github.com/roster-dev/roster/internal/audit"
 	"github.com/roster-dev/roster/internal/connector"
 	"github.com/roster-dev/roster/internal/connector/dropbox"
 	"github.com/roster-dev/roster/internal/directory"
@@ -103,6 +104,11 @@ func TestLaneLostCountsNoAttempt(t *testing.T) {
 				if left, err := st.PendingWork(ctx, a.ID, 10); err != nil || len(left) != 0 {
 					t.Fatalf("%s: queue = %+v (%v), want empty", step.name, left, err)
 				}
+			}
+			// Nothing failed at the app: the system log (and the dashboard's
+			// failure count) shows no failure for the calls never sent.
+			if n, err := st.CountLog(ctx, audit.Filter{Outcome: audit.Failure}); err != nil || n != 0 {
+				t.Fatalf("failures logged = %d (%v), want none for a lost lane", n, err)
 			}
 		})
 	}

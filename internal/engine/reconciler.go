@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -116,6 +117,8 @@ func (e *Engine) settle(outs []store.Outcome, now time.Time) Stats {
 			// a row would make a pending change a task that never reaches
 			// the app. It is due again at once, for the lane's next holder.
 			o.Wait, o.RetryAt = true, now
+			// Nor is it a failure at the app: the log keeps what was done.
+			o.Logs = slices.DeleteFunc(o.Logs, func(l audit.Entry) bool { return l.Outcome == audit.Failure })
 		} else {
 			e.outcomeFor(o, o.Err, now)
 		}
