@@ -208,6 +208,13 @@ func TestBrowserDailyOperations(t *testing.T) {
 	b.open("/log?app=dropbox")
 	b.expect("table.log", "app settings changed", "deletion_guard.percent")
 	b.shotBoth("log")
+	// A SCIM source: its base URL and token are shown once, with the sources list.
+	b.open("/sources")
+	b.set(`#source-form input[name="name"]`, "okta")
+	b.submit(`#source-form button[type="submit"]`)
+	b.expect("#shown-token", "/scim/v2")
+	b.expect("#sources", "okta")
+	b.shotBoth("sources")
 }
 
 // failForGood makes a task of a user's work in an app, as a worker does when
