@@ -301,42 +301,9 @@ func (s *DB) writeMembers(ctx context.Context, tx *sql.Tx, by store.Actor, g dir
 // userRefsByKey finds users by external key, without repeats; a key that
 // matches no user is refused.
 func (s *DB) userRefsByKey(ctx context.Context, tx *sql.Tx, keys []string) ([]userRef, error) {
-	byKey := make(map[string]userRef, len(keys))
-	for start := 0; start < len(keys); start += s.idsPerStmt() {
-		chunk := keys[start:min(start+s.idsPerStmt(), len(keys))]
-		lk := make([]string, len(chunk))
-		for i, k := range chunk {
-			lk[i] = lookupKey(k)
-		}
-		in, args := inIDs(s.d.Arrays, lk)
-		rows, err := s.queryPrepared(ctx, tx, s.q(`SELECT id, username, external_key FROM users WHERE external_key IN `+in), args...)
-		if err != nil {
-			return nil, fmt.Errorf("find users: %w", err)
-		}
-		err = scanEach(rows, func(r scanner) error {
-			var u userRef
-			var key string
-			err := r.Scan(&u.id, &u.name, &key)
-			byKey[key] = u
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("find users: %w", err)
-		}
-	}
-	out := make([]userRef, 0, len(byKey))
-	seen := map[int64]bool{}
-	for _, k := range keys {
-		u, ok := byKey[lookupKey(k)]
-		if !ok {
-			return nil, fmt.Errorf("%w: no user has the id %q", directory.ErrInvalid, k)
-		}
-		if !seen[u.id] {
-			seen[u.id] = true
-			out = append(out, u)
-		}
-	}
-	return out, nil
+	return s.userRefsBy(ctx, tx, "external_key", keys, lookupKey, func(k string) error {
+		return fmt.Errorf("%w: no user has the id %q", directory.ErrInvalid, k)
+	})
 }
 
 var _ store.SourceDirectory = (*DB)(nil)

@@ -446,26 +446,34 @@ type userRef struct {
 	name string
 }
 
-// userRefs finds users by username, 500 names a query, in the order given
-// and without repeats; the first name that matches no user is an error.
+// userRefs finds users by username, in the order given and without
+// repeats; the first name that matches no user is an error.
 func (s *DB) userRefs(ctx context.Context, tx *sql.Tx, usernames []string) ([]userRef, error) {
-	byKey := make(map[string]userRef, len(usernames))
-	for start := 0; start < len(usernames); start += usersPerInsert {
-		chunk := usernames[start:min(start+usersPerInsert, len(usernames))]
+	return s.userRefsBy(ctx, tx, "username_key", usernames, directory.Key, func(n string) error { return notFound("user", n) })
+}
+
+// userRefsBy finds users by a unique key column (username_key,
+// external_key), key(name) being the column's value for a name, a
+// statement's worth of names a query, in the order given and without
+// repeats; the first name that matches no user is missing(name).
+func (s *DB) userRefsBy(ctx context.Context, tx *sql.Tx, column string, names []string, key func(string) string, missing func(string) error) ([]userRef, error) {
+	byKey := make(map[string]userRef, len(names))
+	for start := 0; start < len(names); start += s.idsPerStmt() {
+		chunk := names[start:min(start+s.idsPerStmt(), len(names))]
 		keys := make([]string, len(chunk))
 		for i, n := range chunk {
-			keys[i] = directory.Key(n)
+			keys[i] = key(n)
 		}
 		in, args := inIDs(s.d.Arrays, keys)
-		rows, err := s.queryPrepared(ctx, tx, s.q(`SELECT id, username, username_key FROM users WHERE username_key IN `+in), args...)
+		rows, err := s.queryPrepared(ctx, tx, s.q(`SELECT id, username, `+column+` FROM users WHERE `+column+` IN `+in), args...)
 		if err != nil {
 			return nil, fmt.Errorf("find users: %w", err)
 		}
 		err = scanEach(rows, func(r scanner) error {
 			var u userRef
-			var key string
-			err := r.Scan(&u.id, &u.name, &key)
-			byKey[key] = u
+			var k string
+			err := r.Scan(&u.id, &u.name, &k)
+			byKey[k] = u
 			return err
 		})
 		if err != nil {
@@ -474,10 +482,10 @@ func (s *DB) userRefs(ctx context.Context, tx *sql.Tx, usernames []string) ([]us
 	}
 	out := make([]userRef, 0, len(byKey))
 	seen := make(map[int64]bool, len(byKey))
-	for _, n := range usernames {
-		u, ok := byKey[directory.Key(n)]
+	for _, n := range names {
+		u, ok := byKey[key(n)]
 		if !ok {
-			return nil, notFound("user", n)
+			return nil, missing(n)
 		}
 		if !seen[u.id] {
 			seen[u.id] = true
