@@ -145,6 +145,10 @@ func newServeCmd() *cobra.Command {
 			svc.runner = fr.runner(svc.engine)
 			if fr.worker != nil {
 				svc.wake = fr.worker.Wake // a SCIM change is claimed at once
+				if store.IsPostgres(db.database) {
+					// ... and so is one another process of the fleet made.
+					go postgres.ListenWork(c.Context(), log, db.database, 5*time.Second, fr.worker.Wake)
+				}
 			}
 			wait := fr.startWorkers(c.Context())
 			if fr.worker != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/roster-dev/roster/internal/directory"
 	"github.com/roster-dev/roster/internal/store"
@@ -34,10 +35,23 @@ func (s *Service) sourceDir() (store.SourceDirectory, error) {
 // it claims it at once; the API calls it after each change it makes.
 func (s *Service) Wake() { s.wake() }
 
-// wake tells this process's worker that work was queued.
+// workNotifier is a store shared by several processes (PostgreSQL) that
+// can tell their workers that work was queued.
+type workNotifier interface {
+	NotifyWork(ctx context.Context) error
+}
+
+// wake tells this process's worker that work was queued, and the workers
+// of other processes sharing the store (a fleet's --role api process makes
+// changes its workers claim): a notice lost only waits for their idle tick.
 func (s *Service) wake() {
 	if s.opt.Wake != nil {
 		s.opt.Wake()
+	}
+	if n, ok := s.st.(workNotifier); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = n.NotifyWork(ctx)
 	}
 }
 

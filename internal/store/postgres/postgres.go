@@ -49,6 +49,7 @@ var dialect = sqlstore.Dialect{
 	// Several roster processes may start at once against one database.
 	LockMigrations: `SELECT pg_advisory_xact_lock(7307419)`,
 	Arrays:         true,
+	NotifyWork:     notifyWork,
 	// Tables of this schema changed by more than half their rows (and by
 	// 1,000 or more) since their statistics were last gathered, and whether
 	// most of their rows are dead.

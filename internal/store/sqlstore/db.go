@@ -23,6 +23,9 @@ import (
 // Dialect holds what differs between the backends.
 type Dialect struct {
 	Name string
+	// NotifyWork tells the other processes sharing the database that work
+	// was queued (PostgreSQL's pg_notify); empty: one process only.
+	NotifyWork string
 	// Rebind turns '?' placeholders into the backend's own.
 	Rebind func(string) string
 	// Schema replaces {{id}} and {{blob}} in migrations.
@@ -316,4 +319,15 @@ func fromOptNanos(n int64) time.Time {
 		return time.Time{}
 	}
 	return fromNanos(n)
+}
+
+// NotifyWork tells the other processes sharing the database (a fleet's
+// workers) that work was queued, where the backend can; they claim it at
+// once instead of at their next idle tick. A failure only delays the work.
+func (s *DB) NotifyWork(ctx context.Context) error {
+	if s.d.NotifyWork == "" {
+		return nil
+	}
+	_, err := s.db.ExecContext(ctx, s.d.NotifyWork)
+	return err
 }
